@@ -1,0 +1,58 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/drivers"
+)
+
+// ErrUnavailable is returned (wrapped) by a Checker when the gateway could
+// not give an answer: network error, timeout, breaker open, technical result
+// codes (100, 101, 500, 401 after re-login). The agent then falls back to the
+// cache and queues a re-check.
+var ErrUnavailable = errors.New("gateway unavailable")
+
+// Checker asks the national gateway about a patient. Any answer the gateway
+// gives (eligible or not) is a result, not an error.
+type Checker interface {
+	Check(ctx context.Context, q patient.Query) (patient.Eligibility, error)
+}
+
+// Store is the local eligibility cache and audit log.
+type Store interface {
+	// Lookup returns the newest cached answer for any identifier in q.
+	Lookup(ctx context.Context, q patient.Query) (patient.Eligibility, bool, error)
+	// Save caches a live answer under every identifier it names.
+	Save(ctx context.Context, q patient.Query, e patient.Eligibility) error
+	// Record appends to the audit log.
+	Record(ctx context.Context, a Audit) error
+}
+
+// Queue holds checks that could not be answered live, to be retried when the
+// gateway returns (sync/outbox).
+type Queue interface {
+	Enqueue(ctx context.Context, checkID string, id patient.Identity) error
+}
+
+// Identifier turns a scanned or typed payload into an identity. It returns a
+// descriptive error for payloads it cannot read (the error text is safe to
+// show: it holds no personal data).
+type Identifier func(p drivers.Presentation) (patient.Identity, error)
+
+// Audit is one line of the audit log: every check, with no personal data
+// beyond what the store encrypts.
+type Audit struct {
+	Time      time.Time
+	CheckID   string
+	Staff     patient.Staff
+	Medium    patient.Medium
+	Source    patient.Source
+	Code      string
+	Verdict   patient.Verdict
+	Latency   time.Duration
+	CitizenID patient.CitizenID  // encrypted at rest by the store
+	Card      patient.CardNumber // encrypted at rest by the store
+}

@@ -1,0 +1,112 @@
+package events
+
+import (
+	"time"
+
+	"github.com/tiepdon/tiepdon/agent/patient"
+)
+
+// DeviceKind says what sort of device a Device event is about.
+type DeviceKind string
+
+// Device kinds.
+const (
+	Reader  DeviceKind = "reader"  // PC/SC card reader
+	Scanner DeviceKind = "scanner" // serial or keyboard-wedge QR scanner
+)
+
+// DeviceState is a device's condition.
+type DeviceState string
+
+// Device states.
+const (
+	DeviceReady   DeviceState = "ready"   // present and usable
+	DeviceCard    DeviceState = "card"    // reader with a card in its field
+	DeviceMissing DeviceState = "missing" // unplugged or not found; tiepdon keeps trying
+	DeviceError   DeviceState = "error"
+)
+
+// Device is the payload of DeviceChanged.
+type Device struct {
+	Kind   DeviceKind  `json:"kind"`
+	Name   string      `json:"name"` // reader name or port path
+	State  DeviceState `json:"state"`
+	Detail string      `json:"detail,omitempty"`
+}
+
+// Presented is the payload of CardPresented: something was tapped or scanned.
+type Presented struct {
+	CheckID string         `json:"checkId"`
+	Medium  patient.Medium `json:"medium"`
+	Device  string         `json:"device,omitempty"`
+}
+
+// Progress is the payload of CardProgress while a chip is being read.
+type Progress struct {
+	CheckID string `json:"checkId"`
+	Step    string `json:"step"`    // "pace", "dg1", "dg2", "dg13", "sod", "verify"
+	Percent int    `json:"percent"` // 0..100
+}
+
+// Identity is the payload of IdentityRead.
+type Identity struct {
+	CheckID  string           `json:"checkId"`
+	Identity patient.Identity `json:"identity"`
+}
+
+// Result is the payload of EligibilityResult and EligibilityUpdated.
+type Result struct {
+	CheckID     string              `json:"checkId"`
+	Identity    patient.Identity    `json:"identity"`
+	Eligibility patient.Eligibility `json:"eligibility"`
+}
+
+// GatewayState is the health of the national gateway as the circuit breaker sees it.
+type GatewayState string
+
+// Gateway states.
+const (
+	GatewayOnline   GatewayState = "online"
+	GatewayDegraded GatewayState = "degraded" // slow or failing intermittently
+	GatewayOffline  GatewayState = "offline"  // breaker open: answers come from the cache
+)
+
+// Gateway is the payload of GatewayChanged.
+type Gateway struct {
+	State  GatewayState `json:"state"`
+	Since  time.Time    `json:"since"`
+	Reason string       `json:"reason,omitempty"`
+}
+
+// Outbox is the payload of OutboxChanged.
+type Outbox struct {
+	Pending int `json:"pending"`
+}
+
+// Clients is the payload of ClientsChanged.
+type Clients struct {
+	Connected int `json:"connected"`
+}
+
+// AlertData is the payload of Alert.
+type AlertData struct {
+	CheckID string `json:"checkId,omitempty"`
+	Code    string `json:"code"` // e.g. "qr-chip-mismatch", "clone-suspected"
+	Message string `json:"message"`
+}
+
+// Pairing is the payload of PairingRequested.
+type Pairing struct {
+	ID     string              `json:"id"`
+	Origin string              `json:"origin"` // web origin or app name
+	Code   string              `json:"code"`   // 6 digits, shown both in the window and on the HIS page
+	Reply  func(approved bool) `json:"-"`
+}
+
+// Failure is the payload of ReadFailed.
+type Failure struct {
+	CheckID string         `json:"checkId,omitempty"`
+	Medium  patient.Medium `json:"medium"`
+	Device  string         `json:"device,omitempty"`
+	Reason  string         `json:"reason"` // safe to show; no personal data
+}
