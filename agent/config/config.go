@@ -1,0 +1,309 @@
+// Package config loads tiepdon's settings: built-in defaults, the
+// machine-wide and per-user TOML files, environment variables and flags, in
+// that order. It also knows the per-OS directories for configuration and data.
+//
+// The gateway password is never read from a config file in plain text: it
+// comes from TIEPDON_GATEWAY_PASSWORD, a password file, or the OS keyring.
+package config
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/tiepdon/tiepdon/agent/patient"
+)
+
+// Defaults is the built-in configuration, also shipped as the packages'
+// default config file.
+//
+//go:embed defaults.toml
+var Defaults string
+
+// Config is the whole of tiepdon's settings.
+type Config struct {
+	DataDir  string   `toml:"data_dir"`
+	Language string   `toml:"language"`
+	Facility Facility `toml:"facility"`
+	Gateway  Gateway  `toml:"gateway"`
+	HIS      HIS      `toml:"his"`
+	Scanner  Scanner  `toml:"scanner"`
+	Reader   Reader   `toml:"reader"`
+	Cache    Cache    `toml:"cache"`
+	Log      Log      `toml:"log"`
+
+	// Staff is the staff member signed in for the shift, from
+	// TIEPDON_STAFF_NAME and TIEPDON_STAFF_CCCD; the window can change it.
+	Staff patient.Staff `toml:"-"`
+	// Files lists the config files that were read, in order.
+	Files []string `toml:"-"`
+}
+
+// Facility identifies the hospital or clinic.
+type Facility struct {
+	Code string `toml:"code"`
+}
+
+// Gateway configures the national BHXH gateway client.
+type Gateway struct {
+	URL          string   `toml:"url"`
+	Username     string   `toml:"username"`
+	Password     string   `toml:"-"` // from env, password file or keyring only
+	PasswordFile string   `toml:"password_file"`
+	MD5Case      string   `toml:"md5_case"`
+	Encoding     string   `toml:"encoding"`
+	Timeout      Duration `toml:"timeout"`
+	Hedge        Duration `toml:"hedge"`
+}
+
+// HIS configures the local API for the hospital information system.
+type HIS struct {
+	Addr             string   `toml:"addr"`
+	Origins          []string `toml:"origins"`
+	AllowNonLoopback bool     `toml:"allow_non_loopback"`
+}
+
+// Scanner configures the serial QR scanner.
+type Scanner struct {
+	Port string `toml:"port"`
+	Baud int    `toml:"baud"`
+}
+
+// Reader configures the PC/SC card reader.
+type Reader struct {
+	Name string `toml:"name"`
+}
+
+// Cache configures the local SQLite cache.
+type Cache struct {
+	Retention Duration `toml:"retention"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level string `toml:"level"`
+}
+
+// Duration is a time.Duration written as "300ms", "10s" or "720h".
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
+
+// Default returns the built-in configuration.
+func Default() Config {
+	var c Config
+	if _, err := toml.Decode(Defaults, &c); err != nil {
+		panic("config: built-in defaults: " + err.Error())
+	}
+	return c
+}
+
+// Env is the environment variables tiepdon reads, for documentation and tests.
+var Env = []string{
+	"TIEPDON_CONFIG", "TIEPDON_DATA_DIR", "TIEPDON_GATEWAY_URL", "TIEPDON_GATEWAY_USER",
+	"TIEPDON_GATEWAY_PASSWORD", "TIEPDON_HIS_ADDR", "TIEPDON_SCANNER", "TIEPDON_STAFF_NAME",
+	"TIEPDON_STAFF_CCCD", "TIEPDON_LANG", "TIEPDON_LOG_LEVEL",
+}
+
+// Load reads the defaults, then the machine-wide file, then file (or the
+// per-user file if file is ""), then the environment through getenv.
+// Missing files are skipped, except an explicitly named one.
+func Load(file string, getenv func(string) string) (Config, error) {
+	c := Default()
+	if v := getenv("TIEPDON_CONFIG"); file == "" && v != "" {
+		file = v
+	}
+	files := []string{MachineConfigFile()}
+	explicit := file != ""
+	if !explicit {
+		file = UserConfigFile()
+	}
+	files = append(files, file)
+	for i, f := range files {
+		if f == "" {
+			continue
+		}
+		md, err := toml.DecodeFile(f, &c)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) && !(explicit && i == len(files)-1) {
+				continue
+			}
+			return c, fmt.Errorf("reading config %s: %w", f, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			return c, fmt.Errorf("config %s: unknown key %q", f, und[0].String())
+		}
+		c.Files = append(c.Files, f)
+	}
+	set := func(dst *string, key string) {
+		if v := getenv(key); v != "" {
+			*dst = v
+		}
+	}
+	set(&c.DataDir, "TIEPDON_DATA_DIR")
+	set(&c.Gateway.URL, "TIEPDON_GATEWAY_URL")
+	set(&c.Gateway.Username, "TIEPDON_GATEWAY_USER")
+	set(&c.Gateway.Password, "TIEPDON_GATEWAY_PASSWORD")
+	set(&c.HIS.Addr, "TIEPDON_HIS_ADDR")
+	set(&c.Scanner.Port, "TIEPDON_SCANNER")
+	set(&c.Language, "TIEPDON_LANG")
+	set(&c.Log.Level, "TIEPDON_LOG_LEVEL")
+	c.Staff.Name = patient.Name(getenv("TIEPDON_STAFF_NAME"))
+	c.Staff.CitizenID = patient.CitizenID(getenv("TIEPDON_STAFF_CCCD"))
+	if c.Gateway.Password == "" && c.Gateway.PasswordFile != "" {
+		b, err := os.ReadFile(c.Gateway.PasswordFile)
+		if err != nil {
+			return c, fmt.Errorf("reading gateway password file: %w", err)
+		}
+		c.Gateway.Password = strings.TrimSpace(string(b))
+	}
+	return c, nil
+}
+
+// Validate reports the first setting that cannot work, in words IT staff
+// can act on.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Language != "vi" && c.Language != "en" {
+		errs = append(errs, fmt.Errorf("language: %q is not \"vi\" or \"en\"", c.Language))
+	}
+	if u, err := url.Parse(c.Gateway.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("gateway.url: %q is not an http(s) URL", c.Gateway.URL))
+	}
+	if c.Gateway.MD5Case != "upper" && c.Gateway.MD5Case != "lower" {
+		errs = append(errs, fmt.Errorf("gateway.md5_case: %q is not \"upper\" or \"lower\"", c.Gateway.MD5Case))
+	}
+	if c.Gateway.Encoding != "form" && c.Gateway.Encoding != "json" {
+		errs = append(errs, fmt.Errorf("gateway.encoding: %q is not \"form\" or \"json\"", c.Gateway.Encoding))
+	}
+	if c.Gateway.Timeout.Duration <= 0 || c.Gateway.Hedge.Duration < 0 {
+		errs = append(errs, errors.New("gateway.timeout must be positive and gateway.hedge not negative"))
+	}
+	if c.Facility.Code != "" && !digits(c.Facility.Code, 5) {
+		errs = append(errs, fmt.Errorf("facility.code: %q is not 5 digits", c.Facility.Code))
+	}
+	host, port, err := net.SplitHostPort(c.HIS.Addr)
+	if err != nil || port == "" {
+		errs = append(errs, fmt.Errorf("his.addr: %q is not host:port", c.HIS.Addr))
+	} else if !c.HIS.AllowNonLoopback && !IsLoopback(host) {
+		errs = append(errs, fmt.Errorf("his.addr: %q is not a loopback address; set his.allow_non_loopback = true to allow it", c.HIS.Addr))
+	}
+	for _, o := range c.HIS.Origins {
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
+			errs = append(errs, fmt.Errorf("his.origins: %q is not an origin like https://his.example.vn", o))
+		}
+	}
+	if c.Scanner.Baud <= 0 {
+		errs = append(errs, fmt.Errorf("scanner.baud: %d is not positive", c.Scanner.Baud))
+	}
+	if c.Cache.Retention.Duration < time.Hour {
+		errs = append(errs, errors.New("cache.retention: must be at least 1h"))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level: %q is not debug, info, warn or error", c.Log.Level))
+	}
+	if c.Staff.CitizenID != "" && !c.Staff.CitizenID.Valid() {
+		errs = append(errs, errors.New("TIEPDON_STAFF_CCCD: not a 12-digit citizen ID"))
+	}
+	return errors.Join(errs...)
+}
+
+// IsLoopback reports whether host is a loopback name or address.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func digits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// MachineConfigFile returns the machine-wide config file that installers
+// write: %ProgramData%\tiepdon\config.toml on Windows, /etc/tiepdon/config.toml elsewhere.
+func MachineConfigFile() string {
+	if runtime.GOOS == "windows" {
+		pd := os.Getenv("ProgramData")
+		if pd == "" {
+			pd = `C:\ProgramData`
+		}
+		return filepath.Join(pd, "tiepdon", "config.toml")
+	}
+	return "/etc/tiepdon/config.toml"
+}
+
+// UserConfigFile returns the per-user config file: %LocalAppData%\tiepdon\config.toml
+// on Windows, $XDG_CONFIG_HOME/tiepdon/config.toml on Linux.
+func UserConfigFile() string {
+	if runtime.GOOS == "windows" {
+		return filepath.Join(localAppData(), "tiepdon", "config.toml")
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "tiepdon", "config.toml")
+}
+
+// DefaultDataDir returns the per-user data directory: %LocalAppData%\tiepdon on
+// Windows, $XDG_DATA_HOME/tiepdon (default ~/.local/share/tiepdon) elsewhere.
+func DefaultDataDir() string {
+	if runtime.GOOS == "windows" {
+		return filepath.Join(localAppData(), "tiepdon")
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "tiepdon")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "tiepdon")
+	}
+	return filepath.Join(home, ".local", "share", "tiepdon")
+}
+
+func localAppData() string {
+	if d := os.Getenv("LocalAppData"); d != "" {
+		return d
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, "AppData", "Local")
+}
+
+// ResolvedDataDir returns DataDir, or the per-OS default if it is empty.
+func (c *Config) ResolvedDataDir() string {
+	if c.DataDir != "" {
+		return c.DataDir
+	}
+	return DefaultDataDir()
+}
