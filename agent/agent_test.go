@@ -1,0 +1,229 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/tiepdon/tiepdon/agent/events"
+	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/drivers"
+)
+
+// fakeChecker answers after delay with e, or fails with err.
+type fakeChecker struct {
+	delay time.Duration
+	e     patient.Eligibility
+	err   error
+	calls int
+	mu    sync.Mutex
+	last  patient.Query
+}
+
+func (f *fakeChecker) Check(ctx context.Context, q patient.Query) (patient.Eligibility, error) {
+	f.mu.Lock()
+	f.calls++
+	f.last = q
+	f.mu.Unlock()
+	select {
+	case <-time.After(f.delay):
+	case <-ctx.Done():
+		return patient.Eligibility{}, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+	}
+	return f.e, f.err
+}
+
+// memStore is an in-memory Store keyed by citizen ID.
+type memStore struct {
+	mu     sync.Mutex
+	byID   map[patient.CitizenID]patient.Eligibility
+	audits []Audit
+}
+
+func newMemStore() *memStore { return &memStore{byID: map[patient.CitizenID]patient.Eligibility{}} }
+
+func (m *memStore) Lookup(ctx context.Context, q patient.Query) (patient.Eligibility, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.byID[q.CitizenID]
+	return e, ok, nil
+}
+func (m *memStore) Save(ctx context.Context, q patient.Query, e patient.Eligibility) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.byID[q.CitizenID] = e
+	return nil
+}
+func (m *memStore) Record(ctx context.Context, a Audit) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.audits = append(m.audits, a)
+	return nil
+}
+
+type memQueue struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (q *memQueue) Enqueue(ctx context.Context, checkID string, id patient.Identity) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ids = append(q.ids, checkID)
+	return nil
+}
+
+var testID = patient.Identity{Medium: patient.MediumQRCCCD, CitizenID: "001090123456", Name: "Nguyễn Văn An",
+	BirthDate: patient.Date{Year: 1990, Month: 1, Day: 1}}
+
+func identify(p drivers.Presentation) (patient.Identity, error) {
+	if string(p.Payload) != "good" {
+		return patient.Identity{}, errors.New("not a CCCD or BHYT QR code")
+	}
+	return testID, nil
+}
+
+func newTestAgent(t *testing.T, c Checker, s Store, q Queue) (*Agent, *events.Subscription) {
+	t.Helper()
+	bus := events.New()
+	a, err := New(Deps{Bus: bus, Identify: identify, Checker: c, Store: s, Queue: q,
+		Staff: patient.Staff{Name: "Trần Thị Bình", CitizenID: "079190000001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := bus.Subscribe(events.EligibilityResult|events.EligibilityUpdated|events.ReadFailed|events.IdentityRead, 16)
+	t.Cleanup(sub.Close)
+	return a, sub
+}
+
+func next(t *testing.T, sub *events.Subscription, kind events.Kind) events.Event {
+	t.Helper()
+	for ev := range sub.C() {
+		if ev.Kind == kind {
+			return ev
+		}
+	}
+	t.Fatalf("subscription closed before %v", kind)
+	return events.Event{}
+}
+
+func TestLiveAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &fakeChecker{delay: 50 * time.Millisecond, e: patient.Eligibility{Verdict: patient.Eligible, Code: "000"}}
+		s := newMemStore()
+		a, sub := newTestAgent(t, c, s, nil)
+		a.Present(drivers.Presentation{Medium: patient.MediumQRCCCD, Payload: []byte("good")})
+		ev := next(t, sub, events.EligibilityResult)
+		r := ev.Data.(events.Result)
+		if r.Eligibility.Verdict != patient.Eligible || r.Eligibility.Source != patient.SourceLive {
+			t.Fatalf("got %+v, want live eligible", r.Eligibility)
+		}
+		if r.Eligibility.Latency != 50*time.Millisecond {
+			t.Errorf("latency = %v, want 50ms", r.Eligibility.Latency)
+		}
+		a.checks.Wait()
+		if _, ok := s.byID[testID.CitizenID]; !ok {
+			t.Error("live answer not cached")
+		}
+		if len(s.audits) != 1 || s.audits[0].Source != patient.SourceLive || s.audits[0].Staff.CitizenID != "079190000001" {
+			t.Errorf("audit = %+v", s.audits)
+		}
+		if c.last.Staff.Name != "Trần Thị Bình" {
+			t.Errorf("staff not sent to the gateway: %+v", c.last.Staff)
+		}
+		if got, ok := a.Receipt(r.CheckID); !ok || got.Eligibility.Code != "000" {
+			t.Errorf("Receipt(%s) = %v, %v", r.CheckID, got, ok)
+		}
+	})
+}
+
+func TestHedgeShowsCacheThenUpdates(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &fakeChecker{delay: 2 * time.Second, e: patient.Eligibility{Verdict: patient.NotEligible, Code: "010"}}
+		s := newMemStore()
+		checked := time.Now().Add(-48 * time.Hour)
+		s.byID[testID.CitizenID] = patient.Eligibility{Verdict: patient.Eligible, Code: "000", CheckedAt: checked}
+		a, sub := newTestAgent(t, c, s, nil)
+		start := time.Now()
+		a.Present(drivers.Presentation{Medium: patient.MediumQRCCCD, Payload: []byte("good")})
+
+		first := next(t, sub, events.EligibilityResult).Data.(events.Result)
+		if waited := time.Since(start); waited != 300*time.Millisecond {
+			t.Errorf("cached answer after %v, want the 300ms hedge", waited)
+		}
+		if first.Eligibility.Source != patient.SourceCache || first.Eligibility.Age != 48*time.Hour+300*time.Millisecond {
+			t.Errorf("first = %+v, want cache aged 48h0.3s", first.Eligibility)
+		}
+		upd := next(t, sub, events.EligibilityUpdated).Data.(events.Result)
+		if upd.CheckID != first.CheckID || upd.Eligibility.Code != "010" || upd.Eligibility.Source != patient.SourceLive {
+			t.Errorf("update = %+v", upd)
+		}
+	})
+}
+
+func TestOfflineWithoutCache(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &fakeChecker{delay: 10 * time.Millisecond, err: fmt.Errorf("dial: %w", ErrUnavailable)}
+		q := &memQueue{}
+		a, sub := newTestAgent(t, c, newMemStore(), q)
+		a.Present(drivers.Presentation{Medium: patient.MediumQRCCCD, Payload: []byte("good")})
+		r := next(t, sub, events.EligibilityResult).Data.(events.Result)
+		if r.Eligibility.Verdict != patient.Unavailable || r.Eligibility.Source != patient.SourceNone {
+			t.Errorf("got %+v, want unavailable", r.Eligibility)
+		}
+		a.checks.Wait()
+		if len(q.ids) != 1 || q.ids[0] != r.CheckID {
+			t.Errorf("outbox = %v, want the check queued", q.ids)
+		}
+	})
+}
+
+func TestOfflineWithFastFailureUsesCache(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &fakeChecker{delay: time.Millisecond, err: ErrUnavailable}
+		s := newMemStore()
+		s.byID[testID.CitizenID] = patient.Eligibility{Verdict: patient.Eligible, Code: "000", CheckedAt: time.Now().Add(-time.Hour)}
+		a, sub := newTestAgent(t, c, s, &memQueue{})
+		a.Present(drivers.Presentation{Medium: patient.MediumQRCCCD, Payload: []byte("good")})
+		r := next(t, sub, events.EligibilityResult).Data.(events.Result)
+		if r.Eligibility.Source != patient.SourceCache || r.Eligibility.Verdict != patient.Eligible {
+			t.Errorf("got %+v, want the cached verdict", r.Eligibility)
+		}
+	})
+}
+
+func TestBadPayload(t *testing.T) {
+	a, sub := newTestAgent(t, &fakeChecker{}, newMemStore(), nil)
+	a.Present(drivers.Presentation{Medium: patient.MediumQRCCCD, Payload: []byte("https://example.com")})
+	f := next(t, sub, events.ReadFailed).Data.(events.Failure)
+	if f.Reason == "" || f.CheckID == "" {
+		t.Errorf("failure = %+v", f)
+	}
+}
+
+func TestCheckNeedsIdentifier(t *testing.T) {
+	a, _ := newTestAgent(t, &fakeChecker{}, newMemStore(), nil)
+	if _, err := a.Check(context.Background(), patient.Identity{Name: "An"}); err == nil {
+		t.Error("a check with no card number or ID must be refused")
+	}
+}
+
+func TestReceiptsBounded(t *testing.T) {
+	a, _ := newTestAgent(t, &fakeChecker{}, newMemStore(), nil)
+	for i := range maxReceipts + 10 {
+		a.remember(events.Result{CheckID: fmt.Sprint(i)})
+	}
+	if _, ok := a.Receipt("0"); ok {
+		t.Error("oldest receipt should have been forgotten")
+	}
+	if _, ok := a.Receipt(fmt.Sprint(maxReceipts + 9)); !ok {
+		t.Error("newest receipt missing")
+	}
+	if len(a.receipts) != maxReceipts {
+		t.Errorf("len = %d", len(a.receipts))
+	}
+}
