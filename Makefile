@@ -1,0 +1,80 @@
+# tiepdon: `make run` starts the agent in demo mode, `make test` runs every test.
+# `make help` lists the targets.
+
+SHELL       := bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := /usr/local/go/bin:$(PATH)
+export LANG ?= en_US.UTF-8
+
+GO       ?= go
+BIN      := bin/tiepdon
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+PKG      := ./agent/cmd/tiepdon
+DEPS     ?= build run test
+# Keep the Go build cache between runs (the first Fyne build takes minutes).
+export GOFLAGS ?= -buildvcs=false
+
+.DEFAULT_GOAL := help
+.PHONY: help deps build run test test-short bench fuzz lint check-cross screenshots screenshot-demo \
+        package package-windows package-linux package-test clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+deps: ## install the missing Debian/Ubuntu packages (and Go 1.26) the build and tests need
+	@bash .ci/deps $(DEPS)
+
+build: ## build bin/tiepdon (the first build compiles Fyne and SQLite: minutes)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
+
+run: deps build ## start the agent in demo mode (simulated gateway, virtual scanner, window)
+	$(BIN) run --demo
+
+test: deps ## run every test (unit, fuzz seeds, pty, pcscd+vpcd, SQLite, WebSocket, Chromium)
+	@bash .ci/test
+
+test-short: ## run the unit tests only (no rigs, no browser)
+	$(GO) test -short ./...
+
+bench: ## run the benchmarks (results in bench.txt, compare with benchstat)
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./... | tee bench.txt
+
+fuzz: ## fuzz each parser of outside bytes for FUZZTIME (default 20s) each
+	@bash .ci/fuzz $${FUZZTIME:-20s}
+
+lint: ## check formatting (gofmt) and run go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+check-cross: ## check that linux/amd64 and windows/amd64 (mingw cgo) compile
+	@bash .ci/deps build cross
+	GOOS=linux GOARCH=amd64 CGO_ENABLED=1 $(GO) build -o /dev/null $(PKG)
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc $(GO) build -ldflags '-H=windowsgui' -o /dev/null $(PKG)
+
+screenshots: ## real-window screenshots of every verdict state under Xvfb into docs/screens/
+	@bash .ci/deps build test
+	bash ui/screenshots.sh
+
+screenshot-demo: build ## screenshot of the demo after one simulated scan into docs/screenshot-demo.png
+	@bash .ci/deps build test
+	bash .ci/screenshot-demo $(BIN) docs/screenshot-demo.png
+
+package: ## build every installer into dist/ with SHA256SUMS
+	@bash .ci/deps build cross package
+	bash packaging/package.sh all
+
+package-windows: ## build and sign the Windows MSI into dist/
+	@bash .ci/deps build cross package
+	bash packaging/package.sh windows
+
+package-linux: ## build the .deb and .rpm into dist/
+	@bash .ci/deps build package
+	bash packaging/package.sh linux
+
+package-test: ## build the installers and test them (MSI tables and signatures, dpkg -i)
+	@bash .ci/deps build cross package
+	bash packaging/test.sh
+
+clean: ## remove build outputs
+	rm -rf bin dist bench.txt
