@@ -33,7 +33,7 @@ var (
 // Error is a PC/SC failure: the step that failed and the PC/SC status.
 // It unwraps to the matching sentinel and to the scard.Error.
 type Error struct {
-	Op   string     // "connect", "transmit", "status change", …
+	Op   string // "connect", "transmit", "status change", …
 	Code scard.Error
 }
 

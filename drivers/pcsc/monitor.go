@@ -79,8 +79,8 @@ type ReaderStatus struct {
 // Monitor watches PC/SC readers and cards. The zero value is usable; set
 // Bus to have every change published as events.DeviceChanged.
 type Monitor struct {
-	Bus *events.Bus   // may be nil
-	Log *slog.Logger  // nil means slog.Default()
+	Bus *events.Bus  // may be nil
+	Log *slog.Logger // nil means slog.Default()
 	// RetryMin and RetryMax bound the back-off between attempts to reach
 	// the PC/SC service after it went away (defaults 200 ms and 3 s).
 	RetryMin, RetryMax time.Duration

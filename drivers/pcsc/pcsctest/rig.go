@@ -251,4 +251,3 @@ func listening(port int) bool {
 	}
 	return false
 }
-
