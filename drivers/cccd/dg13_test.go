@@ -213,4 +213,3 @@ func FuzzDecodeDG13(f *testing.F) {
 		}
 	})
 }
-
