@@ -11,6 +11,7 @@ const (
 	MediumQRCCCD Medium = "qr-cccd" // QR code on the CCCD
 	MediumQRBHYT Medium = "qr-bhyt" // QR code on a BHYT card, VssID or VNeID screen
 	MediumTyped  Medium = "typed"   // typed by reception staff
+	MediumQR     Medium = "qr"      // a QR scan whose kind is not known yet (or not a card QR at all)
 )
 
 // Identity is who the patient is, as far as the presented medium tells.
