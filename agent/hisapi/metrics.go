@@ -1,0 +1,49 @@
+package hisapi
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are the API's Prometheus series. No label carries personal data.
+type metrics struct {
+	connections   prometheus.Gauge
+	refused       *prometheus.CounterVec // reason: host, origin, clients, token, rate, handshake
+	closed        *prometheus.CounterVec // reason: hello-timeout, idle, too-large, binary, flood, write
+	requests      *prometheus.CounterVec // method, code
+	latency       *prometheus.HistogramVec
+	notifications *prometheus.CounterVec // event
+	dropped       prometheus.Counter
+	pairings      *prometheus.CounterVec // result
+}
+
+func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
+	m := &metrics{
+		connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tiepdon_his_connections", Help: "Open HIS API WebSocket connections."}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tiepdon_his_refused_total", Help: "Connections, requests and messages refused, by reason."}, []string{"reason"}),
+		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tiepdon_his_closed_total", Help: "Connections closed by the agent, by reason."}, []string{"reason"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tiepdon_his_requests_total", Help: "JSON-RPC requests answered, by method and result code (ok or the JSON-RPC error code)."}, []string{"method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tiepdon_his_request_seconds", Help: "Time to answer a JSON-RPC request.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .05, .1, .5, 1, 5, 30}}, []string{"method"}),
+		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tiepdon_his_notifications_total", Help: "Notifications written to clients, by event."}, []string{"event"}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tiepdon_his_notifications_dropped_total", Help: "Notifications lost because a client fell behind."}),
+		pairings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tiepdon_his_pairings_total", Help: "Pairing requests, by outcome."}, []string{"result"}),
+	}
+	clients := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "tiepdon_his_clients", Help: "Connections holding a valid token."}, func() float64 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return float64(s.authed)
+	})
+	for _, c := range []prometheus.Collector{m.connections, m.refused, m.closed, m.requests, m.latency, m.notifications, m.dropped, m.pairings, clients} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

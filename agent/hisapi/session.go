@@ -1,0 +1,375 @@
+package hisapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/tiepdon/tiepdon/agent/events"
+)
+
+// WebSocket close codes the API uses besides the standard ones (1001 going
+// away, 1003 binary frame, 1008 flood, 1009 frame too large).
+const (
+	CloseHelloTimeout   = 4408 // no successful session.hello within the hello timeout
+	CloseTooManyClients = 4429 // too many connections from this origin, or in all
+	CloseTokenRevoked   = 4403 // the session's token was revoked
+	CloseIdle           = 4000 // nothing heard (not even a pong) for the idle timeout
+)
+
+// session is one WebSocket connection.
+type session struct {
+	srv     *Server
+	conn    *websocket.Conn
+	id      string
+	origin  string // "" for a non-browser client
+	log     *slog.Logger
+	limiter *rate.Limiter
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	out        chan []byte               // responses and server-made notifications, to the writer
+	subc       chan *events.Subscription // the writer's bus subscription, once authenticated
+	done       chan struct{}             // closed by close
+	writerExit chan struct{}             // closed when the writer has stopped
+	once       sync.Once
+
+	mu       sync.Mutex
+	hello    bool
+	token    *TokenInfo
+	view     view
+	mask     events.Kind // kinds asked for in hello (0 = all allowed)
+	apiLevel int
+	pairing  bool
+	inflight int
+	badHello int
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	origin, ok := s.originAllowed(r)
+	if !ok {
+		s.m.refused.WithLabelValues("origin").Inc()
+		s.log.Warn("refused connection: origin not allowed", "origin", truncate(origin, 100), "remote", r.RemoteAddr)
+		httpError(w, http.StatusForbidden, "origin-not-allowed", "this web origin is not in his.origins")
+		return
+	}
+	conn, err := s.up.Upgrade(w, r, nil)
+	if err != nil {
+		s.m.refused.WithLabelValues("handshake").Inc()
+		return // the upgrader has answered
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ss := &session{
+		srv: s, conn: conn, id: randomID(6), origin: origin,
+		limiter: rate.NewLimiter(rate.Limit(s.lim.MessagesPerSecond), s.lim.Burst),
+		ctx:     ctx, cancel: cancel,
+		out:        make(chan []byte, s.lim.MaxInFlight+8),
+		subc:       make(chan *events.Subscription, 1),
+		done:       make(chan struct{}),
+		writerExit: make(chan struct{}),
+	}
+	ss.log = s.log.With("session", ss.id, "origin", origin, "remote", r.RemoteAddr)
+
+	s.mu.Lock()
+	reason := ""
+	switch {
+	case s.closing:
+		reason = "agent shutting down"
+	case len(s.sessions) >= s.lim.MaxClients:
+		reason = "too many clients"
+	case s.perOrigin[origin] >= s.lim.ClientsPerOrigin:
+		reason = "too many clients from this origin"
+	}
+	if reason != "" {
+		s.mu.Unlock()
+		s.m.refused.WithLabelValues("clients").Inc()
+		ss.log.Warn("refused connection", "reason", reason)
+		code := CloseTooManyClients
+		if s.closing {
+			code = websocket.CloseGoingAway
+		}
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+		conn.Close()
+		cancel()
+		return
+	}
+	s.sessions[ss] = struct{}{}
+	s.perOrigin[origin]++
+	s.wg.Add(2)
+	s.mu.Unlock()
+	s.m.connections.Inc()
+	ss.log.Debug("client connected")
+
+	go func() {
+		defer s.wg.Done()
+		ss.writeLoop()
+	}()
+	ss.readLoop()
+	ss.close(websocket.CloseNormalClosure, "")
+	<-ss.writerDone()
+
+	s.mu.Lock()
+	delete(s.sessions, ss)
+	s.perOrigin[origin]--
+	if s.perOrigin[origin] == 0 {
+		delete(s.perOrigin, origin)
+	}
+	changed := false
+	if ss.tokenInfo() != nil {
+		s.authed--
+		changed = true
+	}
+	n := s.authed
+	s.mu.Unlock()
+	s.m.connections.Dec()
+	if changed {
+		s.bus.Publish(events.ClientsChanged, events.Clients{Connected: n})
+	}
+	ss.log.Debug("client disconnected")
+	s.wg.Done()
+}
+
+// writerDone returns a channel closed when the writer has stopped; the
+// writer stops when done is closed.
+func (ss *session) writerDone() <-chan struct{} { return ss.writerExit }
+
+func (ss *session) tokenInfo() *TokenInfo {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.token
+}
+
+// close ends the session once, telling the client why.
+func (ss *session) close(code int, reason string) {
+	ss.once.Do(func() {
+		ss.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+		close(ss.done)
+		ss.cancel()
+		ss.conn.Close()
+	})
+}
+
+func (ss *session) readLoop() {
+	s := ss.srv
+	c := ss.conn
+	c.SetReadLimit(s.lim.MaxMessageBytes)
+	helloBy := time.Now().Add(s.lim.HelloTimeout)
+	c.SetReadDeadline(helloBy)
+	c.SetPongHandler(func(string) error {
+		ss.extendDeadline()
+		return nil
+	})
+	refused := 0
+	for {
+		mt, data, err := c.ReadMessage()
+		if err != nil {
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout():
+				ss.mu.Lock()
+				hello := ss.hello
+				ss.mu.Unlock()
+				if !hello {
+					s.m.closed.WithLabelValues("hello-timeout").Inc()
+					ss.log.Info("closing session: no session.hello in time")
+					ss.close(CloseHelloTimeout, "session.hello not received in time")
+				} else {
+					s.m.closed.WithLabelValues("idle").Inc()
+					ss.log.Info("closing session: idle")
+					ss.close(CloseIdle, "idle timeout")
+				}
+			case errors.Is(err, websocket.ErrReadLimit):
+				s.m.closed.WithLabelValues("too-large").Inc()
+				ss.log.Warn("closing session: message too large", "limit", s.lim.MaxMessageBytes)
+				ss.close(websocket.CloseMessageTooBig, "message too large")
+			}
+			return
+		}
+		if mt != websocket.TextMessage {
+			s.m.closed.WithLabelValues("binary").Inc()
+			ss.close(websocket.CloseUnsupportedData, "send JSON text frames")
+			return
+		}
+		ss.extendDeadline()
+		if !ss.limiter.Allow() {
+			refused++
+			s.m.refused.WithLabelValues("rate").Inc()
+			if refused >= s.lim.FloodClose {
+				s.m.closed.WithLabelValues("flood").Inc()
+				ss.log.Warn("closing session: flood", "refused", refused)
+				ss.close(websocket.ClosePolicyViolation, "rate limit exceeded")
+				return
+			}
+			req, _ := decodeRequest(data)
+			if !req.notification() {
+				e := rpcError(CodeRateLimited, ReasonRateLimited, "too many messages: at most %g per second", s.lim.MessagesPerSecond)
+				e.Data.RetryAfterMS = int64(time.Second/time.Duration(s.lim.MessagesPerSecond)/time.Millisecond) + 1
+				ss.reply(req.ID, nil, e)
+			}
+			continue
+		}
+		refused = 0
+		req, rerr := decodeRequest(data)
+		if rerr != nil {
+			s.m.requests.WithLabelValues("invalid", codeLabel(rerr)).Inc()
+			ss.reply(req.ID, nil, rerr)
+			continue
+		}
+		ss.dispatch(req)
+		select {
+		case <-ss.done:
+			return
+		default:
+		}
+	}
+}
+
+// extendDeadline pushes the read deadline out by the idle timeout, once
+// the session has said hello (before that, the hello deadline stands).
+func (ss *session) extendDeadline() {
+	ss.mu.Lock()
+	hello := ss.hello
+	ss.mu.Unlock()
+	if hello {
+		ss.conn.SetReadDeadline(time.Now().Add(ss.srv.lim.IdleTimeout))
+	}
+}
+
+// reply queues a response. It blocks while the writer is busy (that is
+// this client's own backpressure) and gives up when the session ends.
+func (ss *session) reply(id []byte, result any, rerr *Error) {
+	if id == nil {
+		return // a notification gets no answer
+	}
+	b, err := encodeResponse(id, result, rerr)
+	if err != nil {
+		ss.log.Error("encoding response", "err", err)
+		b, _ = encodeResponse(id, nil, rpcError(CodeInternal, ReasonInternal, "internal error"))
+	}
+	ss.send(b)
+}
+
+func (ss *session) send(b []byte) {
+	select {
+	case ss.out <- b:
+	case <-ss.done:
+	}
+}
+
+// subscribe starts notifications for an authenticated session.
+func (ss *session) subscribe(t TokenInfo) {
+	mask := maskFor(t)
+	ss.mu.Lock()
+	if ss.mask != 0 {
+		mask &= ss.mask
+	}
+	ss.mu.Unlock()
+	sub := ss.srv.bus.Subscribe(mask, ss.srv.lim.QueueSize)
+	select {
+	case ss.subc <- sub:
+	default:
+		sub.Close() // already subscribed
+	}
+}
+
+func (ss *session) writeLoop() {
+	s := ss.srv
+	defer close(ss.writerExit)
+	var sub *events.Subscription
+	defer func() {
+		if sub != nil {
+			sub.Close()
+		}
+	}()
+	var evc <-chan events.Event
+	var seenDropped uint64
+	lastSeq := uint64(0)
+	ping := time.NewTicker(s.lim.IdleTimeout / 3)
+	defer ping.Stop()
+	write := func(b []byte) bool {
+		ss.conn.SetWriteDeadline(time.Now().Add(s.lim.WriteTimeout))
+		if err := ss.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+			select {
+			case <-ss.done:
+			default:
+				s.m.closed.WithLabelValues("write").Inc()
+				ss.log.Info("closing session: write failed (slow or gone client)", "err", err)
+			}
+			ss.close(websocket.CloseGoingAway, "write timeout")
+			return false
+		}
+		return true
+	}
+	reportDrops := func(nextSeq uint64) bool {
+		if sub == nil {
+			return true
+		}
+		d := sub.Dropped()
+		if d == seenDropped {
+			return true
+		}
+		n := d - seenDropped
+		seenDropped = d
+		s.m.dropped.Add(float64(n))
+		b, _ := encodeNotification("events.dropped", droppedParams{Dropped: n, AfterSeq: lastSeq, BeforeSeq: nextSeq})
+		return write(b)
+	}
+	for {
+		select {
+		case <-ss.done:
+			return
+		case sub = <-ss.subc:
+			evc = sub.C()
+			ss.subc = nil
+		case b := <-ss.out:
+			if !write(b) {
+				return
+			}
+		case ev, ok := <-evc:
+			if !ok {
+				return
+			}
+			if !reportDrops(ev.Seq) {
+				return
+			}
+			b, err := s.enc.get(ev, ss.currentView())
+			if err != nil {
+				ss.log.Error("encoding notification", "event", ev.Kind, "err", err)
+				continue
+			}
+			if !write(b) {
+				return
+			}
+			lastSeq = ev.Seq
+			s.m.notifications.WithLabelValues(ev.Kind.String()).Inc()
+		case <-ping.C:
+			if !reportDrops(0) {
+				return
+			}
+			if err := ss.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.lim.WriteTimeout)); err != nil {
+				ss.close(websocket.CloseGoingAway, "ping failed")
+				return
+			}
+		}
+	}
+}
+
+func (ss *session) currentView() view {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.view
+}
+
+// droppedParams is the payload of events.dropped.
+type droppedParams struct {
+	Dropped   uint64 `json:"dropped"`             // how many notifications this client lost
+	AfterSeq  uint64 `json:"afterSeq"`            // seq of the last notification delivered before the gap (0: none yet)
+	BeforeSeq uint64 `json:"beforeSeq,omitempty"` // seq of the next notification delivered after it (0: not yet known)
+}

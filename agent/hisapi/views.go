@@ -1,0 +1,194 @@
+package hisapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tiepdon/tiepdon/agent/events"
+	"github.com/tiepdon/tiepdon/agent/patient"
+)
+
+// view is how much personal data a client may see, from its scopes.
+type view int
+
+const (
+	viewEligibility view = iota // identity reduced to medium and authenticity
+	viewIdentity                // full identity, no photo
+	viewPhoto                   // full identity and the chip photo
+)
+
+func viewOf(t TokenInfo) view {
+	switch {
+	case t.Has(ScopePhoto) && t.Has(ScopeIdentity):
+		return viewPhoto
+	case t.Has(ScopeIdentity):
+		return viewIdentity
+	}
+	return viewEligibility
+}
+
+// minimalIdentity is what a client without the identity scope learns about
+// the identity behind an eligibility answer.
+type minimalIdentity struct {
+	Medium       patient.Medium       `json:"medium"`
+	Authenticity patient.Authenticity `json:"authenticity"`
+}
+
+// resultView is the wire form of a check's result (eligibility.result,
+// eligibility.updated, receipt.get, identity.current, identity.read).
+type resultView struct {
+	CheckID     string               `json:"checkId"`
+	Identity    any                  `json:"identity"`
+	Eligibility *patient.Eligibility `json:"eligibility,omitempty"`
+	Photo       []byte               `json:"photo,omitempty"` // base64
+	PhotoType   string               `json:"photoType,omitempty"`
+}
+
+func identityView(checkID string, id patient.Identity, v view) resultView {
+	r := resultView{CheckID: checkID}
+	if v == viewEligibility {
+		r.Identity = minimalIdentity{Medium: id.Medium, Authenticity: id.Authenticity}
+		return r
+	}
+	r.Identity = id
+	if v == viewPhoto && id.Chip != nil && len(id.Chip.Photo) > 0 {
+		r.Photo = id.Chip.Photo
+		r.PhotoType = id.Chip.PhotoType
+	}
+	return r
+}
+
+func resultViewOf(res events.Result, v view, withEligibility bool) resultView {
+	r := identityView(res.CheckID, res.Identity, v)
+	if withEligibility {
+		e := res.Eligibility
+		r.Eligibility = &e
+	}
+	return r
+}
+
+// kinds the API forwards, and the scope each needs ("" = any token).
+var forwarded = map[events.Kind]Scope{
+	events.DeviceChanged:      "",
+	events.CardPresented:      "",
+	events.CardProgress:       "",
+	events.ReadFailed:         "",
+	events.Alert:              "",
+	events.GatewayChanged:     "",
+	events.IdentityRead:       ScopeIdentity,
+	events.EligibilityResult:  ScopeEligibility,
+	events.EligibilityUpdated: ScopeEligibility,
+}
+
+// eventNames lists the notification names a client may ask for in
+// session.hello, with their kinds.
+var eventNames = func() map[string]events.Kind {
+	m := map[string]events.Kind{}
+	for k := range forwarded {
+		m[k.String()] = k
+	}
+	return m
+}()
+
+// maskFor returns the kinds a token may receive.
+func maskFor(t TokenInfo) events.Kind {
+	var m events.Kind
+	for k, s := range forwarded {
+		if s == "" || t.Has(s) {
+			m |= k
+		}
+	}
+	return m
+}
+
+// params returns the notification params (without seq and time) for an
+// event as a client with view v sees it.
+func params(ev events.Event, v view) any {
+	switch d := ev.Data.(type) {
+	case events.Identity:
+		return identityView(d.CheckID, d.Identity, v)
+	case events.Result:
+		return resultViewOf(d, v, true)
+	}
+	return ev.Data
+}
+
+// encodeEvent returns the notification frame for ev as view v sees it:
+// the payload's fields with "seq" and "time" added.
+func encodeEvent(ev events.Event, v view) ([]byte, error) {
+	p, err := json.Marshal(params(ev, v))
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.Grow(len(p) + 120)
+	b.WriteString(`{"jsonrpc":"2.0","method":`)
+	b.WriteString(strconv.Quote(ev.Kind.String()))
+	b.WriteString(`,"params":{"seq":`)
+	b.WriteString(strconv.FormatUint(ev.Seq, 10))
+	b.WriteString(`,"time":"`)
+	b.WriteString(ev.Time.UTC().Format(time.RFC3339Nano))
+	b.WriteByte('"')
+	if len(p) > 2 && p[0] == '{' {
+		b.WriteByte(',')
+		b.Write(p[1:])
+	} else {
+		b.WriteString("}")
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// encCache encodes each event once per view, however many clients receive
+// it: with 200 clients that is the difference between 200 JSON encodings
+// per event and three.
+type encCache struct {
+	mu    sync.Mutex
+	m     map[encKey]*encEntry
+	ring  []encKey
+	next  int
+	count int
+}
+
+type encKey struct {
+	seq  uint64
+	view view
+}
+
+type encEntry struct {
+	once sync.Once
+	b    []byte
+	err  error
+}
+
+func newEncCache(size int) *encCache {
+	return &encCache{m: make(map[encKey]*encEntry, size), ring: make([]encKey, size)}
+}
+
+func (c *encCache) get(ev events.Event, v view) ([]byte, error) {
+	if _, personal := ev.Data.(events.Result); !personal {
+		if _, personal = ev.Data.(events.Identity); !personal {
+			v = viewEligibility // the same for everyone
+		}
+	}
+	k := encKey{ev.Seq, v}
+	c.mu.Lock()
+	e, ok := c.m[k]
+	if !ok {
+		e = &encEntry{}
+		if old := c.ring[c.next]; c.count == len(c.ring) {
+			delete(c.m, old)
+		} else {
+			c.count++
+		}
+		c.ring[c.next] = k
+		c.next = (c.next + 1) % len(c.ring)
+		c.m[k] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.b, e.err = encodeEvent(ev, v) })
+	return e.b, e.err
+}
