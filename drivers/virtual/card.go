@@ -52,8 +52,8 @@ type Card struct {
 
 	paceCurve *emrtd.Curve
 	key       emrtd.Key // the CAN and the MRZ information the card accepts
-	bacEnc    []byte // BAC K_Enc
-	bacMAC    []byte // BAC K_MAC
+	bacEnc    []byte    // BAC K_Enc
+	bacMAC    []byte    // BAC K_MAC
 
 	mu      sync.Mutex
 	app     bool  // eMRTD application selected
