@@ -39,13 +39,13 @@ func TestParseQRSamples(t *testing.T) {
 		{"cccd-spec-example", patient.Identity{
 			CitizenID: "001090123456", OldID: "012345678", Name: "NGUYEN VAN A",
 			BirthDate: qrDate(1, 1, 1990), Sex: patient.Male,
-			Address:   "Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh", IssueDate: qrDate(15, 4, 2021),
+			Address: "Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh", IssueDate: qrDate(15, 4, 2021),
 		}},
 		// Synthetic.
 		{"cccd-synth-2021", patient.Identity{
 			CitizenID: "079185000123", OldID: "025123456", Name: "Trần Thị Bích Ngọc",
 			BirthDate: qrDate(23, 7, 1985), Sex: patient.Female,
-			Address:   "Số 12 Lê Lợi, Phường Bến Thành, Quận 1, TP. Hồ Chí Minh", IssueDate: qrDate(10, 3, 2021),
+			Address: "Số 12 Lê Lợi, Phường Bến Thành, Quận 1, TP. Hồ Chí Minh", IssueDate: qrDate(10, 3, 2021),
 		}},
 		{"cccd-synth-nfd-name", patient.Identity{ // NFD text, runs of spaces, MMyyyy birth date
 			CitizenID: "001190123456", Name: "Nguyễn Văn Ấn",
