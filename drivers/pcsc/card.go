@@ -157,7 +157,18 @@ func (c *Card) Transmit(cmd []byte) ([]byte, error) {
 func (c *Card) TransmitContext(ctx context.Context, cmd []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	return c.run(ctx, "transmit", func() ([]byte, error) { return c.card.Transmit(cmd) })
+	return c.run(ctx, "transmit", func() ([]byte, error) {
+		r, err := c.card.Transmit(cmd)
+		if err != nil || len(r) >= 2 {
+			return r, err
+		}
+		// pcscd answers success with no bytes when vpcd (or a reader
+		// driver) lost the card during the exchange.
+		if st, serr := c.card.Status(); serr != nil || st.State&scard.Present == 0 {
+			return nil, fmt.Errorf("response of %d bytes: %w", len(r), ErrCardRemoved)
+		}
+		return nil, fmt.Errorf("response of %d bytes: %w", len(r), ErrMute)
+	})
 }
 
 // Reset resets the card (a warm reset through SCardReconnect) and begins a

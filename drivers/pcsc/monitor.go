@@ -18,6 +18,9 @@ import (
 // plugged in or out.
 const PnPReader = `\\?PnP?\Notification`
 
+// statusTimeout bounds one SCardGetStatusChange call.
+const statusTimeout = 2 * time.Second
+
 // ServiceDevice is the Device name under which the monitor reports the
 // state of the PC/SC service itself.
 const ServiceDevice = "PC/SC"
@@ -209,7 +212,12 @@ func (m *Monitor) session(ctx context.Context, handle func(Event), up func()) (c
 		m.mu.Unlock()
 		states = append(states, pnp)
 
-		err = sctx.GetStatusChange(states, -1)
+		if ctx.Err() != nil {
+			return true, nil
+		}
+		// Cancel (from ctx) wakes a blocked call; the timeout only
+		// covers a cancel that lands between the check above and the call.
+		err = sctx.GetStatusChange(states, statusTimeout)
 		if ctx.Err() != nil {
 			return true, nil
 		}
