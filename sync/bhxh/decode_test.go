@@ -42,7 +42,9 @@ var checkBodies = []struct {
 	{"nulls", `{"maKetQua":"000","ghiChu":null,"maThe":null,"dsLichSuKCB2018":null}`, "000", func(e patient.Eligibility) bool { return e.CardNumber == "" }, false},
 	{"object where a string belongs", `{"maKetQua":"000","hoTen":{"x":1}}`, "000", func(e patient.Eligibility) bool { return e.Holder == "" }, false},
 	{"bad dates are absent", `{"maKetQua":"000","gtTheDen":"31/02/2026","ngaySinh":"abc"}`, "000", func(e patient.Eligibility) bool { return e.ValidTo.IsZero() && e.BirthDate.IsZero() }, false},
-	{"unknown code", `{"maKetQua":"777"}`, "777", func(e patient.Eligibility) bool { return e.Verdict == patient.CheckDocuments && strings.Contains(e.ReasonEN, "777") }, false},
+	{"unknown code", `{"maKetQua":"777"}`, "777", func(e patient.Eligibility) bool {
+		return e.Verdict == patient.CheckDocuments && strings.Contains(e.ReasonEN, "777")
+	}, false},
 	// Not answers.
 	{"html", `<html>Runtime Error</html>`, "", nil, true},
 	{"truncated", `{"maKetQua":"000","hoTen":"Lê`, "", nil, true},
