@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -190,6 +191,8 @@ type Server struct {
 	devices   map[string]events.Device
 	wg        sync.WaitGroup
 	closing   bool
+
+	pings atomic.Uint64 // pings sent, for tests
 
 	results *resultTracker
 	state   *events.Subscription

@@ -357,6 +357,7 @@ func (ss *session) writeLoop() {
 				ss.close(websocket.CloseGoingAway, "ping failed")
 				return
 			}
+			s.pings.Add(1)
 		}
 	}
 }
