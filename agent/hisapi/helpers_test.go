@@ -1,10 +1,14 @@
 package hisapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"log/slog"
 	"net"
 	"net/http"
@@ -39,13 +43,29 @@ func newFakeBackend(bus *events.Bus) *fakeBackend {
 	return &fakeBackend{bus: bus, receipts: map[string]events.Result{}, cacheAge: 90 * time.Second}
 }
 
-var testPhoto = []byte("\xff\xd8\xff\xe0fake-jpeg-face")
+// testPhoto is a synthetic portrait (a grey silhouette), as a PNG.
+var testPhoto = func() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 96, 128))
+	for y := range 128 {
+		for x := range 96 {
+			c := color.RGBA{0xdd, 0xe6, 0xee, 0xff}
+			dx, dy := x-48, y-48
+			if dx*dx+dy*dy < 22*22 || (y > 80 && (x-48)*(x-48)+(y-130)*(y-130) < 46*46) {
+				c = color.RGBA{0x78, 0x90, 0x9c, 0xff}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}()
 
 func sampleIdentity() patient.Identity {
 	return patient.Identity{
 		Medium: patient.MediumChip, CitizenID: "001099012345", Name: "Nguyễn Văn An",
 		BirthDate: patient.Date{Year: 1990, Month: 5, Day: 17}, Sex: patient.Male, Address: "Hà Nội",
-		Chip:         &patient.ChipData{Photo: testPhoto, PhotoType: "image/jpeg", Ethnicity: "Kinh", ReadAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)},
+		Chip:         &patient.ChipData{Photo: testPhoto, PhotoType: "image/png", Ethnicity: "Kinh", ReadAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)},
 		Authenticity: patient.Authenticity{Level: patient.IntactIssuerUnknown},
 	}
 }
