@@ -110,3 +110,11 @@ func ParseDynamicAuthData(b []byte, tag uint32) ([]byte, error) {
 	}
 	return o.Value, nil
 }
+
+func marshalOID(oid asn1.ObjectIdentifier) []byte {
+	b, err := asn1.Marshal(oid)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
