@@ -74,6 +74,9 @@ type Stats struct {
 	BytesIn   int // command bytes
 	BytesOut  int // response bytes
 	Sessions  int // secure-messaging sessions established
+	PACE      int // of which by PACE
+	BAC       int // of which by BAC
+	AA        int // Active Authentication signatures made
 	Resets    int // resets and power cycles
 	Protected int // protected commands accepted
 }
@@ -451,6 +454,7 @@ func (c *Card) externalAuthenticate(cmd emrtd.Command, protected bool) ([]byte, 
 	}
 	c.sm = sm
 	c.stats.Sessions++
+	c.stats.BAC++
 	return resp, swOK
 }
 
@@ -468,6 +472,7 @@ func (c *Card) internalAuthenticate(cmd emrtd.Command, protected bool) ([]byte, 
 	if err != nil {
 		return nil, swConditionsNotMet
 	}
+	c.stats.AA++
 	sig := make([]byte, 64)
 	r.FillBytes(sig[:32])
 	s.FillBytes(sig[32:])

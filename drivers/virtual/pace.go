@@ -156,6 +156,7 @@ func (c *Card) generalAuthenticate(cmd emrtd.Command, protected bool) ([]byte, u
 		c.pace = nil
 		c.sm = sm
 		c.stats.Sessions++
+		c.stats.PACE++
 		return emrtd.DynamicAuthData(emrtd.EncodeTLV(0x86, tICC)), swOK
 	}
 	return fail(swConditionsNotMet)
