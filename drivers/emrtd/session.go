@@ -63,7 +63,7 @@ type SessionOptions struct {
 
 // ATRer is implemented by transmitters that know the card's ATR (an
 // optional extra of drivers.Transmitter): its historical bytes can announce
-// extended-length support.
+// extended-length support. ATR() []byte is accepted too.
 type ATRer interface {
 	ATR() ([]byte, error)
 }
@@ -129,8 +129,13 @@ func OpenWithOptions(ctx context.Context, tx drivers.Transmitter, key Key, opts 
 	case ExtendedOff:
 		s.extended = -1
 	default:
-		if a, ok := tx.(ATRer); ok {
+		switch a := tx.(type) {
+		case ATRer:
 			if atr, err := a.ATR(); err == nil && atrExtendedLength(atr) {
+				s.extended = 1
+			}
+		case interface{ ATR() []byte }:
+			if atrExtendedLength(a.ATR()) {
 				s.extended = 1
 			}
 		}
