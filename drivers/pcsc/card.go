@@ -159,15 +159,23 @@ func (c *Card) TransmitContext(ctx context.Context, cmd []byte) ([]byte, error) 
 	defer cancel()
 	return c.run(ctx, "transmit", func() ([]byte, error) {
 		r, err := c.card.Transmit(cmd)
-		if err != nil || len(r) >= 2 {
-			return r, err
+		if err == nil && len(r) >= 2 {
+			return r, nil
 		}
-		// pcscd answers success with no bytes when vpcd (or a reader
-		// driver) lost the card during the exchange.
+		// When a card leaves during an exchange, pcscd answers either
+		// SCARD_E_NOT_TRANSACTED or success with no bytes (seen with
+		// vpcd), before its next poll notices the removal.
+		if err != nil && !errors.Is(err, scard.ErrNotTransacted) && !errors.Is(err, scard.ErrUnresponsiveCard) {
+			return nil, err
+		}
+		what := fmt.Sprintf("response of %d bytes", len(r))
+		if err != nil {
+			what = err.Error()
+		}
 		if st, serr := c.card.Status(); serr != nil || st.State&scard.Present == 0 {
-			return nil, fmt.Errorf("response of %d bytes: %w", len(r), ErrCardRemoved)
+			return nil, fmt.Errorf("%s: %w", what, ErrCardRemoved)
 		}
-		return nil, fmt.Errorf("response of %d bytes: %w", len(r), ErrMute)
+		return nil, fmt.Errorf("%s: %w", what, ErrMute)
 	})
 }
 

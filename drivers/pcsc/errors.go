@@ -20,7 +20,9 @@ var (
 	ErrNoCard = errors.New("pcsc: no card in reader")
 	// ErrCardRemoved means the card left the reader during the session.
 	ErrCardRemoved = errors.New("pcsc: card removed")
-	// ErrMute means the card gave no valid response (fewer than 2 bytes).
+	// ErrMute means the card stopped answering in the middle of an
+	// exchange (no response, or the exchange failed): usually a card
+	// pulled out before the reader noticed.
 	ErrMute = errors.New("pcsc: card did not answer")
 	// ErrCardReset means another process reset the card; secure messaging
 	// must be set up again.

@@ -314,3 +314,5 @@ func TestMonitorWithoutService(t *testing.T) {
 	w.waitFor(pcsc.ServiceBack, "")
 	w.waitFor(pcsc.ReaderAdded, rig.Reader(0))
 }
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
