@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/tiepdon/tiepdon/agent/config"
+	"gopkg.in/natefinch/lumberjack.v2"
+)
+
+func init() {
+	register(&command{
+		name:    "run",
+		summary: "run the agent: devices, gateway checks, window and HIS API",
+		run:     runAgent,
+	})
+}
+
+// runOptions are the flags of "tiepdon run" beyond the config file.
+type runOptions struct {
+	configFile string
+	dataDir    string
+	demo       bool
+	headless   bool
+	hisAddr    string
+	scanner    string
+	gateway    string
+
+	demoScanAfter time.Duration // demo: simulate one scan this long after start
+	demoSeed      int64
+}
+
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("run", "run [--config FILE] [--data-dir DIR] [--demo] [--headless] [--his-addr 127.0.0.1:8733] [--scanner PATH] [--gateway URL]", stderr)
+	var o runOptions
+	fs.StringVar(&o.configFile, "config", "", "config file to read instead of the per-user one")
+	fs.StringVar(&o.dataDir, "data-dir", "", "directory for the cache, keys, tokens and logs")
+	fs.BoolVar(&o.demo, "demo", false, "demo mode: gateway simulator, virtual scanner and synthetic people")
+	fs.BoolVar(&o.headless, "headless", false, "run without the window")
+	fs.StringVar(&o.hisAddr, "his-addr", "", "address of the HIS WebSocket/HTTP API (default 127.0.0.1:8733)")
+	fs.StringVar(&o.scanner, "scanner", "", `serial port of the QR scanner ("auto", a path, or "" for none)`)
+	fs.StringVar(&o.gateway, "gateway", "", "BHXH gateway URL")
+	fs.DurationVar(&o.demoScanAfter, "demo-scan-after", 0, "demo: simulate a scan this long after start (0: only on request)")
+	fs.Int64Var(&o.demoSeed, "demo-seed", 1, "demo: seed of the synthetic population")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	cfg, err := loadRunConfig(fs, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "tiepdon run: %v\n", err)
+		return 2
+	}
+	log, closeLog, err := newLogger(cfg, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "tiepdon run: %v\n", err)
+		return 1
+	}
+	defer closeLog()
+	if !o.headless && !haveDisplay() {
+		log.Warn("no display found: running headless (set DISPLAY or pass --headless to silence this)")
+		o.headless = true
+	}
+	if err := serve(ctx, cfg, o, log); err != nil && !errors.Is(err, context.Canceled) {
+		log.Error("agent stopped", "err", err)
+		fmt.Fprintf(stderr, "tiepdon run: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// loadRunConfig loads the config and applies the flags that were set.
+func loadRunConfig(fs *flag.FlagSet, o runOptions) (config.Config, error) {
+	cfg, err := config.Load(o.configFile, os.Getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if o.dataDir != "" {
+		cfg.DataDir = o.dataDir
+	}
+	if o.hisAddr != "" {
+		cfg.HIS.Addr = o.hisAddr
+	}
+	if o.gateway != "" {
+		cfg.Gateway.URL = o.gateway
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["scanner"] {
+		cfg.Scanner.Port = o.scanner
+	}
+	if o.demo {
+		if cfg.DataDir == "" || !set["data-dir"] {
+			cfg.DataDir = filepath.Join(cfg.ResolvedDataDir(), "demo")
+		}
+		if cfg.Staff.Name == "" {
+			cfg.Staff = demoStaff
+		}
+	}
+	cfg.DataDir = cfg.ResolvedDataDir()
+	return cfg, cfg.Validate()
+}
+
+// newLogger logs to stderr and to a rotated file in the data dir.
+func newLogger(cfg config.Config, stderr io.Writer) (*slog.Logger, func(), error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+		return nil, nil, fmt.Errorf("log.level: %w", err)
+	}
+	file := &lumberjack.Logger{
+		Filename: filepath.Join(cfg.DataDir, "logs", "tiepdon.log"),
+		MaxSize:  10, MaxBackups: 5, MaxAge: 30, Compress: true,
+	}
+	h := slog.NewTextHandler(io.MultiWriter(stderr, file), &slog.HandlerOptions{Level: level})
+	log := slog.New(h)
+	slog.SetDefault(log)
+	return log, func() { file.Close() }, nil
+}
+
+// haveDisplay reports whether a window can be opened.
+func haveDisplay() bool {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd":
+		return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+	}
+	return true
+}

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/tiepdon/tiepdon/agent"
+	"github.com/tiepdon/tiepdon/agent/config"
+	"github.com/tiepdon/tiepdon/agent/events"
+	"github.com/tiepdon/tiepdon/agent/hisapi"
+	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/drivers"
+	"github.com/tiepdon/tiepdon/drivers/payload"
+	"github.com/tiepdon/tiepdon/sync/bhxh"
+	"github.com/tiepdon/tiepdon/sync/bhxhsim"
+	"github.com/tiepdon/tiepdon/sync/cache"
+	"golang.org/x/sync/errgroup"
+)
+
+// demoStaff is the staff member signed in by default in demo mode.
+var demoStaff = patient.Staff{Name: "Nguyễn Thị Lan", CitizenID: "001190000123"}
+
+// demoPassword is the simulator's account password in demo mode.
+const demoPassword = "bhxh-sim"
+
+// stack is a running agent with everything wired to it.
+type stack struct {
+	cfg   config.Config
+	log   *slog.Logger
+	bus   *events.Bus
+	agent *agent.Agent
+	db    *cache.DB
+	gw    *bhxh.Client
+	his   *hisapi.Server
+	hisAt net.Addr
+
+	// Demo mode only.
+	sim     *bhxhsim.Sim
+	simAddr net.Addr
+	scanner demoScanner
+
+	runs []func(context.Context) error // long-running parts, started by run
+}
+
+// demoScanner is the virtual QR scanner of demo mode.
+type demoScanner interface {
+	Path() string
+	Scan(payload string) error
+	Close() error
+}
+
+// backend is the agent as the HIS API sees it, with the cache's and
+// outbox's figures for /healthz.
+type backend struct {
+	*agent.Agent
+	db *cache.DB
+}
+
+// CacheAge implements hisapi.CacheAger.
+func (b backend) CacheAge() time.Duration {
+	st, err := b.db.Stats(context.Background())
+	if err != nil || st.Newest.IsZero() {
+		return -1
+	}
+	return time.Since(st.Newest)
+}
+
+// OutboxSize implements hisapi.OutboxSizer.
+func (b backend) OutboxSize() int {
+	st, err := b.db.Stats(context.Background())
+	if err != nil {
+		return 0
+	}
+	return st.Pending
+}
+
+// build wires every part of the agent from cfg. Parts that need a device
+// that is absent keep waiting for it rather than failing.
+func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logger) (*stack, error) {
+	s := &stack{cfg: cfg, log: log, bus: events.New()}
+	if o.demo {
+		if err := s.startDemo(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	db, err := cache.Open(ctx, filepath.Join(cfg.DataDir, "cache.db"), cache.Options{
+		Retention: cfg.Cache.Retention.Duration, Keyring: !o.demo, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening cache: %w", err)
+	}
+	s.db = db
+	s.runs = append(s.runs, db.Run)
+
+	gw, err := bhxh.New(bhxh.Options{
+		URL: s.cfg.Gateway.URL, Username: s.cfg.Gateway.Username, Password: s.cfg.Gateway.Password,
+		MD5Upper: s.cfg.Gateway.MD5Case == "upper", JSON: s.cfg.Gateway.Encoding == "json",
+		Timeout: s.cfg.Gateway.Timeout.Duration, Visits: true, Bus: s.bus, Logger: log,
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("gateway client: %w", err)
+	}
+	s.gw = gw
+
+	var sources []drivers.Source
+	if src := s.scannerSource(); src != nil {
+		sources = append(sources, src)
+	}
+	s.agent, err = agent.New(agent.Deps{
+		Bus: s.bus, Identify: payload.Identify, Checker: gw, Store: db, Sources: sources,
+		Staff: cfg.Staff, Hedge: cfg.Gateway.Hedge.Duration, Timeout: cfg.Gateway.Timeout.Duration, Logger: log,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.runs = append(s.runs, s.agent.Run)
+
+	s.his, err = hisapi.New(hisapi.Options{
+		Addr: cfg.HIS.Addr, AllowNonLoopback: cfg.HIS.AllowNonLoopback, Origins: cfg.HIS.Origins,
+		DataDir: cfg.DataDir, Version: version, Logger: log,
+	}, backend{s.agent, db}, s.bus)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("HIS API: %w", err)
+	}
+	if s.hisAt, err = s.his.Listen(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("HIS API on %s: %w", cfg.HIS.Addr, err)
+	}
+	s.runs = append(s.runs, s.his.Run)
+	s.runs = append(s.runs, s.logResults)
+	return s, nil
+}
+
+// run runs every part until ctx ends or one fails.
+func (s *stack) run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, r := range s.runs {
+		g.Go(func() error {
+			if err := r(gctx); err != nil && !errors.Is(err, context.Canceled) {
+				return err
+			}
+			return nil
+		})
+	}
+	s.log.Info("tiepdon running", "version", version, "his", "ws://"+s.hisAt.String()+hisapi.WebSocketPath,
+		"gateway", s.cfg.Gateway.URL, "data", s.cfg.DataDir)
+	return g.Wait()
+}
+
+// close releases what build opened.
+func (s *stack) close() {
+	if s.scanner != nil {
+		s.scanner.Close()
+	}
+	if s.sim != nil {
+		s.sim.Close()
+	}
+	if s.db != nil {
+		s.db.Close()
+	}
+}
+
+// logResults writes one line per result, with no personal data: it is how
+// an operator (and the screenshot script) sees checks complete.
+func (s *stack) logResults(ctx context.Context) error {
+	sub := s.bus.Subscribe(events.EligibilityResult|events.EligibilityUpdated|events.ReadFailed, 64)
+	defer sub.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-sub.C():
+			switch d := ev.Data.(type) {
+			case events.Result:
+				s.log.Info("eligibility "+map[events.Kind]string{events.EligibilityResult: "result", events.EligibilityUpdated: "updated"}[ev.Kind],
+					"check", d.CheckID, "medium", d.Identity.Medium, "id", d.Identity.CitizenID,
+					"verdict", d.Eligibility.Verdict, "code", d.Eligibility.Code, "source", d.Eligibility.Source,
+					"age", d.Eligibility.Age.Round(time.Second))
+			case events.Failure:
+				s.log.Warn("scan not read", "check", d.CheckID, "device", d.Device, "reason", d.Reason)
+			}
+		}
+	}
+}
+
+// startDemo starts the gateway simulator and the virtual scanner, and points
+// the config at them.
+func (s *stack) startDemo(ctx context.Context, o runOptions) error {
+	s.sim = bhxhsim.New(bhxhsim.Options{Seed: o.demoSeed, Password: demoPassword, Logger: s.log})
+	addr, err := s.sim.Serve(ctx, "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("starting gateway simulator: %w", err)
+	}
+	s.simAddr = addr
+	s.cfg.Gateway.URL = bhxhsim.URL(addr)
+	s.cfg.Gateway.Username, s.cfg.Gateway.Password = "demo_BV", demoPassword
+	sc, err := newDemoScanner(filepath.Join(s.cfg.DataDir, "run"))
+	if err != nil {
+		// No ptys (Windows): simulated scans go straight to the agent.
+		s.log.Warn("virtual scanner not available; simulated scans skip the serial port", "err", err)
+		s.scanner = directScanner{s}
+		s.cfg.Scanner.Port = ""
+	} else {
+		s.scanner = sc
+		s.cfg.Scanner.Port = sc.Path()
+	}
+	s.log.Info("demo mode", "gateway simulator", s.cfg.Gateway.URL, "virtual scanner", s.scanner.Path())
+	return nil
+}
+
+// directScanner hands simulated scans to the agent without a serial port.
+type directScanner struct{ s *stack }
+
+func (d directScanner) Path() string { return "" }
+func (d directScanner) Close() error { return nil }
+func (d directScanner) Scan(payload string) error {
+	d.s.agent.Present(drivers.Presentation{Medium: patient.MediumQR, Device: "demo", At: time.Now(), Payload: []byte(payload)})
+	return nil
+}
+
+var demoRand = struct {
+	sync.Mutex
+	*rand.Rand
+}{Rand: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))}
+
+// simulateScan makes the virtual scanner send the CCCD QR of a random
+// synthetic person: one of the first people (every result code) most of the
+// time, anyone else otherwise.
+func (s *stack) simulateScan() error {
+	if s.sim == nil || s.scanner == nil {
+		return errors.New("simulated scans exist in demo mode only")
+	}
+	demoRand.Lock()
+	i := demoRand.IntN(len(bhxhsim.Showcase) * 3)
+	demoRand.Unlock()
+	return s.scanner.Scan(s.sim.Person(i).CCCDQR())
+}
+
+// demoFirstScan is the person the demo's first automatic scan shows: an
+// eligible one, so the screenshot shows the common case.
+func (s *stack) demoFirstScan() error {
+	p, ok := s.sim.Example("000")
+	if !ok {
+		return s.simulateScan()
+	}
+	return s.scanner.Scan(p.CCCDQR())
+}
+
+// serve builds the stack and runs it, with the window unless headless.
+func serve(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s, err := build(ctx, cfg, o, log)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if o.demo && o.demoScanAfter > 0 {
+		s.runs = append(s.runs, func(ctx context.Context) error {
+			select {
+			case <-ctx.Done():
+			case <-time.After(o.demoScanAfter):
+				if err := s.demoFirstScan(); err != nil {
+					s.log.Error("simulated scan", "err", err)
+				}
+			}
+			return nil
+		})
+	}
+	if o.headless {
+		return s.run(ctx)
+	}
+	return s.runWindow(ctx, cancel, o)
+}

@@ -1,0 +1,8 @@
+package main
+
+import (
+	"io"
+	"os"
+)
+
+func osStdin() io.Reader { return os.Stdin }

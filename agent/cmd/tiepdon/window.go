@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/drivers"
+	"github.com/tiepdon/tiepdon/ui"
+)
+
+// appID identifies tiepdon to Fyne (preferences, notifications).
+const appID = "vn.tiepdon.agent"
+
+// runWindow runs the stack in the background and the window on this (the
+// main) goroutine, until the window is closed or ctx ends.
+func (s *stack) runWindow(ctx context.Context, cancel context.CancelFunc, o runOptions) error {
+	a := app.NewWithID(appID)
+	u := ui.New(a, s.bus, &windowActions{s: s}, ui.Options{
+		Language: s.cfg.Language, Demo: o.demo, Logger: s.log,
+	})
+	errc := make(chan error, 1)
+	go func() {
+		errc <- s.run(ctx)
+		fyne.Do(a.Quit) // the stack stopped (signal or failure): close the window
+	}()
+	u.ShowAndRun()
+	cancel()
+	return <-errc
+}
+
+// windowActions is what the window may ask of the agent.
+type windowActions struct{ s *stack }
+
+// Check implements ui.Actions.
+func (w *windowActions) Check(ctx context.Context, id patient.Identity) (string, error) {
+	return w.s.agent.Check(ctx, id)
+}
+
+// SetStaff implements ui.Actions.
+func (w *windowActions) SetStaff(st patient.Staff) { w.s.agent.SetStaff(st) }
+
+// Staff implements ui.StaffSource.
+func (w *windowActions) Staff() patient.Staff { return w.s.agent.Staff() }
+
+// Scan implements ui.Scanner: a keyboard-wedge scan is handled like a
+// serial one.
+func (w *windowActions) Scan(payload string) {
+	w.s.agent.Present(drivers.Presentation{Medium: patient.MediumQR, Device: "wedge", At: time.Now(), Payload: []byte(payload)})
+}
+
+// SimulateScan implements ui.Simulator (demo mode).
+func (w *windowActions) SimulateScan() error { return w.s.simulateScan() }
+
+// Pairings implements ui.PairingManager.
+func (w *windowActions) Pairings() []ui.PairingInfo {
+	list, err := w.s.his.Store().List(context.Background())
+	if err != nil {
+		w.s.log.Error("listing HIS pairings", "err", err)
+		return nil
+	}
+	var out []ui.PairingInfo
+	for _, t := range list {
+		if !t.Active() {
+			continue
+		}
+		p := ui.PairingInfo{ID: t.ID, Origin: t.Origin, Since: t.Created}
+		if p.Origin == "" {
+			p.Origin = t.Name
+		}
+		if t.LastUsed != nil {
+			p.LastSeen = *t.LastUsed
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// RevokePairing implements ui.PairingManager.
+func (w *windowActions) RevokePairing(id string) error {
+	return w.s.his.Revoke(context.Background(), id)
+}
