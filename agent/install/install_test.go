@@ -1,0 +1,240 @@
+package install
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tiepdon/tiepdon/agent/config"
+)
+
+func TestFromProperties(t *testing.T) {
+	sets, err := FromProperties([]string{
+		"GATEWAY_URL=https://daotaoegw.baohiemxahoi.gov.vn/",
+		"FACILITY_CODE=79014",
+		"HIS_ORIGINS=https://his.benhvien.vn, http://10.0.0.5:8080;https://his2.benhvien.vn/",
+		"HIS_PORT=9000",
+		"gateway_user=79014_BV", // msiexec passes names as given; case does not matter
+		"LANGUAGE=",             // empty: keep the file's value
+		`SCANNER_PORT=COM3`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Setting{
+		{"gateway.url", `"https://daotaoegw.baohiemxahoi.gov.vn"`},
+		{"facility.code", `"79014"`},
+		{"his.origins", `["https://his.benhvien.vn", "http://10.0.0.5:8080", "https://his2.benhvien.vn"]`},
+		{"his.addr", `"127.0.0.1:9000"`},
+		{"gateway.username", `"79014_BV"`},
+		{"scanner.port", `"COM3"`},
+	}
+	if len(sets) != len(want) {
+		t.Fatalf("got %v", sets)
+	}
+	for i := range want {
+		if sets[i] != want[i] {
+			t.Errorf("setting %d = %v, want %v", i, sets[i], want[i])
+		}
+	}
+
+	for _, bad := range []string{
+		"GATEWAY_URL=egw.baohiemxahoi.gov.vn", "HIS_PORT=0", "HIS_PORT=70000", "HIS_PORT=http",
+		"HIS_ORIGINS=https://his.benhvien.vn/login", "HIS_ORIGINS=his.benhvien.vn", "PASSWORD=x", "GATEWAY_URL",
+	} {
+		if _, err := FromProperties([]string{bad}); !errors.Is(err, ErrBadProperty) {
+			t.Errorf("FromProperties(%q) = %v, want ErrBadProperty", bad, err)
+		}
+	}
+}
+
+func TestApply(t *testing.T) {
+	in := `# machine config
+language = "vi"
+
+[gateway]
+# the gateway
+url = "https://egw.baohiemxahoi.gov.vn" # production
+timeout = "10s"
+
+[his]
+origins = [
+  "https://old.example", # old HIS
+]
+allow_non_loopback = false
+`
+	out, err := Apply(in, []Setting{
+		{"gateway.url", `"https://daotaoegw.baohiemxahoi.gov.vn"`},
+		{"his.origins", `["https://his.benhvien.vn"]`},
+		{"his.addr", `"127.0.0.1:9000"`},
+		{"facility.code", `"79014"`},
+		{"language", `"en"`},
+		{"data_dir", `"D:\\tiepdon"`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `# machine config
+language = "en"
+data_dir = "D:\\tiepdon"
+
+[gateway]
+# the gateway
+url = "https://daotaoegw.baohiemxahoi.gov.vn"
+timeout = "10s"
+
+[his]
+origins = ["https://his.benhvien.vn"]
+allow_non_loopback = false
+addr = "127.0.0.1:9000"
+
+[facility]
+code = "79014"
+`
+	if out != want {
+		t.Errorf("Apply:\n%s\nwant:\n%s", out, want)
+	}
+	// Applying the same settings again changes nothing.
+	again, _ := Apply(out, []Setting{{"gateway.url", `"https://daotaoegw.baohiemxahoi.gov.vn"`}})
+	if again != out {
+		t.Errorf("not idempotent:\n%s", again)
+	}
+	if _, err := Apply(in, []Setting{{"gateway.url", `"unterminated`}}); err == nil {
+		t.Error("Apply accepted a value that breaks the file")
+	}
+}
+
+func TestApplyToShippedDefaults(t *testing.T) {
+	sets, err := FromProperties([]string{"GATEWAY_URL=https://daotaoegw.baohiemxahoi.gov.vn", "FACILITY_CODE=79014",
+		"HIS_ORIGINS=https://his.benhvien.vn", "HIS_PORT=9000", "GATEWAY_USER=79014_BV"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Apply(config.Defaults, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every comment line of the defaults survives.
+	for _, l := range strings.Split(config.Defaults, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "#") && !strings.Contains(out, l) {
+			t.Errorf("comment lost: %q", l)
+		}
+	}
+	f := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(f, []byte(out), 0o644)
+	c, err := config.Load(f, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Gateway.URL != "https://daotaoegw.baohiemxahoi.gov.vn" || c.Facility.Code != "79014" || c.HIS.Addr != "127.0.0.1:9000" ||
+		len(c.HIS.Origins) != 1 || c.HIS.Origins[0] != "https://his.benhvien.vn" || c.Gateway.Username != "79014_BV" {
+		t.Errorf("loaded %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestWriteMachineConfig(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ProgramData", "tiepdon")
+	path := filepath.Join(dir, "config.toml")
+
+	// First install: the file is made from the defaults.
+	sets, _ := FromProperties([]string{"FACILITY_CODE=79014", "HIS_ORIGINS=https://his.benhvien.vn"})
+	changed, err := WriteMachineConfig(path, sets)
+	if err != nil || !changed {
+		t.Fatalf("first write: changed=%v err=%v", changed, err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("stat: %v %v", fi, err)
+	}
+	// An administrator edits the file by hand.
+	b, _ := os.ReadFile(path)
+	hand := strings.Replace(string(b), `level = "info"`, `level = "debug" # set by IT`, 1)
+	os.WriteFile(path, []byte(hand), 0o644)
+
+	// Upgrade without properties: nothing changes.
+	changed, err = WriteMachineConfig(path, nil)
+	if err != nil || changed {
+		t.Fatalf("upgrade without properties: changed=%v err=%v", changed, err)
+	}
+	// Upgrade with a new port: only that line changes.
+	sets, _ = FromProperties([]string{"HIS_PORT=9100"})
+	if changed, err = WriteMachineConfig(path, sets); err != nil || !changed {
+		t.Fatalf("upgrade: changed=%v err=%v", changed, err)
+	}
+	c, err := config.Load(path, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Log.Level != "debug" || c.Facility.Code != "79014" || c.HIS.Addr != "127.0.0.1:9100" {
+		t.Errorf("after upgrade: level=%s code=%s addr=%s", c.Log.Level, c.Facility.Code, c.HIS.Addr)
+	}
+	// A value the config rejects is not written.
+	before, _ := os.ReadFile(path)
+	if _, err := WriteMachineConfig(path, []Setting{{"language", `"fr"`}}); err == nil {
+		t.Error("an invalid language was accepted")
+	}
+	after, _ := os.ReadFile(path)
+	if string(before) != string(after) {
+		t.Error("a rejected change was written")
+	}
+	if err := AppendLog(filepath.Join(dir, "install.log"), time.Unix(0, 0), "machine-config: his.addr"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "install.log")); string(b) != "1970-01-01T00:00:00Z machine-config: his.addr\n" {
+		t.Errorf("install.log: %q", b)
+	}
+}
+
+func TestDataDirsAndRemove(t *testing.T) {
+	root := t.TempDir()
+	machine := filepath.Join(root, "etc", "tiepdon")
+	home := filepath.Join(root, "home")
+	for _, d := range []string{machine, filepath.Join(home, "an", ".local/share/tiepdon/logs"), filepath.Join(home, "binh", ".config/tiepdon"),
+		filepath.Join(home, "chi", ".local/share/other")} {
+		os.MkdirAll(d, 0o755)
+	}
+	dirs := DataDirs(machine, home)
+	want := []string{machine, filepath.Join(home, "an", ".local/share/tiepdon"), filepath.Join(home, "binh", ".config/tiepdon")}
+	if strings.Join(dirs, "|") != strings.Join(want, "|") {
+		t.Fatalf("DataDirs = %v, want %v", dirs, want)
+	}
+	if err := RemoveAll(append(dirs, filepath.Join(root, "missing"))); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s still there: %v", d, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(home, "chi", ".local/share/other")); err != nil {
+		t.Errorf("removed another program's data: %v", err)
+	}
+}
+
+func FuzzApply(f *testing.F) {
+	f.Add(config.Defaults, "his.origins", `["https://a.b"]`)
+	f.Add("[his]\norigins = [\n \"x\", # ]\n]\n", "his.origins", `[]`)
+	f.Add("a = 'x[' \n[t]\nk = \"]\\\"\"\n", "t.k", `"v"`)
+	f.Add("", "language", `"en"`)
+	f.Fuzz(func(t *testing.T, text, key, value string) {
+		out, err := Apply(text, []Setting{{key, value}})
+		if err != nil {
+			return
+		}
+		// Whatever Apply returns parses (it checks), and applying the same
+		// setting again is stable.
+		again, err := Apply(out, []Setting{{key, value}})
+		if err != nil {
+			t.Fatalf("second Apply failed: %v\nfirst output:\n%s", err, out)
+		}
+		if again != out {
+			t.Fatalf("not idempotent:\n%q\n%q", out, again)
+		}
+	})
+}
