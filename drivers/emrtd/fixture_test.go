@@ -173,17 +173,21 @@ func buildFixture(t testing.TB) *fixture {
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
 	}
 	f.dsCertDER = must(x509.CreateCertificate(rand.Reader, dsTmpl, cscaCert, f.dsKey.Public(), cscaKey))
-	f.files[FIDSOD] = buildSOD(f.files, f.dsCertDER, func(msg []byte) ([]byte, asn1.ObjectIdentifier) {
+	f.files[FIDSOD] = buildSOD(f.files, f.dsCertDER, func(msg []byte) ([]byte, []byte) {
 		h := sha256.Sum256(msg)
-		return must(ecdsa.SignASN1(rand.Reader, f.dsKey, h[:])), asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
+		return must(ecdsa.SignASN1(rand.Reader, f.dsKey, h[:])), algID(asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2})
 	})
 	f.csca = NewCSCAStore()
 	must(f.csca.AddBytes(f.cscaDER))
 	return f
 }
 
-// buildSOD signs SHA-256 hashes of the data groups in files.
-func buildSOD(files map[uint16][]byte, certDER []byte, sign func([]byte) ([]byte, asn1.ObjectIdentifier)) []byte {
+// algID encodes an AlgorithmIdentifier without parameters.
+func algID(oid asn1.ObjectIdentifier) []byte { return EncodeTLV(0x30, must(asn1.Marshal(oid))) }
+
+// buildSOD signs SHA-256 hashes of the data groups in files; sign returns
+// the signature and its DER AlgorithmIdentifier.
+func buildSOD(files map[uint16][]byte, certDER []byte, sign func([]byte) ([]byte, []byte)) []byte {
 	seq := func(parts ...[]byte) []byte { return EncodeTLV(0x30, bytes.Join(parts, nil)) }
 	set := func(parts ...[]byte) []byte { return EncodeTLV(0x31, bytes.Join(parts, nil)) }
 	oidDER := func(o asn1.ObjectIdentifier) []byte { return must(asn1.Marshal(o)) }
@@ -204,13 +208,13 @@ func buildSOD(files map[uint16][]byte, certDER []byte, sign func([]byte) ([]byte
 		seq(oidDER(oidAttrMessageDigest), set(EncodeTLV(0x04, md[:]))),
 	}, nil)
 	sig, sigAlg := sign(EncodeTLV(0x31, attrs))
-	cert := must(x509.ParseCertificate(certDER))
+	cert := must(ParseCertificate(certDER))
 	signer := seq(
 		EncodeTLV(0x02, []byte{1}),
 		seq(cert.RawIssuer, must(asn1.Marshal(cert.SerialNumber))),
 		sha256ID,
 		EncodeTLV(0xA0, attrs),
-		seq(oidDER(sigAlg)),
+		sigAlg,
 		EncodeTLV(0x04, sig),
 	)
 	signedData := seq(

@@ -18,8 +18,8 @@ type scripted struct {
 }
 
 type step struct {
-	cmd  string                 // expected command (hex), "" = any
-	resp string                 // response (hex)
+	cmd  string                  // expected command (hex), "" = any
+	resp string                  // response (hex)
 	fn   func(cmd []byte) []byte // or a computed response
 }
 
