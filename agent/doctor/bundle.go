@@ -185,7 +185,7 @@ func (b Bundle) config() []byte {
 	if b.Config == nil {
 		return buf.Bytes()
 	}
-	fmt.Fprintf(&buf, "# effective settings; files read: %s\n", filesOr(b.Config.Files))
+	fmt.Fprintf(&buf, "# effective settings; files read: %s\n", filesOr(b.Config.Files).EN)
 	c := *b.Config // Password, Staff and Files are not encoded (toml:"-").
 	c.Gateway.Password = ""
 	if err := toml.NewEncoder(&buf).Encode(c); err != nil {

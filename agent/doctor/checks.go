@@ -33,7 +33,7 @@ func Config(c *config.Config, loadErr error) Result {
 		r.Status = Fail
 		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 		r.Found = bi("The configuration is not valid: %s", "Cấu hình không hợp lệ: %s", msg)
-		r.Fix = bi("Correct these settings in %s.", "Sửa các thiết lập này trong %s.", filesOr(c.Files))
+		r.Fix = Text{EN: "Correct these settings in " + filesOr(c.Files).EN + ".", VI: "Sửa các thiết lập này trong " + filesOr(c.Files).VI + "."}
 		return r
 	}
 	var missing []string
@@ -45,23 +45,27 @@ func Config(c *config.Config, loadErr error) Result {
 	}
 	if len(missing) > 0 {
 		r.Status = Warn
-		r.Found = bi("Valid, read from %s, but %s not set: no HIS web page can connect until his.origins lists its origin.",
-			"Hợp lệ, đọc từ %s, nhưng chưa đặt %s: trang HIS chưa kết nối được cho đến khi his.origins có địa chỉ của nó.",
-			filesOr(c.Files), strings.Join(missing, ", "))
+		r.Found = Text{
+			EN: fmt.Sprintf("Valid, read from %s, but %s not set: no HIS web page can connect until his.origins lists its origin.",
+				filesOr(c.Files).EN, strings.Join(missing, ", ")),
+			VI: fmt.Sprintf("Hợp lệ, đọc từ %s, nhưng chưa đặt %s: trang HIS chưa kết nối được cho đến khi his.origins có địa chỉ của nó.",
+				filesOr(c.Files).VI, strings.Join(missing, ", ")),
+		}
 		r.Fix = bi("Set them in %s (Windows: the MSI properties FACILITY_CODE and HIS_ORIGINS).",
 			"Đặt chúng trong %s (Windows: thuộc tính MSI FACILITY_CODE và HIS_ORIGINS).", config.MachineConfigFile())
 		return r
 	}
 	r.Status = OK
-	r.Found = bi("Valid, read from %s.", "Hợp lệ, đọc từ %s.", filesOr(c.Files))
+	r.Found = Text{EN: "Valid, read from " + filesOr(c.Files).EN + ".", VI: "Hợp lệ, đọc từ " + filesOr(c.Files).VI + "."}
 	return r
 }
 
-func filesOr(files []string) string {
+func filesOr(files []string) Text {
 	if len(files) == 0 {
-		return "built-in defaults / mặc định"
+		return Text{EN: "the built-in defaults (no config file)", VI: "giá trị mặc định (không có tệp cấu hình)"}
 	}
-	return strings.Join(files, ", ")
+	f := strings.Join(files, ", ")
+	return Text{EN: f, VI: f}
 }
 
 // minFree is the free space under which DataDir warns.

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/tiepdon/tiepdon/agent/config"
+	"github.com/tiepdon/tiepdon/agent/doctor"
+	"github.com/tiepdon/tiepdon/drivers/pcsc"
+)
+
+func init() {
+	register(&command{
+		name:    "doctor",
+		summary: "check readers, scanner, gateway, HIS port, data dir, config and clock, and explain what to fix",
+		run:     runDoctor,
+	})
+}
+
+// lookupGatewayPassword returns the gateway password saved in the OS
+// keyring (or the encrypted settings file) when the config and the
+// environment hold none. The code that saves it (the window's settings)
+// sets this to its reader.
+var lookupGatewayPassword = func(cfg *config.Config) (string, error) { return "", nil }
+
+// loadForDiagnosis loads the config the way "tiepdon run" does. A broken
+// config is reported, and the checks go on with the defaults.
+func loadForDiagnosis(file string) (*config.Config, error) {
+	cfg, err := config.Load(file, os.Getenv)
+	if err != nil {
+		d := config.Default()
+		d.Files = cfg.Files
+		cfg = d
+	}
+	if cfg.Gateway.Password == "" {
+		if pw, perr := lookupGatewayPassword(&cfg); perr == nil {
+			cfg.Gateway.Password = pw
+		}
+	}
+	return &cfg, err
+}
+
+// listReaders lists the PC/SC readers, marking a missing service for the
+// doctor.
+func listReaders() ([]string, error) {
+	names, err := pcsc.ListReaders()
+	if errors.Is(err, pcsc.ErrNoService) {
+		return nil, fmt.Errorf("%w: %w", doctor.ErrNoService, err)
+	}
+	return names, err
+}
+
+func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("doctor", "doctor [--config FILE] [--json] [--lang vi|en] [--strict]", stderr)
+	file := fs.String("config", "", "config file to read instead of the per-user one")
+	asJSON := fs.Bool("json", false, "print the findings as JSON (both languages)")
+	lang := fs.String("lang", "", `language of the text: "vi" or "en" (default: the configured language)`)
+	strict := fs.Bool("strict", false, "exit non-zero on warnings too")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	cfg, cfgErr := loadForDiagnosis(*file)
+	rep := doctor.Run(ctx, doctor.Options{
+		Version:     currentBuild().Version,
+		Config:      cfg,
+		ConfigErr:   cfgErr,
+		ListReaders: listReaders,
+	})
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "tiepdon doctor: %v\n", err)
+			return 2
+		}
+		return rep.ExitCode(*strict)
+	}
+	if *lang == "" {
+		*lang = cfg.Language
+	}
+	if err := rep.WriteText(stdout, *lang); err != nil {
+		fmt.Fprintf(stderr, "tiepdon doctor: %v\n", err)
+		return 2
+	}
+	return rep.ExitCode(*strict)
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/tiepdon/tiepdon/agent/config"
+	"github.com/tiepdon/tiepdon/agent/install"
+)
+
+func init() {
+	register(&command{
+		name:    "machine-config",
+		summary: "set keys of the machine-wide config from installer properties (NAME=value ...)",
+		run:     runMachineConfig,
+	})
+	register(&command{
+		name:    "purge-data",
+		summary: "remove tiepdon's config, cache, keys and logs for every user (uninstall with REMOVE_DATA=1)",
+		run:     runPurgeData,
+	})
+}
+
+// runMachineConfig is what the MSI runs after copying the files (a
+// deferred custom action, as SYSTEM): tiepdon.exe machine-config
+// "GATEWAY_URL=[GATEWAY_URL]" ... Empty values keep what the file says.
+func runMachineConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("machine-config", "machine-config [--file PATH] NAME=value ...", stderr)
+	file := fs.String("file", config.MachineConfigFile(), "config file to edit")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: tiepdon machine-config [--file PATH] NAME=value ...\n\n")
+		fmt.Fprintf(stderr, "Sets keys of the machine-wide config (%s), keeping comments and\nother settings. Empty values are ignored. Properties:\n\n", config.MachineConfigFile())
+		for _, p := range install.Properties {
+			fmt.Fprintf(stderr, "  %-14s %-18s %s\n", p.Name, p.Key, p.Doc)
+		}
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	logf := func(format string, a ...any) {
+		line := fmt.Sprintf(format, a...)
+		fmt.Fprintln(stderr, "tiepdon machine-config: "+line)
+		// The MSI shows no output: keep a trace next to the file.
+		install.AppendLog(filepath.Join(filepath.Dir(*file), "install.log"), time.Now(), "machine-config: "+line)
+	}
+	sets, err := install.FromProperties(fs.Args())
+	if err != nil {
+		logf("%v", err)
+		return 2
+	}
+	changed, err := install.WriteMachineConfig(*file, sets)
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	keys := make([]string, len(sets))
+	for i, s := range sets {
+		keys[i] = s.Key
+	}
+	if changed {
+		logf("wrote %s (%s)", *file, strings.Join(keys, ", "))
+	} else {
+		logf("%s unchanged", *file)
+	}
+	return 0
+}
+
+// runPurgeData removes the machine config directory and every user's data
+// and config directories. The MSI runs it on uninstall with REMOVE_DATA=1
+// (never on upgrades); on Linux an administrator runs it by hand.
+func runPurgeData(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("purge-data", "purge-data --yes [--home DIR]", stderr)
+	yes := fs.Bool("yes", false, "really remove (without it, only list what would go)")
+	home := fs.String("home", defaultHomes(), "directory holding the users' home directories")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	dirs := install.DataDirs(filepath.Dir(config.MachineConfigFile()), *home)
+	if !*yes {
+		fmt.Fprintln(stdout, "Would remove (run again with --yes):")
+		for _, d := range dirs {
+			fmt.Fprintln(stdout, "  "+d)
+		}
+		return 0
+	}
+	if err := install.RemoveAll(dirs); err != nil {
+		fmt.Fprintf(stderr, "tiepdon purge-data: %v\n", err)
+		return 1
+	}
+	for _, d := range dirs {
+		fmt.Fprintln(stdout, "removed "+d)
+	}
+	return 0
+}
+
+func defaultHomes() string {
+	if runtime.GOOS == "windows" {
+		if p := os.Getenv("PUBLIC"); p != "" {
+			return filepath.Dir(p) // C:\Users\Public -> C:\Users
+		}
+		return `C:\Users`
+	}
+	return "/home"
+}
