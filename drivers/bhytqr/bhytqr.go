@@ -348,12 +348,35 @@ func date(f []string, i int, required bool) (patient.Date, error) {
 		}
 		return patient.Date{}, nil
 	}
+	if d, ok := quickDate(s); ok {
+		return d, nil
+	}
 	d, err := patient.ParseDate(s)
 	if err != nil {
 		// The parse error quotes the value: keep it out.
 		return patient.Date{}, fieldErr(i, "is not a date")
 	}
 	return d, nil
+}
+
+// quickDate reads the common dd/MM/yyyy without allocating; ok is false
+// for any other form, which patient.ParseDate then reads.
+func quickDate(s string) (patient.Date, bool) {
+	if len(s) != 10 || s[2] != '/' || s[5] != '/' || !isDigits(s[:2]) || !isDigits(s[3:5]) || !isDigits(s[6:]) {
+		return patient.Date{}, false
+	}
+	d := patient.Date{
+		Day:   int(s[0]-'0')*10 + int(s[1]-'0'),
+		Month: int(s[3]-'0')*10 + int(s[4]-'0'),
+		Year:  int(s[6]-'0')*1000 + int(s[7]-'0')*100 + int(s[8]-'0')*10 + int(s[9]-'0'),
+	}
+	if d.Year < 1850 || d.Year > 2200 || d.Month < 1 || d.Month > 12 || d.Day < 1 {
+		return patient.Date{}, false
+	}
+	if t := d.Time(); t.Day() != d.Day {
+		return patient.Date{}, false // e.g. 31/02: let ParseDate report it
+	}
+	return d, true
 }
 
 // hexText decodes field i, hex-encoded UTF-8, into NFC text with white
@@ -366,28 +389,42 @@ func hexText(f []string, i int) (string, error) {
 	if len(s)%2 != 0 {
 		return "", fieldErr(i, "is not hex-encoded UTF-8 (odd length)")
 	}
-	var stack [256]byte
-	buf := stack[:0]
-	if len(s)/2 > len(stack) {
-		buf = make([]byte, 0, len(s)/2)
+	var b strings.Builder
+	b.Grow(len(s) / 2)
+	for j := 0; j < len(s); j += 2 {
+		hi, ok1 := unhex(s[j])
+		lo, ok2 := unhex(s[j+1])
+		if !ok1 || !ok2 {
+			return "", fieldErr(i, "is not hex-encoded UTF-8")
+		}
+		b.WriteByte(hi<<4 | lo)
 	}
-	buf, err := hex.AppendDecode(buf, []byte(s))
-	if err != nil {
-		return "", fieldErr(i, "is not hex-encoded UTF-8")
-	}
-	if !utf8.Valid(buf) {
+	text := b.String()
+	if !utf8.ValidString(text) {
 		return "", fieldErr(i, "is not UTF-8 once decoded")
 	}
-	return cleanText(buf), nil
+	return cleanText(text), nil
 }
 
-// cleanText returns b as NFC text with surrounding space trimmed and runs
-// of white space collapsed to one space.
-func cleanText(b []byte) string {
-	if !norm.NFC.IsNormal(b) {
-		b = norm.NFC.Bytes(b)
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
 	}
-	s := strings.TrimSpace(string(b))
+	return 0, false
+}
+
+// cleanText returns s in NFC with surrounding space trimmed and runs of
+// white space collapsed to one space.
+func cleanText(s string) string {
+	if !norm.NFC.IsNormalString(s) {
+		s = norm.NFC.String(s)
+	}
+	s = strings.TrimSpace(s)
 	prev := false
 	for _, r := range s {
 		sp := unicode.IsSpace(r)
