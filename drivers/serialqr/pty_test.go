@@ -391,6 +391,22 @@ func TestUnreadableLinesReported(t *testing.T) {
 	}
 }
 
+func TestRepeatDropped(t *testing.T) {
+	r := start(t, "\r", func(o *serialqr.Options) { o.Repeat = time.Hour })
+	a, b := sample(t, "cccd-spec-example"), sample(t, "bhyt-real-2022-hash")
+	for _, s := range []string{a, a, a, b, a} {
+		r.scan(s)
+	}
+	for i, want := range []string{a, b, a} {
+		if got := string(r.next().Payload); got != want {
+			t.Fatalf("line %d: %q, want %q", i, got, want)
+		}
+	}
+	if st := r.src.Stats(); st.Repeats != 2 || st.Lines != 3 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
 // TestBurst sends 10,000 scans as fast as the pty takes them and checks
 // every one arrives once, whole and in order.
 func TestBurst(t *testing.T) {

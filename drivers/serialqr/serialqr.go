@@ -14,10 +14,12 @@
 package serialqr
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -85,6 +87,10 @@ type Options struct {
 	Settle time.Duration
 	// Retry is how often a missing port is looked for. Default 500 ms.
 	Retry time.Duration
+	// Repeat drops a line identical to the previous one that arrives
+	// within this time: scanners in continuous mode read the same code
+	// again and again while it is held under them. Default 0 (off).
+	Repeat time.Duration
 
 	Enumerator Enumerator          // for auto mode; default System{}
 	Match      func(PortInfo) bool // for auto mode; default KnownScanner
@@ -107,6 +113,7 @@ type Stats struct {
 	Stale   uint64 // bytes dropped as stale at open
 	Invalid uint64 // lines dropped: not UTF-8
 	TooLong uint64 // lines dropped: longer than MaxLine
+	Repeats uint64 // lines dropped: same as the previous one within Repeat
 	Opens   uint64 // successful opens (1 + reconnections)
 }
 
@@ -117,7 +124,7 @@ type Source struct {
 	log   *slog.Logger
 	state events.Device // last published
 
-	lines, stale, invalid, tooLong, opens atomic.Uint64
+	lines, stale, invalid, tooLong, repeats, opens atomic.Uint64
 }
 
 // New returns a source for o. It checks the options but opens nothing:
@@ -180,7 +187,7 @@ func New(o Options) (*Source, error) {
 // Stats returns the source's counters.
 func (s *Source) Stats() Stats {
 	return Stats{Lines: s.lines.Load(), Stale: s.stale.Load(), Invalid: s.invalid.Load(),
-		TooLong: s.tooLong.Load(), Opens: s.opens.Load()}
+		TooLong: s.tooLong.Load(), Repeats: s.repeats.Load(), Opens: s.opens.Load()}
 }
 
 // Run reads the scanner until ctx ends, calling emit with each line. It
@@ -205,6 +212,9 @@ func (s *Source) Run(ctx context.Context, emit func(drivers.Presentation)) error
 			var pe *serial.PortError
 			if errors.As(err, &pe) && (pe.Code() == serial.PermissionDenied || pe.Code() == serial.PortBusy) {
 				state, detail = events.DeviceError, pe.EncodedErrorString()
+				if pe.Code() == serial.PermissionDenied && runtime.GOOS == "linux" {
+					detail += ": add the user to the dialout group"
+				}
 			}
 			if s.state.State != state {
 				s.log.Info("scanner port unavailable", "port", path, "err", err)
@@ -316,7 +326,8 @@ func (s *Source) serve(ctx context.Context, port serial.Port, path, desc string,
 	}
 	s.publish(events.DeviceReady, path, desc)
 
-	var at time.Time
+	var at, lastAt time.Time
+	var last []byte
 	f := framer{term: s.o.Terminator, max: s.o.MaxLine, line: func(b []byte, tooLong bool) {
 		switch {
 		case tooLong:
@@ -325,9 +336,13 @@ func (s *Source) serve(ctx context.Context, port serial.Port, path, desc string,
 		case !utf8.Valid(b):
 			s.invalid.Add(1)
 			s.fail(path, "scan is not UTF-8 text: set the scanner's character set to UTF-8")
+		case s.o.Repeat > 0 && bytes.Equal(b, last) && at.Sub(lastAt) < s.o.Repeat:
+			s.repeats.Add(1)
+			lastAt = at
 		default:
 			s.lines.Add(1)
 			p := append([]byte(nil), b...)
+			last, lastAt = p, at
 			emit(drivers.Presentation{Medium: payload.KindOf(p).Medium(), Device: path, At: at, Payload: p})
 		}
 	}}
