@@ -97,7 +97,6 @@ type Options struct {
 	Bus        *events.Bus         // device state and unreadable lines; optional
 	Logger     *slog.Logger        // default slog.Default()
 	Now        func() time.Time    // default time.Now
-	open       func(string, *serial.Mode) (serial.Port, error)
 }
 
 // Errors.
@@ -157,9 +156,6 @@ func New(o Options) (*Source, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.open == nil {
-		o.open = serial.Open
-	}
 	if o.Terminator < Any || o.Terminator > None {
 		return nil, fmt.Errorf("serialqr: unknown terminator %d", o.Terminator)
 	}
@@ -206,7 +202,7 @@ func (s *Source) Run(ctx context.Context, emit func(drivers.Presentation)) error
 			}
 			continue
 		}
-		port, err := s.o.open(path, s.mode)
+		port, err := serial.Open(path, s.mode)
 		if err != nil {
 			state, detail := events.DeviceMissing, "not connected"
 			var pe *serial.PortError
