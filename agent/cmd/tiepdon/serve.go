@@ -18,7 +18,6 @@ import (
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers"
 	"github.com/tiepdon/tiepdon/drivers/payload"
-	"github.com/tiepdon/tiepdon/sync/bhxh"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
 	"github.com/tiepdon/tiepdon/sync/cache"
 	"golang.org/x/sync/errgroup"
@@ -37,9 +36,13 @@ type stack struct {
 	bus   *events.Bus
 	agent *agent.Agent
 	db    *cache.DB
-	gw    *bhxh.Client
-	his   *hisapi.Server
-	hisAt net.Addr
+	gw    *gateway
+	mu    sync.Mutex // guards cfg after start (the settings page changes it)
+
+	demo       bool
+	configFile string
+	his        *hisapi.Server
+	hisAt      net.Addr
 
 	// Demo mode only.
 	sim     *bhxhsim.Sim
@@ -84,7 +87,7 @@ func (b backend) OutboxSize() int {
 // build wires every part of the agent from cfg. Parts that need a device
 // that is absent keep waiting for it rather than failing.
 func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logger) (*stack, error) {
-	s := &stack{cfg: cfg, log: log, bus: events.New()}
+	s := &stack{cfg: cfg, log: log, bus: events.New(), demo: o.demo, configFile: o.configFile}
 	if o.demo {
 		if err := s.startDemo(ctx, o); err != nil {
 			return nil, err
@@ -99,23 +102,23 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	s.db = db
 	s.runs = append(s.runs, db.Run)
 
-	gw, err := bhxh.New(bhxh.Options{
-		URL: s.cfg.Gateway.URL, Username: s.cfg.Gateway.Username, Password: s.cfg.Gateway.Password,
-		MD5Upper: s.cfg.Gateway.MD5Case == "upper", JSON: s.cfg.Gateway.Encoding == "json",
-		Timeout: s.cfg.Gateway.Timeout.Duration, Visits: true, Bus: s.bus, Logger: log,
-	})
+	if s.cfg.Gateway.Password == "" {
+		s.cfg.Gateway.Password, _, _ = config.PasswordStore{DataDir: cfg.DataDir}.Load(s.cfg.Gateway.Username)
+	}
+	c, err := newGatewayClient(s.cfg, s.bus, s)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("gateway client: %w", err)
 	}
-	s.gw = gw
+	s.gw = &gateway{}
+	s.gw.c.Store(c)
 
 	var sources []drivers.Source
 	if src := s.scannerSource(); src != nil {
 		sources = append(sources, src)
 	}
 	s.agent, err = agent.New(agent.Deps{
-		Bus: s.bus, Identify: payload.Identify, Checker: gw, Store: db, Sources: sources,
+		Bus: s.bus, Identify: payload.Identify, Checker: s.gw, Store: db, Sources: sources,
 		Staff: cfg.Staff, Hedge: cfg.Gateway.Hedge.Duration, Timeout: cfg.Gateway.Timeout.Duration, Logger: log,
 	})
 	if err != nil {
