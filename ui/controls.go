@@ -1,0 +1,418 @@
+package ui
+
+import (
+	"errors"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tiepdon/tiepdon/agent/patient"
+)
+
+// wedgeEntry is an Entry that feeds its keystrokes to the keyboard-wedge
+// classifier. When a burst turns out to be a scan, the scanned characters
+// are taken back out of the field and the payload goes to Scanner.Scan.
+type wedgeEntry struct {
+	widget.Entry
+	u    *UI
+	snap string // text before the current burst
+}
+
+func (u *UI) newEntry() *wedgeEntry {
+	e := &wedgeEntry{u: u}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedRune implements fyne.Focusable.
+func (e *wedgeEntry) TypedRune(r rune) {
+	if e.u.wedge.Rune(r, e.u.now()) {
+		e.snap = e.Text
+	}
+	e.Entry.TypedRune(r)
+}
+
+// TypedKey implements fyne.Focusable.
+func (e *wedgeEntry) TypedKey(k *fyne.KeyEvent) {
+	if isEnter(k) {
+		if p, ok := e.u.wedge.Enter(e.u.now()); ok {
+			e.SetText(e.snap)
+			e.u.scan(p)
+			return
+		}
+	} else {
+		e.u.wedge.Other()
+		if e.u.hotkey(k) {
+			return
+		}
+	}
+	e.Entry.TypedKey(k)
+}
+
+// wedgeButton is a Button that feeds keystrokes typed while it has focus
+// to the keyboard-wedge classifier.
+type wedgeButton struct {
+	widget.Button
+	u *UI
+}
+
+func (u *UI) newButton(label string, icon fyne.Resource, tapped func()) *wedgeButton {
+	b := &wedgeButton{u: u}
+	b.Text, b.Icon, b.OnTapped = label, icon, tapped
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+// TypedRune implements fyne.Focusable.
+func (b *wedgeButton) TypedRune(r rune) {
+	b.u.wedge.Rune(r, b.u.now())
+	b.Button.TypedRune(r)
+}
+
+// TypedKey implements fyne.Focusable.
+func (b *wedgeButton) TypedKey(k *fyne.KeyEvent) {
+	if isEnter(k) {
+		if p, ok := b.u.wedge.Enter(b.u.now()); ok {
+			b.u.scan(p)
+			return
+		}
+	} else {
+		b.u.wedge.Other()
+		if b.u.hotkey(k) {
+			return
+		}
+	}
+	b.Button.TypedKey(k)
+}
+
+func isEnter(k *fyne.KeyEvent) bool { return k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter }
+
+// installKeys feeds keystrokes typed with nothing focused to the wedge
+// classifier and the function keys.
+func (u *UI) installKeys() {
+	c := u.win.Canvas()
+	c.SetOnTypedRune(func(r rune) { u.wedge.Rune(r, u.now()) })
+	c.SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if isEnter(k) {
+			if p, ok := u.wedge.Enter(u.now()); ok {
+				u.scan(p)
+			}
+			return
+		}
+		u.wedge.Other()
+		u.hotkey(k)
+	})
+}
+
+// hotkey handles the keys that work whatever has focus: Escape clears the
+// screen, F2 goes to manual entry, F5 re-checks.
+func (u *UI) hotkey(k *fyne.KeyEvent) bool {
+	switch k.Name {
+	case fyne.KeyEscape:
+		u.clear()
+	case fyne.KeyF2:
+		u.focusEntry()
+	case fyne.KeyF5:
+		u.recheckCurrent()
+	default:
+		return false
+	}
+	return true
+}
+
+// shortcut is one keyboard shortcut of the main menu.
+type shortcut struct {
+	key    string // catalogue key of the menu label
+	sc     fyne.Shortcut
+	action func()
+}
+
+func ctrl(k fyne.KeyName) fyne.Shortcut {
+	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
+}
+
+func (u *UI) shortcuts() []shortcut {
+	s := []shortcut{
+		{"menu.check", ctrl(fyne.KeyReturn), u.submitManual},
+		{"menu.recheck", ctrl(fyne.KeyR), u.recheckCurrent},
+		{"menu.clear", ctrl(fyne.KeyL), u.clear},
+		{"menu.entry", ctrl(fyne.KeyF), u.focusEntry},
+		{"menu.reveal", ctrl(fyne.KeyI), u.toggleReveal},
+		{"menu.signin", ctrl(fyne.KeyU), u.showSignIn},
+		{"menu.language", ctrl(fyne.KeyG), u.toggleLanguage},
+	}
+	if _, ok := u.act.(Simulator); ok && u.opts.Demo {
+		s = append(s, shortcut{"menu.simulate", ctrl(fyne.KeyD), u.simulate})
+	}
+	return s
+}
+
+// mainMenu holds the shortcuts: the desktop driver runs main-menu
+// shortcuts before the focused widget sees them, so they work from any
+// field.
+func (u *UI) mainMenu() *fyne.MainMenu {
+	var items []*fyne.MenuItem
+	for _, s := range u.shortcuts() {
+		it := fyne.NewMenuItem(u.t(s.key), s.action)
+		it.Shortcut = s.sc
+		items = append(items, it)
+	}
+	return fyne.NewMainMenu(fyne.NewMenu(u.t("menu.title"), items...))
+}
+
+// scan hands a keyboard-wedge scan to the agent.
+func (u *UI) scan(payload string) {
+	sc, ok := u.act.(Scanner)
+	if !ok {
+		u.log.Warn("ui: keyboard-wedge scan ignored: no Scanner", "len", len(payload))
+		return
+	}
+	u.async(func() func() { sc.Scan(payload); return nil })
+}
+
+func (u *UI) focusEntry() {
+	u.w.tabs.SelectIndex(0)
+	u.win.Canvas().Focus(u.w.numEntry)
+}
+
+func (u *UI) focusCAN() {
+	u.w.tabs.SelectIndex(0)
+	u.win.Canvas().Focus(u.w.canEntry)
+}
+
+func (u *UI) clearEntry() {
+	for _, e := range []*wedgeEntry{u.w.numEntry, u.w.nameEntry, u.w.dobEntry} {
+		e.SetText("")
+	}
+}
+
+// renderEntryHints validates the manual-entry fields as they are typed.
+func (u *UI) renderEntryHints() {
+	w := u.w
+	c := CheckNumber(w.numEntry.Text)
+	switch {
+	case c.Err != nil:
+		setHint(w.numHint, u.errText(c.Err), widget.DangerImportance)
+	case c.Norm == "":
+		setHint(w.numHint, u.t("hint.number"), widget.LowImportance)
+	case c.Kind == NumberCard && c.Complete:
+		_, pct := benefitOf(c.Norm)
+		setHint(w.numHint, u.t("hint.card.ok", c.Norm[:2], c.Benefit, pct, c.Province), widget.SuccessImportance)
+	case c.Kind == NumberCard:
+		setHint(w.numHint, u.t("hint.card.partial", len(c.Norm)), widget.LowImportance)
+	case c.Kind == NumberSocialIns:
+		setHint(w.numHint, u.t("hint.bhxh.ok"), widget.SuccessImportance)
+	case c.Kind == NumberCitizenID && c.Complete:
+		setHint(w.numHint, u.t("hint.cid.ok"), widget.SuccessImportance)
+	default:
+		setHint(w.numHint, u.t("hint.digits.partial", len(c.Norm)), widget.LowImportance)
+	}
+	if w.nameEntry.Text == "" {
+		setHint(w.nameHint, "", widget.LowImportance)
+	} else if _, err := CheckName(w.nameEntry.Text); err != nil {
+		setHint(w.nameHint, u.errText(err), widget.DangerImportance)
+	} else {
+		setHint(w.nameHint, "", widget.LowImportance)
+	}
+	d, partial, err := CheckDOB(w.dobEntry.Text, u.now())
+	switch {
+	case w.dobEntry.Text == "":
+		setHint(w.dobHint, u.t("hint.dob"), widget.LowImportance)
+	case err != nil && partial:
+		setHint(w.dobHint, u.t("hint.dob"), widget.LowImportance)
+	case err != nil:
+		setHint(w.dobHint, u.errText(err), widget.DangerImportance)
+	default:
+		setHint(w.dobHint, u.t("hint.dob.ok", d.String()), widget.SuccessImportance)
+	}
+	w.entryBox.Refresh()
+}
+
+func setHint(l *widget.Label, text string, imp widget.Importance) {
+	l.Importance = imp
+	l.Hidden = text == ""
+	l.SetText(text)
+}
+
+// errText is the message for err in the window's language.
+func (u *UI) errText(err error) string {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return u.t(fe.Key, fe.Args...)
+	}
+	return err.Error()
+}
+
+// submitManual checks the manually entered identity.
+func (u *UI) submitManual() {
+	w := u.w
+	id, err := ParseManual(w.numEntry.Text, w.nameEntry.Text, w.dobEntry.Text, u.now())
+	if err != nil {
+		u.st.entryErr = u.errText(err)
+		w.entryErr.SetText(u.st.entryErr)
+		w.entryErr.Show()
+		w.entryBox.Refresh()
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			switch fe.Field {
+			case "name":
+				u.win.Canvas().Focus(w.nameEntry)
+			case "dob":
+				u.win.Canvas().Focus(w.dobEntry)
+			default:
+				u.win.Canvas().Focus(w.numEntry)
+			}
+		}
+		return
+	}
+	u.st.entryErr = ""
+	w.entryErr.Hide()
+	u.clearEntry()
+	u.startCheck(id)
+}
+
+// startCheck asks the agent for a check; the answer comes on the bus.
+func (u *UI) startCheck(id patient.Identity) {
+	u.async(func() func() {
+		_, err := u.act.Check(u.ctx, id)
+		if err == nil {
+			return nil
+		}
+		u.log.Warn("ui: check not started", "err", err)
+		return func() {
+			u.st.entryErr = u.t("entry.err.check", err.Error())
+			u.renderMain()
+		}
+	})
+}
+
+func (u *UI) recheckCurrent() {
+	if u.st.identity == nil || patient.QueryOf(*u.st.identity).Empty() {
+		return
+	}
+	u.startCheck(*u.st.identity)
+}
+
+func (u *UI) submitCAN() {
+	can, err := CheckCAN(u.w.canEntry.Text)
+	if err != nil {
+		u.w.canHint.SetText(u.errText(err))
+		return
+	}
+	p, ok := u.act.(CANProvider)
+	if !ok {
+		u.log.Warn("ui: CAN typed but no CANProvider")
+		return
+	}
+	u.w.canEntry.SetText("")
+	u.st.askCAN = false
+	u.renderStrips()
+	u.async(func() func() {
+		if err := p.ProvideCAN(can); err != nil {
+			u.log.Warn("ui: CAN not taken", "err", err)
+			return func() {
+				u.st.askCAN = true
+				u.renderStrips()
+				u.w.canHint.SetText(u.t("can.failed"))
+			}
+		}
+		return nil
+	})
+}
+
+func (u *UI) toggleReveal() {
+	u.st.reveal = !u.st.reveal
+	u.renderPatient()
+}
+
+func (u *UI) simulate() {
+	s, ok := u.act.(Simulator)
+	if !ok {
+		return
+	}
+	u.async(func() func() {
+		if err := s.SimulateScan(); err != nil {
+			u.log.Warn("ui: simulated scan", "err", err)
+		}
+		return nil
+	})
+}
+
+func (u *UI) toggleLanguage() {
+	if u.cat.lang == English {
+		u.SetLanguage(string(Vietnamese))
+	} else {
+		u.SetLanguage(string(English))
+	}
+}
+
+// SetLanguage switches the window to "vi" or "en" at once. Call it on the
+// Fyne goroutine.
+func (u *UI) SetLanguage(lang string) {
+	if Lang(lang) == u.cat.lang {
+		return
+	}
+	tab := 0
+	if u.w != nil && u.w.tabs != nil {
+		tab = u.w.tabs.SelectedIndex()
+	}
+	u.cat = catalogueFor(lang)
+	u.build()
+	u.w.tabs.SelectIndex(tab)
+}
+
+func (u *UI) renderStaff() {
+	b := u.w.staffBtn
+	if u.st.staff.CitizenID == "" {
+		b.SetText(u.t("staff.signin"))
+		b.Importance = widget.WarningImportance
+	} else {
+		b.SetText(u.t("staff.signed", string(u.st.staff.Name)))
+		b.Importance = widget.MediumImportance
+	}
+	b.Refresh()
+	u.w.top.Refresh()
+}
+
+// showSignIn asks for the staff member of this shift.
+func (u *UI) showSignIn() {
+	name, id := u.newEntry(), u.newEntry()
+	name.SetText(string(u.st.staff.Name))
+	id.SetText(string(u.st.staff.CitizenID))
+	id.SetPlaceHolder("001090123456")
+	msg := widget.NewLabel(u.t("staff.note"))
+	msg.Wrapping = fyne.TextWrapWord
+	items := []*widget.FormItem{
+		widget.NewFormItem(u.t("staff.name"), name),
+		widget.NewFormItem(u.t("staff.id"), id),
+		widget.NewFormItem("", msg),
+	}
+	var d dialog.Dialog
+	d = dialog.NewForm(u.t("staff.title"), u.t("staff.ok"), u.t("staff.cancel"), items, func(ok bool) {
+		if !ok {
+			return
+		}
+		if err := u.signIn(name.Text, id.Text); err != nil {
+			msg.Importance = widget.DangerImportance
+			msg.SetText(u.errText(err))
+			d.Show()
+		}
+	}, u.win)
+	d.Resize(fyne.NewSize(480, 300))
+	d.Show()
+	u.win.Canvas().Focus(name)
+}
+
+// signIn validates and applies the shift sign-in.
+func (u *UI) signIn(name, id string) error {
+	s, err := CheckStaff(name, id)
+	if err != nil {
+		return err
+	}
+	u.st.staff = s
+	u.act.SetStaff(s)
+	u.renderStaff()
+	return nil
+}

@@ -1,0 +1,302 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Lang is a window language.
+type Lang string
+
+// Languages. Vietnamese is the default.
+const (
+	Vietnamese Lang = "vi"
+	English    Lang = "en"
+)
+
+// messages is the window's one catalogue: every string the window shows,
+// in Vietnamese and English. Values are fmt formats.
+var messages = map[string][2]string{
+	"app.heading":  {"tiepdon · Tiếp đón BHYT", "tiepdon · BHYT reception"},
+	"app.subtitle": {"Tiếp đón BHYT", "BHYT reception"},
+
+	"tab.main":     {"Tiếp đón", "Reception"},
+	"tab.recent":   {"Lượt kiểm tra trong ca", "This shift's checks"},
+	"tab.pairing":  {"Ghép nối HIS", "HIS pairing"},
+	"tab.settings": {"Cài đặt", "Settings"},
+
+	// Banner.
+	"banner.idle":            {"SẴN SÀNG", "READY"},
+	"banner.idle.reason":     {"Quét mã QR trên CCCD / thẻ BHYT, đặt thẻ CCCD gắn chip lên đầu đọc, hoặc nhập số thẻ (F2).", "Scan the QR on the CCCD / BHYT card, place the chip CCCD on the reader, or type the card number (F2)."},
+	"banner.reading":         {"ĐANG ĐỌC CHIP", "READING CHIP"},
+	"banner.reading.reason":  {"Giữ yên thẻ trên đầu đọc.", "Hold the card still on the reader."},
+	"banner.reading.step":    {"Bước: %s.", "Step: %s."},
+	"banner.checking":        {"ĐANG TRA CỨU", "CHECKING"},
+	"banner.checking.reason": {"Đang hỏi cổng BHXH…", "Asking the BHXH gateway…"},
+	"banner.failed":          {"KHÔNG ĐỌC ĐƯỢC", "COULD NOT READ"},
+	"banner.failed.reason":   {"Quét lại mã QR hoặc đặt lại thẻ.", "Scan the QR again or place the card again."},
+	"banner.code":            {"Mã %s", "Code %s"},
+	"banner.can":             {"NHẬP 6 SỐ CUỐI CCCD", "TYPE THE LAST 6 DIGITS"},
+	"banner.can.reason":      {"Thẻ chip chưa quét mã QR: nhập 6 số cuối của số CCCD để mở chip.", "Chip card without a QR scan: type the last 6 digits of the CCCD number to open the chip."},
+	"banner.cached":          {"Kết quả lưu %s, cổng BHXH chưa xác nhận hôm nay.", "Cached answer from %s; the gateway has not confirmed it today."},
+
+	"step.pace":   {"thiết lập kênh bảo mật", "secure channel"},
+	"step.bac":    {"thiết lập kênh bảo mật", "secure channel"},
+	"step.dg1":    {"đọc thông tin", "reading data"},
+	"step.dg2":    {"đọc ảnh", "reading photo"},
+	"step.dg13":   {"đọc thông tin công dân", "reading citizen data"},
+	"step.sod":    {"đọc chữ ký", "reading signature"},
+	"step.verify": {"xác thực", "verifying"},
+
+	// Verdicts.
+	"verdict.eligible":         {"ĐỦ ĐIỀU KIỆN BHYT", "ELIGIBLE FOR BHYT"},
+	"verdict.eligible.newcard": {"ĐỦ ĐIỀU KIỆN · THẺ MỚI", "ELIGIBLE · NEW CARD"},
+	"verdict.eligible.cached":  {"ĐỦ ĐIỀU KIỆN (KẾT QUẢ LƯU)", "ELIGIBLE (CACHED ANSWER)"},
+	"verdict.check-documents":  {"KIỂM TRA GIẤY TỜ", "CHECK DOCUMENTS"},
+	"verdict.input-mismatch":   {"SAI THÔNG TIN", "DETAILS DO NOT MATCH"},
+	"verdict.not-eligible":     {"KHÔNG ĐỦ ĐIỀU KIỆN", "NOT ELIGIBLE"},
+	"verdict.staff-problem":    {"CHƯA TRA CỨU ĐƯỢC", "CHECK NOT ALLOWED"},
+	"verdict.unavailable":      {"CHƯA CÓ KẾT QUẢ", "NO ANSWER"},
+
+	"reason.eligible":        {"Thẻ BHYT còn giá trị sử dụng.", "The BHYT card is valid."},
+	"reason.check-documents": {"Cổng BHXH không có dữ liệu thẻ này; kiểm tra thẻ BHYT và giấy tờ tuỳ thân.", "The gateway has no data for this card; check the BHYT card and ID papers."},
+	"reason.not-eligible":    {"Thẻ BHYT không còn giá trị sử dụng.", "The BHYT card is not valid."},
+	"reason.input-mismatch":  {"Thông tin gửi đi không khớp với dữ liệu BHXH; kiểm tra và tra cứu lại.", "The details sent do not match the BHXH record; check them and try again."},
+	"reason.staff-problem":   {"Tài khoản cán bộ tra cứu chưa được đăng ký với BHXH; báo bộ phận IT.", "The staff account is not registered with BHXH; call IT."},
+	"reason.unavailable":     {"Không có trả lời từ cổng BHXH và chưa có kết quả lưu.", "No answer from the BHXH gateway and nothing cached."},
+	"reason.field":           {"Sai: %s.", "Wrong: %s."},
+	"field.name":             {"họ tên", "name"},
+	"field.birthDate":        {"ngày sinh", "date of birth"},
+	"field.cardNumber":       {"số thẻ", "card number"},
+	"field.sex":              {"giới tính", "sex"},
+	"field.facility":         {"nơi ĐKBĐ", "registered facility"},
+
+	// Alerts.
+	"alert.qr-chip-mismatch": {"Dữ liệu mã QR và chip không khớp: kiểm tra giấy tờ của người bệnh.", "The QR and the chip disagree: check the patient's papers."},
+	"alert.clone-suspected":  {"Chip có dấu hiệu bị sao chép: không dùng thẻ này, kiểm tra giấy tờ.", "The chip may be cloned: do not rely on this card, check the papers."},
+	"alert.sod-failed":       {"Dữ liệu chip không khớp chữ ký số: kiểm tra giấy tờ.", "The chip data does not match its signature: check the papers."},
+
+	// CAN prompt.
+	"can.prompt": {"Thẻ chip chưa quét QR: nhập 6 số cuối CCCD", "Chip card without a QR scan: type the last 6 digits of the CCCD"},
+	"can.submit": {"Đọc chip", "Read chip"},
+	"can.failed": {"Không đọc được chip với 6 số này; kiểm tra lại.", "The chip did not accept these 6 digits; check them."},
+
+	// Patient panel.
+	"patient.title":      {"Người bệnh", "Patient"},
+	"patient.dob":        {"Ngày sinh", "Date of birth"},
+	"patient.sex":        {"Giới tính", "Sex"},
+	"patient.cid":        {"Số CCCD", "Citizen ID"},
+	"patient.address":    {"Địa chỉ", "Address"},
+	"patient.reveal":     {"Hiện", "Show"},
+	"patient.hide":       {"Ẩn", "Hide"},
+	"patient.photo.chip": {"Ảnh từ chip", "Photo from chip"},
+	"patient.idexpiry":   {"CCCD có giá trị đến %s", "ID card valid until %s"},
+	"sex.male":           {"Nam", "Male"},
+	"sex.female":         {"Nữ", "Female"},
+
+	// Card panel.
+	"card.title":          {"Thẻ BHYT", "BHYT card"},
+	"card.number":         {"Số thẻ", "Card number"},
+	"card.benefit":        {"Mức hưởng", "Benefit"},
+	"card.benefit.value":  {"Mức %d · %d%%", "Level %d · %d%%"},
+	"card.benefit.level":  {"Mức %d", "Level %d"},
+	"card.validity":       {"Giá trị", "Valid"},
+	"card.validity.value": {"từ %s đến %s", "from %s to %s"},
+	"card.validity.to":    {"đến %s", "until %s"},
+	"card.facility":       {"Nơi ĐKBĐ", "Registered at"},
+	"card.area":           {"Mã khu vực", "Area code"},
+	"card.fiveyear":       {"Đủ 5 năm liên tục từ", "5 years continuous from"},
+	"card.newcard":        {"Đã cấp thẻ mới: %s", "New card issued: %s"},
+
+	// Provenance.
+	"prov.label":           {"Nguồn:", "Source:"},
+	"prov.chip.verified":   {"chip CCCD, chữ ký số hợp lệ", "CCCD chip, signature verified"},
+	"prov.chip.intact":     {"chip CCCD, dữ liệu nguyên vẹn (chưa có chứng thư gốc)", "CCCD chip, data intact (issuer certificate unknown)"},
+	"prov.chip.failed":     {"chip CCCD, CHỮ KÝ KHÔNG HỢP LỆ", "CCCD chip, SIGNATURE INVALID"},
+	"prov.chip.unverified": {"chip CCCD, chưa xác thực", "CCCD chip, not verified"},
+	"prov.clone.passed":    {"chip thật", "genuine chip"},
+	"prov.clone.failed":    {"NGHI CHIP SAO CHÉP", "CHIP MAY BE CLONED"},
+	"prov.qr.cccd":         {"mã QR trên CCCD (chưa xác thực)", "QR on the CCCD (not verified)"},
+	"prov.qr.bhyt":         {"mã QR thẻ BHYT / VssID (chưa xác thực)", "BHYT card / VssID QR (not verified)"},
+	"prov.typed":           {"nhập tay", "typed"},
+	"prov.live":            {"cổng BHXH trả lời trực tiếp", "live answer from the BHXH gateway"},
+	"prov.latency":         {"(%.1f s)", "(%.1f s)"},
+	"prov.cache":           {"KẾT QUẢ LƯU từ %s, cổng BHXH chưa trả lời", "CACHED answer from %s, gateway not answering"},
+	"prov.none":            {"chưa có trả lời, sẽ tự tra cứu lại", "no answer yet, will re-check automatically"},
+	"ago.now":              {"vừa xong", "just now"},
+	"ago.minutes":          {"%d phút trước", "%d min ago"},
+	"ago.hours":            {"%d giờ trước", "%d h ago"},
+	"ago.days":             {"%d ngày trước", "%d days ago"},
+
+	// Visits.
+	"visits.title": {"Lịch sử khám chữa bệnh (%d)", "Visit history (%d)"},
+	"visits.more":  {"… và %d lượt khác", "… and %d more"},
+
+	// Actions.
+	"action.recheck":       {"Kiểm tra lại (F5)", "Re-check (F5)"},
+	"action.recheck.short": {"Kiểm tra lại", "Re-check"},
+	"action.clear":         {"Xoá màn hình (Esc)", "Clear (Esc)"},
+	"action.simulate":      {"Mô phỏng quét (demo)", "Simulate scan (demo)"},
+	"action.language":      {"English", "Tiếng Việt"},
+
+	// Manual entry.
+	"entry.title":              {"Nhập tay (F2)", "Type in (F2)"},
+	"entry.number":             {"Số thẻ BHYT, mã BHXH hoặc số CCCD", "BHYT card, social-insurance or citizen ID number"},
+	"entry.number.placeholder": {"ví dụ DN4010123456789", "e.g. DN4010123456789"},
+	"entry.name":               {"Họ và tên", "Full name"},
+	"entry.name.placeholder":   {"như trên thẻ", "as on the card"},
+	"entry.dob":                {"Ngày sinh", "Date of birth"},
+	"entry.dob.placeholder":    {"dd/mm/yyyy", "dd/mm/yyyy"},
+	"entry.check":              {"Tra cứu (Enter)", "Check (Enter)"},
+	"entry.err.check":          {"Chưa tra cứu được: %s", "Check not started: %s"},
+
+	"hint.number":         {"15 ký tự (thẻ BHYT), 10 số (mã BHXH) hoặc 12 số (CCCD)", "15 characters (BHYT card), 10 digits (social insurance) or 12 digits (CCCD)"},
+	"hint.card.ok":        {"Thẻ BHYT: đối tượng %s, mức %d (%d%%), tỉnh %s", "BHYT card: group %s, level %d (%d%%), province %s"},
+	"hint.card.partial":   {"Thẻ BHYT: %d/15 ký tự", "BHYT card: %d/15 characters"},
+	"hint.bhxh.ok":        {"Mã số BHXH (10 số) — hoặc gõ tiếp nếu là CCCD", "Social-insurance number (10 digits) — or keep typing a CCCD"},
+	"hint.cid.ok":         {"Số CCCD (12 số)", "Citizen ID (12 digits)"},
+	"hint.digits.partial": {"%d số: mã BHXH có 10 số, CCCD có 12 số", "%d digits: social insurance has 10, CCCD 12"},
+	"hint.dob":            {"dd/mm/yyyy, mm/yyyy hoặc yyyy", "dd/mm/yyyy, mm/yyyy or yyyy"},
+	"hint.dob.ok":         {"Ngày sinh: %s", "Date of birth: %s"},
+
+	"err.number.empty":  {"Nhập số thẻ BHYT, mã BHXH hoặc số CCCD.", "Type a BHYT card, social-insurance or citizen ID number."},
+	"err.number.short":  {"Số chưa đủ ký tự.", "The number is too short."},
+	"err.number.long":   {"Quá dài: mã BHXH có 10 số, CCCD có 12 số.", "Too long: social insurance has 10 digits, CCCD 12."},
+	"err.number.digits": {"Ký tự thứ %d phải là chữ số.", "Character %d must be a digit."},
+	"err.card.object":   {"Ký tự 1–2 là mã đối tượng (2 chữ cái, ví dụ DN, HT, TE).", "Characters 1–2 are the group code (2 letters, e.g. DN, HT, TE)."},
+	"err.card.benefit":  {"Ký tự thứ 3 là mức hưởng: 1 đến 5.", "Character 3 is the benefit level: 1 to 5."},
+	"err.card.province": {"Ký tự 4–5 là mã tỉnh: 01 đến 99.", "Characters 4–5 are the province code: 01 to 99."},
+	"err.card.tail":     {"Ký tự thứ %d phải là chữ số hoặc chữ cái.", "Character %d must be a digit or a letter."},
+	"err.card.long":     {"Số thẻ BHYT có 15 ký tự.", "A BHYT card number has 15 characters."},
+	"err.name.empty":    {"Nhập họ và tên như trên thẻ.", "Type the name as printed on the card."},
+	"err.name.chars":    {"Họ tên chỉ gồm chữ cái và dấu cách.", "A name holds only letters and spaces."},
+	"err.dob.empty":     {"Nhập ngày sinh.", "Type the date of birth."},
+	"err.dob.format":    {"Ngày sinh dạng dd/mm/yyyy, mm/yyyy hoặc yyyy.", "Date of birth as dd/mm/yyyy, mm/yyyy or yyyy."},
+	"err.dob.invalid":   {"Ngày sinh không có thật.", "No such date."},
+	"err.dob.future":    {"Ngày sinh ở tương lai.", "The date of birth is in the future."},
+	"err.can":           {"Nhập đúng 6 chữ số cuối của số CCCD.", "Type exactly the last 6 digits of the CCCD number."},
+	"err.staff.id":      {"Số CCCD của cán bộ gồm 12 chữ số.", "The staff CCCD number has 12 digits."},
+	"err.set.url":       {"Địa chỉ cổng BHXH không hợp lệ (https://…).", "The gateway address is not a valid URL (https://…)."},
+	"err.set.https":     {"Cổng BHXH phải dùng https (http chỉ cho máy giả lập trên máy này).", "The gateway must use https (http only for a simulator on this PC)."},
+	"err.set.user":      {"Nhập tài khoản cổng BHXH.", "Type the gateway account."},
+	"err.set.origin":    {"Địa chỉ HIS không hợp lệ: %q (dạng https://his.benhvien.vn).", "Not a web origin: %q (like https://his.hospital.vn)."},
+	"err.set.retention": {"Số ngày lưu: từ 1 đến 3650.", "Retention: 1 to 3650 days."},
+	"err.set.language":  {"Ngôn ngữ: vi hoặc en.", "Language: vi or en."},
+
+	// Menu and shortcuts.
+	"menu.title":    {"Tiếp đón", "Reception"},
+	"menu.check":    {"Tra cứu", "Check"},
+	"menu.recheck":  {"Kiểm tra lại", "Re-check"},
+	"menu.clear":    {"Xoá màn hình", "Clear"},
+	"menu.entry":    {"Nhập tay", "Type in"},
+	"menu.reveal":   {"Hiện/ẩn số CCCD", "Show/hide citizen ID"},
+	"menu.signin":   {"Đăng nhập ca", "Shift sign-in"},
+	"menu.language": {"English", "Tiếng Việt"},
+	"menu.simulate": {"Mô phỏng quét (demo)", "Simulate scan (demo)"},
+
+	// Shift sign-in.
+	"staff.signin": {"Đăng nhập ca", "Sign in for the shift"},
+	"staff.signed": {"Ca: %s", "Shift: %s"},
+	"staff.title":  {"Đăng nhập ca làm việc", "Shift sign-in"},
+	"staff.name":   {"Họ tên cán bộ", "Staff name"},
+	"staff.id":     {"Số CCCD cán bộ", "Staff CCCD"},
+	"staff.note":   {"Cổng BHXH yêu cầu họ tên và CCCD của người tra cứu (đã đăng ký với BHXH).", "The gateway needs the name and CCCD of the person checking (registered with BHXH)."},
+	"staff.ok":     {"Đăng nhập", "Sign in"},
+	"staff.cancel": {"Huỷ", "Cancel"},
+
+	// Recent checks.
+	"recent.none":             {"Chưa có lượt kiểm tra nào trong ca.", "No checks yet this shift."},
+	"medium.chip":             {"chip", "chip"},
+	"medium.qr-cccd":          {"QR CCCD", "CCCD QR"},
+	"medium.qr-bhyt":          {"QR BHYT", "BHYT QR"},
+	"medium.typed":            {"nhập tay", "typed"},
+	"medium.":                 {"?", "?"},
+	"device.ready":            {"sẵn sàng", "ready"},
+	"device.card":             {"có thẻ", "card in"},
+	"device.missing":          {"không thấy", "missing"},
+	"device.error":            {"lỗi", "error"},
+	"device.none":             {"chưa có", "none"},
+	"status.reader":           {"Đầu đọc:", "Reader:"},
+	"status.scanner":          {"Máy quét:", "Scanner:"},
+	"status.gateway":          {"Cổng BHXH:", "BHXH gateway:"},
+	"status.outbox":           {"Chờ tra cứu lại: %d", "Re-checks queued: %d"},
+	"status.clients":          {"HIS kết nối: %d", "HIS connected: %d"},
+	"status.gateway.online":   {"trực tuyến", "online"},
+	"status.gateway.degraded": {"chậm", "degraded"},
+	"status.gateway.offline":  {"mất kết nối (dùng kết quả lưu)", "offline (using cache)"},
+	"status.gateway.unknown":  {"chưa rõ", "unknown"},
+
+	// Pairing.
+	"pair.pending":       {"Yêu cầu ghép nối", "Pairing requests"},
+	"pair.pending.none":  {"Không có yêu cầu nào.", "No requests."},
+	"pair.paired":        {"Ứng dụng HIS đã ghép nối", "Paired HIS apps"},
+	"pair.paired.none":   {"Chưa có ứng dụng nào.", "None yet."},
+	"pair.request":       {"%s xin kết nối. Chỉ chấp nhận nếu mã trên trang HIS giống mã này:", "%s asks to connect. Approve only if the HIS page shows this code:"},
+	"pair.approve":       {"Chấp nhận", "Approve"},
+	"pair.deny":          {"Từ chối", "Deny"},
+	"pair.revoke":        {"Thu hồi", "Revoke"},
+	"pair.revoked":       {"Đã thu hồi.", "Revoked."},
+	"pair.revoke.failed": {"Không thu hồi được; xem nhật ký.", "Could not revoke; see the log."},
+	"pair.since":         {"ghép từ %s", "paired %s"},
+	"pair.lastseen":      {"lần cuối %s", "last seen %s"},
+
+	// Settings.
+	"set.title":            {"Cài đặt (bộ phận IT)", "Settings (IT)"},
+	"set.note":             {"Thay đổi được áp dụng ngay khi có thể; mật khẩu lưu trong kho khoá của hệ điều hành.", "Changes apply at once where possible; the password goes to the OS keyring."},
+	"set.unavailable":      {"Không chỉnh được cài đặt từ cửa sổ này.", "Settings cannot be changed from this window."},
+	"set.url":              {"Địa chỉ cổng BHXH", "Gateway URL"},
+	"set.user":             {"Tài khoản", "Account"},
+	"set.password":         {"Mật khẩu", "Password"},
+	"set.password.keyring": {"Đã lưu trong kho khoá hệ điều hành; để trống để giữ nguyên.", "Stored in the OS keyring; leave empty to keep it."},
+	"set.password.stored":  {"Đã lưu (mã hoá); để trống để giữ nguyên.", "Stored (encrypted); leave empty to keep it."},
+	"set.password.none":    {"Chưa có mật khẩu.", "No password stored."},
+	"set.reader":           {"Đầu đọc thẻ", "Card reader"},
+	"set.scanner":          {"Máy quét QR", "QR scanner"},
+	"set.scanner.wedge":    {"Chỉ quét kiểu bàn phím", "Keyboard wedge only"},
+	"set.auto":             {"Tự động", "Automatic"},
+	"set.origins":          {"Địa chỉ HIS được phép (mỗi dòng một)", "Allowed HIS origins (one a line)"},
+	"set.retention":        {"Số ngày lưu dữ liệu", "Retention (days)"},
+	"set.language":         {"Ngôn ngữ", "Language"},
+	"set.save":             {"Lưu", "Save"},
+	"set.saved":            {"Đã lưu và áp dụng.", "Saved and applied."},
+	"set.failed":           {"Chưa lưu được: %s", "Not saved: %s"},
+}
+
+// catalogue is the messages of one language.
+type catalogue struct {
+	lang Lang
+	idx  int
+}
+
+// catalogueFor returns the catalogue for "en" or, for anything else, Vietnamese.
+func catalogueFor(lang string) catalogue {
+	if strings.EqualFold(lang, string(English)) {
+		return catalogue{English, 1}
+	}
+	return catalogue{Vietnamese, 0}
+}
+
+// t returns the message for key filled in with args. A missing key shows
+// as itself, so it is seen in tests and screenshots.
+func (c catalogue) t(key string, args ...any) string {
+	m, ok := messages[key]
+	if !ok {
+		return key
+	}
+	if len(args) == 0 {
+		return m[c.idx]
+	}
+	return fmt.Sprintf(m[c.idx], args...)
+}
+
+// t returns a message in the window's language.
+func (u *UI) t(key string, args ...any) string { return u.cat.t(key, args...) }
+
+// tOr returns the message for key, or fallback when the catalogue has none
+// (an alert code the window does not know).
+func (u *UI) tOr(key, fallback string) string {
+	if _, ok := messages[key]; !ok && fallback != "" {
+		return fallback
+	}
+	return u.t(key)
+}

@@ -1,0 +1,192 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/tiepdon/tiepdon/agent/events"
+	"github.com/tiepdon/tiepdon/agent/patient"
+)
+
+// phase is what the main screen is showing.
+type phase int
+
+const (
+	phaseIdle     phase = iota // waiting for a patient
+	phaseReading               // a chip is being read
+	phaseChecking              // identity known, waiting for the gateway
+	phaseResult                // a verdict is shown
+	phaseFailed                // the presentation could not be read
+)
+
+// state is everything the window shows. It is only touched on the Fyne
+// goroutine; widgets are rebuilt from it when the language changes.
+type state struct {
+	phase    phase
+	checkID  string
+	medium   patient.Medium
+	progress events.Progress
+	identity *patient.Identity
+	result   *patient.Eligibility
+	failure  *events.Failure
+	alert    *events.AlertData
+	askCAN   bool
+	reveal   bool // show the full citizen ID
+	shownAt  time.Time
+
+	devices  map[string]events.Device
+	gateway  events.Gateway
+	outbox   int
+	clients  int
+	staff    patient.Staff
+	recent   []recentCheck // this shift, newest first
+	pending  []events.Pairing
+	paired   []PairingInfo
+	entryErr string // last error from a manual check
+}
+
+// recentCheck is one line of the shift's recent checks.
+type recentCheck struct {
+	CheckID  string
+	At       time.Time
+	Identity patient.Identity
+	Result   *patient.Eligibility
+}
+
+// maxRecent bounds the recent-checks list.
+const maxRecent = 100
+
+func deviceKey(d events.Device) string { return string(d.Kind) + "\x00" + d.Name }
+
+// apply renders one bus event. It runs on the Fyne goroutine.
+func (u *UI) apply(ev events.Event) {
+	st := &u.st
+	switch d := ev.Data.(type) {
+	case events.Device:
+		st.devices[deviceKey(d)] = d
+		u.renderStatus()
+	case events.Gateway:
+		st.gateway = d
+		u.renderStatus()
+	case events.Outbox:
+		st.outbox = d.Pending
+		u.renderStatus()
+	case events.Clients:
+		st.clients = d.Connected
+		u.renderStatus()
+		u.refreshPaired()
+	case events.Presented:
+		st.checkID, st.medium = d.CheckID, d.Medium
+		st.identity, st.result, st.failure, st.alert = nil, nil, nil, nil
+		st.reveal, st.askCAN = false, false
+		st.progress = events.Progress{CheckID: d.CheckID}
+		st.phase = phaseChecking
+		if d.Medium == patient.MediumChip {
+			st.phase = phaseReading
+		}
+		u.renderMain()
+	case events.Progress:
+		if d.CheckID != st.checkID && st.checkID != "" {
+			return
+		}
+		st.checkID = d.CheckID
+		st.progress = d
+		st.phase = phaseReading
+		u.renderMain()
+	case events.Identity:
+		if d.CheckID != st.checkID {
+			st.checkID = d.CheckID
+			st.result, st.failure, st.alert, st.reveal = nil, nil, nil, false
+		}
+		id := d.Identity
+		st.identity = &id
+		st.medium = id.Medium
+		st.askCAN = false
+		if st.phase != phaseResult {
+			st.phase = phaseChecking
+		}
+		u.addRecent(d.CheckID, id, nil, ev.Time)
+		u.renderMain()
+	case events.Result:
+		e := d.Eligibility
+		prev := u.addRecent(d.CheckID, d.Identity, &e, ev.Time)
+		u.renderRecent()
+		if d.CheckID != st.checkID && st.checkID != "" && ev.Kind == events.EligibilityUpdated {
+			return // a late answer for an earlier patient: only the list changes
+		}
+		if st.checkID != d.CheckID {
+			st.alert, st.reveal = nil, false
+		}
+		st.checkID = d.CheckID
+		id := d.Identity
+		st.identity = &id
+		st.result = &e
+		st.failure = nil
+		st.phase = phaseResult
+		st.shownAt = u.now()
+		u.renderMain()
+		if ev.Kind == events.EligibilityResult || prev == nil || styleOf(*prev).cue != styleOf(e).cue {
+			u.cue(styleOf(e).cue)
+		}
+	case events.Failure:
+		if d.CheckID != "" && st.checkID != "" && d.CheckID != st.checkID && st.phase == phaseResult {
+			return
+		}
+		f := d
+		st.failure = &f
+		st.phase = phaseFailed
+		st.askCAN = d.Medium == patient.MediumChip
+		u.renderMain()
+		u.cue(cueUnavailable)
+	case events.AlertData:
+		a := d
+		if a.Code == AlertCANRequired {
+			st.askCAN = true
+			u.renderMain()
+			u.focusCAN()
+			return
+		}
+		st.alert = &a
+		u.renderMain()
+		u.cue(cueBad)
+	case events.Pairing:
+		st.pending = append(st.pending, d)
+		u.renderPairings()
+	}
+}
+
+// addRecent inserts or updates the recent-checks line for checkID and
+// returns the result it held before.
+func (u *UI) addRecent(checkID string, id patient.Identity, e *patient.Eligibility, at time.Time) *patient.Eligibility {
+	st := &u.st
+	for i := range st.recent {
+		if st.recent[i].CheckID == checkID {
+			prev := st.recent[i].Result
+			st.recent[i].Identity = id
+			if e != nil {
+				st.recent[i].Result = e
+			}
+			return prev
+		}
+	}
+	if at.IsZero() {
+		at = u.now()
+	}
+	st.recent = append([]recentCheck{{CheckID: checkID, At: at, Identity: id, Result: e}}, st.recent...)
+	if len(st.recent) > maxRecent {
+		st.recent = st.recent[:maxRecent]
+	}
+	u.renderRecent()
+	return nil
+}
+
+// clear returns the main screen to "waiting for a patient".
+func (u *UI) clear() {
+	st := &u.st
+	st.phase = phaseIdle
+	st.checkID = ""
+	st.identity, st.result, st.failure, st.alert = nil, nil, nil, nil
+	st.askCAN, st.reveal = false, false
+	st.entryErr = ""
+	u.clearEntry()
+	u.renderMain()
+}

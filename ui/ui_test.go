@@ -1,0 +1,712 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/tiepdon/tiepdon/agent/events"
+	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/ui/internal/scenes"
+)
+
+// fakeActions is an in-memory agent: it records what the window asked.
+type fakeActions struct {
+	mu       sync.Mutex
+	checks   chan patient.Identity
+	scans    chan string
+	cans     chan string
+	staff    []patient.Staff
+	block    chan struct{} // when set, Check waits on it
+	checkErr error
+	settings Settings
+	saved    chan Settings
+	paired   []PairingInfo
+	revoked  chan string
+	sims     int
+}
+
+func newFake() *fakeActions {
+	return &fakeActions{
+		checks: make(chan patient.Identity, 16), scans: make(chan string, 16), cans: make(chan string, 4),
+		saved: make(chan Settings, 4), revoked: make(chan string, 4),
+		settings: Settings{
+			GatewayURL: "https://egw.baohiemxahoi.gov.vn", GatewayUser: "01043_BV", PasswordStored: true, PasswordInKeyring: true,
+			Readers: []string{"ACS ACR1252 Dual Reader PICC 00 00"}, Scanners: []string{"/dev/ttyACM0"},
+			HISOrigins: []string{"https://his.benhvien-dongda.vn"}, RetentionDays: 30, Language: "vi",
+		},
+		paired: []PairingInfo{{ID: "p9", Origin: "https://his.benhvien-dongda.vn", Since: scenes.Now.Add(-72 * time.Hour)}},
+	}
+}
+
+func (f *fakeActions) Check(ctx context.Context, id patient.Identity) (string, error) {
+	if f.block != nil {
+		select {
+		case <-f.block:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	f.checks <- id
+	return "typed-1", f.checkErr
+}
+
+func (f *fakeActions) SetStaff(s patient.Staff) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.staff = append(f.staff, s)
+}
+
+func (f *fakeActions) Scan(p string)             { f.scans <- p }
+func (f *fakeActions) ProvideCAN(c string) error { f.cans <- c; return nil }
+func (f *fakeActions) SimulateScan() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sims++
+	return nil
+}
+func (f *fakeActions) Settings() Settings { return f.settings }
+func (f *fakeActions) SaveSettings(s Settings) error {
+	f.saved <- s
+	return nil
+}
+func (f *fakeActions) Pairings() []PairingInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]PairingInfo(nil), f.paired...)
+}
+func (f *fakeActions) RevokePairing(id string) error {
+	f.mu.Lock()
+	f.paired = nil
+	f.mu.Unlock()
+	f.revoked <- id
+	return nil
+}
+
+// recBeeper records the sounds played.
+type recBeeper struct{ played [][]byte }
+
+func (r *recBeeper) Beep(wav []byte) { r.played = append(r.played, wav) }
+
+// clock is a fake clock that moves forward by step at each reading.
+type clock struct {
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.t
+	c.t = c.t.Add(c.step)
+	return t
+}
+
+func (c *clock) setStep(d time.Duration) {
+	c.mu.Lock()
+	c.step = d
+	c.mu.Unlock()
+}
+
+type harness struct {
+	u     *UI
+	fake  *fakeActions
+	beep  *recBeeper
+	clock *clock
+	async chan struct{}
+}
+
+func newHarness(t *testing.T, lang string, demo bool) *harness {
+	t.Helper()
+	a := test.NewTempApp(t)
+	h := &harness{fake: newFake(), beep: &recBeeper{}, clock: &clock{t: scenes.Now}, async: make(chan struct{}, 64)}
+	h.u = New(a, events.New(), h.fake, Options{
+		Language: lang, Demo: demo, Beeper: h.beep, Now: h.clock.now, Location: time.UTC, Size: fyne.NewSize(1200, 800),
+	})
+	h.u.onAsync = func() { h.async <- struct{}{} }
+	h.u.win.Resize(fyne.NewSize(1200, 800))
+	t.Cleanup(h.u.Close)
+	return h
+}
+
+// play applies a scene's events directly, as the event loop would.
+func (h *harness) play(steps []scenes.Step) {
+	for i, s := range steps {
+		h.u.apply(events.Event{Seq: uint64(i + 1), Time: scenes.Now, Kind: s.Kind, Data: s.Data})
+	}
+}
+
+func (h *harness) waitAsync(t *testing.T) {
+	t.Helper()
+	select {
+	case <-h.async:
+	case <-time.After(5 * time.Second):
+		t.Fatal("async call did not finish")
+	}
+}
+
+// TestScenes renders every scene (each verdict state and the main flows)
+// and compares it with its golden markup under testdata/.
+func TestScenes(t *testing.T) {
+	for _, sc := range scenes.All() {
+		t.Run(sc.Name, func(t *testing.T) {
+			h := newHarness(t, sc.Lang, false)
+			h.play(sc.Steps)
+			assertScreen(t, "scene_"+sc.Name, h.u.win.Canvas())
+		})
+	}
+}
+
+// TestVerdictBanner checks the banner's words, colours and sound for each
+// verdict, independently of the goldens.
+func TestVerdictBanner(t *testing.T) {
+	for _, sc := range scenes.All() {
+		if sc.Verdict == "" || sc.Lang != "" {
+			continue
+		}
+		t.Run(sc.Name, func(t *testing.T) {
+			h := newHarness(t, "vi", false)
+			h.play(sc.Steps)
+			e := *h.u.st.result
+			if e.Verdict != sc.Verdict {
+				t.Fatalf("state verdict %q, want %q", e.Verdict, sc.Verdict)
+			}
+			s := styleOf(e)
+			w := h.u.w
+			if w.bannerTitle.Text != h.u.t(s.titleKey) || w.bannerTitle.Color != s.fg {
+				t.Errorf("title %q %v, want %q %v", w.bannerTitle.Text, w.bannerTitle.Color, h.u.t(s.titleKey), s.fg)
+			}
+			if w.bannerBg.FillColor != s.bg {
+				t.Errorf("banner colour %v, want %v (the flash must end on it)", w.bannerBg.FillColor, s.bg)
+			}
+			if !strings.Contains(w.bannerReason.Text, e.ReasonVI) {
+				t.Errorf("reason %q lacks the gateway's Vietnamese reason %q", w.bannerReason.Text, e.ReasonVI)
+			}
+			played := false
+			for _, p := range h.beep.played {
+				played = played || string(p) == string(cueSounds[s.cue])
+			}
+			if !played {
+				t.Errorf("sound cue not played for %s", sc.Name)
+			}
+		})
+	}
+	want := map[patient.Verdict]cue{
+		patient.Eligible: cueGood, patient.CheckDocuments: cueWarn, patient.InputMismatch: cueWarn,
+		patient.NotEligible: cueBad, patient.StaffProblem: cueUnavailable, patient.Unavailable: cueUnavailable,
+	}
+	for v, c := range want {
+		if got := styleOf(patient.Eligibility{Verdict: v, Source: patient.SourceLive}).cue; got != c {
+			t.Errorf("%s: cue %d, want %d", v, got, c)
+		}
+	}
+	if styleOf(patient.Eligibility{Verdict: patient.Eligible, Source: patient.SourceCache}).bg != colAmber {
+		t.Error("a cached eligible answer is not amber")
+	}
+}
+
+func TestRevealCitizenID(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	h.play(scenes.All()[2].Steps) // eligible
+	if got := h.u.w.cid.Text; got != "0010******56" {
+		t.Fatalf("citizen ID shown as %q before reveal", got)
+	}
+	test.Tap(h.u.w.reveal)
+	if got := h.u.w.cid.Text; got != "001090123456" {
+		t.Errorf("after reveal %q", got)
+	}
+	test.Tap(h.u.w.reveal)
+	if got := h.u.w.cid.Text; got != "0010******56" {
+		t.Errorf("after hide %q", got)
+	}
+	// A new patient starts masked again.
+	h.play(scenes.All()[3].Steps)
+	if got := h.u.w.cid.Text; got != "0791******21" {
+		t.Errorf("next patient shown as %q", got)
+	}
+}
+
+func TestManualEntryFlow(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	w := h.u.w
+	h.clock.setStep(200 * time.Millisecond) // a person typing
+	h.u.win.Canvas().Focus(w.numEntry)
+	test.Type(w.numEntry, "dn4010123456789")
+	if !strings.Contains(w.numHint.Text, "mức 4 (80%), tỉnh 01") {
+		t.Errorf("number hint %q", w.numHint.Text)
+	}
+	test.Type(w.nameEntry, "Nguyễn Văn An")
+	test.Type(w.dobEntry, "02/01/1990")
+	if w.dobHint.Text != "Ngày sinh: 02/01/1990" {
+		t.Errorf("dob hint %q", w.dobHint.Text)
+	}
+	assertScreen(t, "flow_manual_typed", h.u.win.Canvas())
+	w.dobEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	select {
+	case id := <-h.fake.checks:
+		if id.CardNumber != "DN4010123456789" || id.Name != "Nguyễn Văn An" || id.BirthDate != (patient.Date{Year: 1990, Month: 1, Day: 2}) || id.Medium != patient.MediumTyped {
+			t.Errorf("checked %+v", id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Enter did not start a check")
+	}
+	h.waitAsync(t)
+	if w.numEntry.Text != "" || w.nameEntry.Text != "" {
+		t.Error("form not cleared after the check started")
+	}
+	if len(h.fake.scans) != 0 {
+		t.Error("typing was taken for a scan")
+	}
+}
+
+func TestManualEntryErrors(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	w := h.u.w
+	h.clock.setStep(200 * time.Millisecond)
+	test.Type(w.numEntry, "DN6")
+	if w.numHint.Text != h.u.t("err.card.benefit") {
+		t.Errorf("as-typed error %q", w.numHint.Text)
+	}
+	w.numEntry.SetText("DN4010123456789")
+	test.Type(w.dobEntry, "31/02/1990")
+	if w.dobHint.Text != h.u.t("err.dob.invalid") {
+		t.Errorf("dob hint %q", w.dobHint.Text)
+	}
+	test.Tap(w.checkBtn)
+	if w.entryErr.Hidden || w.entryErr.Text != h.u.t("err.name.empty") {
+		t.Errorf("submit error %q hidden=%v", w.entryErr.Text, w.entryErr.Hidden)
+	}
+	if h.u.win.Canvas().Focused() != w.nameEntry {
+		t.Error("focus not moved to the field in error")
+	}
+	assertScreen(t, "flow_manual_errors", h.u.win.Canvas())
+	if len(h.fake.checks) != 0 {
+		t.Error("an invalid form started a check")
+	}
+}
+
+// TestWedgeScanIntoFocusedEntry: a scanner typing into whichever field has
+// focus is recognised, its characters are taken out of the field and the
+// payload goes to Scan.
+func TestWedgeScanIntoFocusedEntry(t *testing.T) {
+	const payload = "001090123456|123456789|Nguyễn Văn An|02011990|Nam|Hà Nội|15042021"
+	for _, target := range []string{"number", "name", "canvas", "button"} {
+		t.Run(target, func(t *testing.T) {
+			h := newHarness(t, "vi", false)
+			w := h.u.w
+			c := h.u.win.Canvas()
+			h.clock.setStep(200 * time.Millisecond)
+			var typeRunes func(string)
+			var enter func()
+			switch target {
+			case "number", "name":
+				e := w.numEntry
+				if target == "name" {
+					e = w.nameEntry
+				}
+				c.Focus(e)
+				test.Type(e, "DN4") // a person started typing
+				typeRunes = func(s string) { test.Type(e, s) }
+				enter = func() { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+				defer func() {
+					if e.Text != "DN4" {
+						t.Errorf("field holds %q after the scan, want the typed %q", e.Text, "DN4")
+					}
+				}()
+			case "canvas":
+				c.Unfocus()
+				typeRunes = func(s string) { test.TypeOnCanvas(c, s) }
+				enter = func() { c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+			case "button":
+				c.Focus(w.checkBtn)
+				typeRunes = func(s string) {
+					for _, r := range s {
+						w.checkBtn.TypedRune(r)
+					}
+				}
+				enter = func() { w.checkBtn.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+			}
+			h.clock.setStep(3 * time.Millisecond) // the scanner
+			typeRunes(payload)
+			enter()
+			select {
+			case got := <-h.fake.scans:
+				if got != payload {
+					t.Errorf("scan %q", got)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("scan not delivered")
+			}
+			h.waitAsync(t)
+			if len(h.fake.checks) != 0 {
+				t.Error("the scan also started a manual check")
+			}
+		})
+	}
+}
+
+func TestHotkeys(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	h.play(scenes.All()[2].Steps) // eligible
+	c := h.u.win.Canvas()
+	c.Unfocus()
+	c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyF5})
+	select {
+	case id := <-h.fake.checks:
+		if id.CitizenID != scenes.An.CitizenID {
+			t.Errorf("re-checked %v", id.CitizenID)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("F5 did not re-check")
+	}
+	h.waitAsync(t)
+	h.u.w.numEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if h.u.st.phase != phaseIdle || !h.u.w.patientCard.Hidden {
+		t.Error("Escape in a field did not clear the screen")
+	}
+	c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyF2})
+	if c.Focused() != h.u.w.numEntry {
+		t.Error("F2 did not focus manual entry")
+	}
+	// Every main-menu shortcut has a label and an action; Ctrl+R re-checks.
+	menu := h.u.mainMenu()
+	for _, it := range menu.Items[0].Items {
+		if it.Label == "" || it.Action == nil || it.Shortcut == nil {
+			t.Errorf("menu item %+v incomplete", it)
+		}
+	}
+	h.play(scenes.All()[2].Steps)
+	for _, it := range menu.Items[0].Items {
+		if it.Label == h.u.t("menu.recheck") {
+			it.Action()
+		}
+	}
+	select {
+	case <-h.fake.checks:
+	case <-time.After(5 * time.Second):
+		t.Fatal("menu re-check did not check")
+	}
+	h.waitAsync(t)
+}
+
+func TestUIStaysResponsiveWhileCheckBlocks(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	h.fake.block = make(chan struct{})
+	h.play(scenes.All()[2].Steps)
+	h.u.recheckCurrent() // returns at once although Check blocks
+	h.play(scenes.All()[6].Steps)
+	if h.u.st.result.Verdict != patient.NotEligible {
+		t.Error("events not rendered while a check was blocked")
+	}
+	close(h.fake.block)
+	<-h.fake.checks
+	h.waitAsync(t)
+}
+
+func TestCheckErrorShown(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	h.fake.checkErr = errors.New("need a card number")
+	h.u.startCheck(scenes.Dung)
+	<-h.fake.checks
+	h.waitAsync(t)
+	if !strings.Contains(h.u.w.entryErr.Text, "need a card number") || h.u.w.entryErr.Hidden {
+		t.Errorf("error %q", h.u.w.entryErr.Text)
+	}
+}
+
+func TestCANPrompt(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	h.play(sceneNamed(t, "can-required").Steps)
+	w := h.u.w
+	if w.canBox.Hidden || h.u.win.Canvas().Focused() != w.canEntry {
+		t.Fatal("CAN prompt not shown and focused")
+	}
+	test.Type(w.canEntry, "12345")
+	w.canEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if w.canHint.Text != h.u.t("err.can") || len(h.fake.cans) != 0 {
+		t.Errorf("5 digits accepted: hint %q", w.canHint.Text)
+	}
+	test.Type(w.canEntry, "6")
+	w.canEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if got := <-h.fake.cans; got != "123456" {
+		t.Errorf("CAN %q", got)
+	}
+	h.waitAsync(t)
+	if !w.canBox.Hidden {
+		t.Error("prompt still shown")
+	}
+}
+
+func TestShiftSignIn(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	if h.u.w.staffBtn.Text != h.u.t("staff.signin") {
+		t.Errorf("staff button %q", h.u.w.staffBtn.Text)
+	}
+	test.Tap(h.u.w.staffBtn)
+	assertScreen(t, "flow_signin_dialog", h.u.win.Canvas())
+	if err := h.u.signIn("Lê Thị Hoa", "00109012345"); err == nil {
+		t.Error("11-digit staff CCCD accepted")
+	}
+	if err := h.u.signIn("  Lê   Thị Hoa ", "001190012345"); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.fake.staff) != 1 || h.fake.staff[0].Name != "Lê Thị Hoa" || h.fake.staff[0].CitizenID != "001190012345" {
+		t.Errorf("SetStaff got %+v", h.fake.staff)
+	}
+	if h.u.w.staffBtn.Text != "Ca: Lê Thị Hoa" {
+		t.Errorf("staff button %q", h.u.w.staffBtn.Text)
+	}
+	// Remembered across a language switch (a rebuild of every widget).
+	h.u.SetLanguage("en")
+	if h.u.w.staffBtn.Text != "Shift: Lê Thị Hoa" {
+		t.Errorf("after language switch %q", h.u.w.staffBtn.Text)
+	}
+}
+
+func TestRecentChecksAndRecheck(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	for _, name := range []string{"eligible", "not-eligible", "check-documents"} {
+		h.play(sceneNamed(t, name).Steps)
+	}
+	if len(h.u.st.recent) != 3 || h.u.st.recent[0].Identity.Name != scenes.Cuong.Name {
+		t.Fatalf("recent %+v", h.u.st.recent)
+	}
+	h.u.w.tabs.SelectIndex(1)
+	assertScreen(t, "flow_recent", h.u.win.Canvas())
+	// Re-check the second line (the expired card).
+	test.Tap(findButton(t, h.u.w.recentBox.Objects[1], h.u.t("action.recheck.short")))
+	if id := <-h.fake.checks; id.CardNumber != scenes.Dung.CardNumber {
+		t.Errorf("re-checked %v", id.CardNumber)
+	}
+	h.waitAsync(t)
+	// A late update for an earlier check changes its line, not the screen.
+	late := events.Result{CheckID: "c1", Identity: scenes.An, Eligibility: patient.Eligibility{Verdict: patient.NotEligible, Source: patient.SourceLive}}
+	h.u.apply(events.Event{Kind: events.EligibilityUpdated, Time: scenes.Now, Data: late})
+	if h.u.st.result.Verdict != patient.CheckDocuments {
+		t.Error("a late update for another patient replaced the screen")
+	}
+	if h.u.st.recent[2].Result.Verdict != patient.NotEligible {
+		t.Error("late update not in the recent list")
+	}
+}
+
+func TestPairingApproveAndRevoke(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	replies := make(chan bool, 1)
+	h.u.apply(events.Event{Kind: events.PairingRequested, Data: events.Pairing{ID: "p1", Origin: "https://his.example.vn", Code: "123456",
+		Reply: func(ok bool) { replies <- ok }}})
+	if len(h.u.w.pairStrip.Objects) != 1 {
+		t.Fatal("pairing request not on the main screen")
+	}
+	test.Tap(findButton(t, h.u.w.pairStrip, h.u.t("pair.approve")))
+	if !<-replies {
+		t.Error("approve replied false")
+	}
+	h.waitAsync(t)
+	if len(h.u.w.pairStrip.Objects) != 0 {
+		t.Error("answered request still shown")
+	}
+	if len(h.u.st.paired) != 1 {
+		t.Fatalf("paired list %+v", h.u.st.paired)
+	}
+	h.u.w.tabs.SelectIndex(2)
+	h.waitAsync(t)
+	assertScreen(t, "flow_pairing_tab", h.u.win.Canvas())
+	h.u.revoke("p9")
+	if got := <-h.fake.revoked; got != "p9" {
+		t.Errorf("revoked %q", got)
+	}
+	h.waitAsync(t)
+	if len(h.u.st.paired) != 0 || h.u.w.pairMsg.Text != h.u.t("pair.revoked") {
+		t.Errorf("after revoke: %+v %q", h.u.st.paired, h.u.w.pairMsg.Text)
+	}
+}
+
+func TestSettingsForm(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	f := h.u.w.settings
+	h.u.w.tabs.SelectIndex(3)
+	assertScreen(t, "flow_settings", h.u.win.Canvas())
+	f.url.SetText("http://egw.example.vn")
+	test.Tap(f.save)
+	if f.msg.Text != h.u.t("err.set.https") {
+		t.Errorf("plain http accepted: %q", f.msg.Text)
+	}
+	f.url.SetText("https://daotaoegw.baohiemxahoi.gov.vn/")
+	f.password.SetText("s3cret")
+	f.origins.SetText("https://his.benhvien-dongda.vn\nhttp://127.0.0.1:8080/\n")
+	f.retention.SetText("90")
+	f.scanner.SetSelected(h.u.t("set.scanner.wedge"))
+	f.language.SetSelected("English")
+	test.Tap(f.save)
+	s := <-h.fake.saved
+	h.waitAsync(t)
+	if s.GatewayPassword != "s3cret" || s.RetentionDays != 90 || s.Scanner != ScannerWedge || s.Language != "en" ||
+		strings.Join(s.HISOrigins, ",") != "https://his.benhvien-dongda.vn,http://127.0.0.1:8080" {
+		t.Errorf("saved %+v", s)
+	}
+	if h.u.cat.lang != English || h.u.w.tabs.SelectedIndex() != 3 || h.u.w.settings.msg.Text != "Saved and applied." {
+		t.Errorf("language not applied at once: %s tab %d %q", h.u.cat.lang, h.u.w.tabs.SelectedIndex(), h.u.w.settings.msg.Text)
+	}
+}
+
+func TestSimulateButtonOnlyInDemo(t *testing.T) {
+	if h := newHarness(t, "vi", false); !h.u.w.simBtn.Hidden {
+		t.Error("demo button shown outside demo mode")
+	}
+	h := newHarness(t, "vi", true)
+	if h.u.w.simBtn.Hidden {
+		t.Fatal("demo button hidden in demo mode")
+	}
+	test.Tap(h.u.w.simBtn)
+	h.waitAsync(t)
+	if h.fake.sims != 1 {
+		t.Errorf("SimulateScan called %d times", h.fake.sims)
+	}
+}
+
+// minimal implements only the required Actions: every optional part of the
+// window must hide itself or say it is unavailable.
+type minimal struct{}
+
+func (minimal) Check(context.Context, patient.Identity) (string, error) { return "x", nil }
+func (minimal) SetStaff(patient.Staff)                                  {}
+
+func TestMinimalActions(t *testing.T) {
+	a := test.NewTempApp(t)
+	u := New(a, events.New(), minimal{}, Options{Demo: true, Mute: true})
+	defer u.Close()
+	if !u.w.simBtn.Hidden {
+		t.Error("demo button shown without a Simulator")
+	}
+	if u.w.settings.store != nil {
+		t.Error("settings form without a SettingsStore")
+	}
+	u.scan("DN4010123456789") // no Scanner: ignored, no panic
+	u.refreshPaired()
+}
+
+// TestBusDrivesWindow runs the real path: events published on a bus reach
+// the window through its subscription and fyne.Do.
+func TestBusDrivesWindow(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	bus := h.u.bus
+	bus.Publish(events.GatewayChanged, events.Gateway{State: events.GatewayDegraded})
+	applied := make(chan events.Event, 64)
+	h.u.onApplied = func(ev events.Event) { applied <- ev }
+	h.u.Start()
+	if !strings.Contains(h.u.w.stGateway.Text, "chậm") {
+		t.Errorf("state known before Start not shown: %q", h.u.w.stGateway.Text)
+	}
+	var last uint64
+	for _, s := range sceneNamed(t, "not-eligible").Steps {
+		last = bus.Publish(s.Kind, s.Data)
+	}
+	deadline := time.After(5 * time.Second)
+	for done := false; !done; {
+		select {
+		case ev := <-applied:
+			done = ev.Seq == last
+		case <-deadline:
+			t.Fatal("events did not reach the window")
+		}
+	}
+	if h.u.st.result == nil || h.u.st.result.Verdict != patient.NotEligible || h.u.w.bannerTitle.Text != "KHÔNG ĐỦ ĐIỀU KIỆN" {
+		t.Errorf("banner %q", h.u.w.bannerTitle.Text)
+	}
+	if h.u.w.stOutbox.Text != "Chờ tra cứu lại: 0" || h.u.w.stClients.Text != "HIS kết nối: 1" {
+		t.Errorf("status %q %q", h.u.w.stOutbox.Text, h.u.w.stClients.Text)
+	}
+}
+
+func TestProvenanceAge(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	h.play(sceneNamed(t, "eligible-cached").Steps)
+	if got := h.u.w.provenance.Text; !strings.Contains(got, "mã QR trên CCCD (chưa xác thực)") || !strings.Contains(got, "KẾT QUẢ LƯU từ 2 giờ trước") {
+		t.Errorf("provenance %q", got)
+	}
+	h.play(sceneNamed(t, "eligible").Steps)
+	if got := h.u.w.provenance.Text; !strings.Contains(got, "chữ ký số hợp lệ") || !strings.Contains(got, "trực tiếp (0.4 s)") {
+		t.Errorf("provenance %q", got)
+	}
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{{30 * time.Second, "vừa xong"}, {5 * time.Minute, "5 phút trước"}, {26 * time.Hour, "26 giờ trước"}, {72 * time.Hour, "3 ngày trước"}} {
+		if got := h.u.ago(tc.d); got != tc.want {
+			t.Errorf("ago(%v) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
+
+// assertScreen compares the canvas with its golden markup
+// testdata/<name>.xml.
+func assertScreen(t *testing.T, name string, c fyne.Canvas) {
+	t.Helper()
+	test.AssertRendersToMarkup(t, name+".xml", c)
+	dumpPNG(t, name, c)
+}
+
+// dumpPNG writes what the test driver painted to $UI_DUMP/<name>.png, for
+// a quick look without Xvfb (the real-window screenshots are ui/screenshots.sh).
+func dumpPNG(t *testing.T, name string, c fyne.Canvas) {
+	dir := os.Getenv("UI_DUMP")
+	if dir == "" {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, name+".png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, c.Capture()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// findButton returns the first button labelled text under o.
+func findButton(t *testing.T, o fyne.CanvasObject, text string) *wedgeButton {
+	t.Helper()
+	var walk func(fyne.CanvasObject) *wedgeButton
+	walk = func(o fyne.CanvasObject) *wedgeButton {
+		switch v := o.(type) {
+		case *wedgeButton:
+			if v.Text == text {
+				return v
+			}
+		case *fyne.Container:
+			for _, c := range v.Objects {
+				if b := walk(c); b != nil {
+					return b
+				}
+			}
+		}
+		return nil
+	}
+	b := walk(o)
+	if b == nil {
+		t.Fatalf("no button %q", text)
+	}
+	return b
+}
+
+func sceneNamed(t *testing.T, name string) scenes.Scene {
+	t.Helper()
+	for _, s := range scenes.All() {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no scene %q", name)
+	return scenes.Scene{}
+}

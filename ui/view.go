@@ -1,0 +1,806 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	_ "image/jpeg" // chip photos are JPEG
+	_ "image/png"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tiepdon/tiepdon/agent/events"
+	"github.com/tiepdon/tiepdon/agent/patient"
+)
+
+// widgets are the window's live widgets; build makes a new set (on start
+// and when the language changes) and the render functions fill them from
+// the state.
+type widgets struct {
+	bannerBg     *canvas.Rectangle
+	bannerTitle  *canvas.Text
+	bannerReason *widget.Label
+	bannerCode   *widget.Label
+	bannerTheme  *bannerTheme
+	bannerHold   *container.ThemeOverride
+	progress     *widget.ProgressBar
+	flash        *fyne.Animation
+
+	alertBox  *fyne.Container
+	alertText *widget.Label
+	canBox    *fyne.Container
+	canEntry  *wedgeEntry
+	canHint   *widget.Label
+	pairStrip *fyne.Container
+
+	patientCard *widget.Card
+	photo       *canvas.Image
+	photoBox    *fyne.Container
+	name        *widget.Label
+	dob         *widget.Label
+	sex         *widget.Label
+	cid         *widget.Label
+	reveal      *wedgeButton
+	address     *widget.Label
+	chipExtra   *widget.Label
+
+	cardCard *widget.Card
+	cardNo   *widget.Label
+	benefit  *widget.Label
+	validity *widget.Label
+	facility *widget.Label
+	area     *widget.Label
+	fiveYear *widget.Label
+	newCard  *widget.Label
+
+	provenance *widget.Label
+	strips     *fyne.Container // banner and the strips under it
+	details    *fyne.Container
+	entryBox   *fyne.Container
+	top        *fyne.Container
+	mainTab    *fyne.Container
+	status     *fyne.Container
+	visitsCard *widget.Card
+	visits     *fyne.Container
+	recheck    *wedgeButton
+	clearBtn   *wedgeButton
+
+	numEntry, nameEntry, dobEntry *wedgeEntry
+	numHint, nameHint, dobHint    *widget.Label
+	entryErr                      *widget.Label
+	checkBtn                      *wedgeButton
+
+	staffBtn *wedgeButton
+	simBtn   *wedgeButton
+	langBtn  *wedgeButton
+
+	stReader, stScanner, stGateway, stOutbox, stClients *widget.Label
+
+	tabs       *container.AppTabs
+	recentBox  *fyne.Container
+	pendingBox *fyne.Container
+	pairedBox  *fyne.Container
+	pairMsg    *widget.Label
+
+	settings *settingsForm
+}
+
+// build makes the window's content from scratch and renders the state.
+func (u *UI) build() {
+	w := &widgets{}
+	u.w = w
+	u.win.SetTitle(u.opts.Title + " — " + u.t("app.subtitle"))
+
+	// Verdict banner.
+	w.bannerBg = canvas.NewRectangle(colIdle)
+	w.bannerBg.CornerRadius = 6
+	w.bannerTitle = canvas.NewText("", colInk)
+	w.bannerTitle.TextSize = 44
+	w.bannerTitle.TextStyle = fyne.TextStyle{Bold: true}
+	w.bannerReason = widget.NewLabel("")
+	w.bannerReason.Wrapping = fyne.TextWrapWord
+	w.bannerReason.SizeName = theme.SizeNameSubHeadingText
+	w.bannerCode = widget.NewLabel("")
+	w.progress = widget.NewProgressBar()
+	w.progress.Max = 100
+	w.bannerTheme = &bannerTheme{base: u.app.Settings().Theme(), fg: colInk}
+	body := container.NewVBox(w.bannerTitle, w.bannerReason, container.NewBorder(nil, nil, nil, w.bannerCode, w.progress))
+	w.bannerHold = container.NewThemeOverride(body, w.bannerTheme)
+	banner := container.NewStack(w.bannerBg, container.NewPadded(container.NewPadded(w.bannerHold)))
+
+	// Strips under the banner: alert, CAN prompt, pairing requests.
+	w.alertText = widget.NewLabel("")
+	w.alertText.Wrapping = fyne.TextWrapWord
+	w.alertText.TextStyle.Bold = true
+	alertBg := canvas.NewRectangle(colRed)
+	alertBg.CornerRadius = 6
+	w.alertBox = container.NewStack(alertBg, container.NewThemeOverride(
+		container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, w.alertText),
+		&bannerTheme{base: u.app.Settings().Theme(), fg: colWhite}))
+	w.canEntry = u.newEntry()
+	w.canEntry.SetPlaceHolder("123456")
+	w.canEntry.OnSubmitted = func(string) { u.submitCAN() }
+	w.canHint = widget.NewLabel(u.t("can.prompt"))
+	w.canHint.TextStyle.Bold = true
+	canOK := u.newButton(u.t("can.submit"), theme.ConfirmIcon(), u.submitCAN)
+	w.canBox = container.NewBorder(nil, nil, w.canHint, canOK, w.canEntry)
+	w.pairStrip = container.NewVBox()
+
+	// Patient panel.
+	w.photo = canvas.NewImageFromImage(nil)
+	w.photo.FillMode = canvas.ImageFillContain
+	w.photo.SetMinSize(fyne.NewSize(120, 160))
+	w.photoBox = container.NewVBox(w.photo, small(u.t("patient.photo.chip")))
+	w.name = widget.NewLabel("")
+	w.name.SizeName = theme.SizeNameSubHeadingText
+	w.name.TextStyle.Bold = true
+	w.name.Wrapping = fyne.TextWrapWord
+	w.dob, w.sex, w.cid, w.address, w.chipExtra = value(), value(), value(), value(), value()
+	w.address.Truncation = fyne.TextTruncateOff
+	w.address.Wrapping = fyne.TextWrapWord
+	w.reveal = u.newButton(u.t("patient.reveal"), theme.VisibilityIcon(), u.toggleReveal)
+	w.reveal.Importance = widget.LowImportance
+	cidRow := container.NewBorder(nil, nil, nil, w.reveal, w.cid)
+	fields := container.New(layout.NewFormLayout(),
+		key(u.t("patient.dob")), w.dob,
+		key(u.t("patient.sex")), w.sex,
+		key(u.t("patient.cid")), cidRow,
+		key(u.t("patient.address")), w.address,
+	)
+	w.patientCard = widget.NewCard(u.t("patient.title"), "", container.NewBorder(nil, nil, w.photoBox, nil,
+		container.NewVBox(w.name, fields, w.chipExtra)))
+
+	// Card panel.
+	w.cardNo, w.benefit, w.validity, w.facility, w.area, w.fiveYear = value(), value(), value(), value(), value(), value()
+	w.facility.Truncation = fyne.TextTruncateOff
+	w.facility.Wrapping = fyne.TextWrapWord
+	w.newCard = widget.NewLabel("")
+	w.newCard.Importance = widget.HighImportance
+	w.newCard.TextStyle.Bold = true
+	w.newCard.Wrapping = fyne.TextWrapWord
+	w.cardCard = widget.NewCard(u.t("card.title"), "", container.NewVBox(
+		container.New(layout.NewFormLayout(),
+			key(u.t("card.number")), w.cardNo,
+			key(u.t("card.benefit")), w.benefit,
+			key(u.t("card.validity")), w.validity,
+			key(u.t("card.facility")), w.facility,
+			key(u.t("card.area")), w.area,
+			key(u.t("card.fiveyear")), w.fiveYear,
+		), w.newCard))
+
+	w.provenance = widget.NewLabel("")
+	w.provenance.Wrapping = fyne.TextWrapWord
+	w.provenance.Importance = widget.MediumImportance
+	w.visits = container.NewVBox()
+	w.visitsCard = widget.NewCard("", "", w.visits)
+	w.recheck = u.newButton(u.t("action.recheck"), theme.ViewRefreshIcon(), u.recheckCurrent)
+	w.clearBtn = u.newButton(u.t("action.clear"), theme.ContentClearIcon(), u.clear)
+	actionsRow := container.NewHBox(w.recheck, w.clearBtn)
+
+	panels := container.NewGridWithColumns(2, w.patientCard, w.cardCard)
+	w.details = container.NewVBox(panels, w.provenance, actionsRow, w.visitsCard)
+
+	// Manual entry.
+	w.numEntry, w.nameEntry, w.dobEntry = u.newEntry(), u.newEntry(), u.newEntry()
+	w.numEntry.SetPlaceHolder(u.t("entry.number.placeholder"))
+	w.nameEntry.SetPlaceHolder(u.t("entry.name.placeholder"))
+	w.dobEntry.SetPlaceHolder(u.t("entry.dob.placeholder"))
+	w.numHint, w.nameHint, w.dobHint = small(""), small(""), small("")
+	w.numEntry.OnChanged = func(string) { u.renderEntryHints() }
+	w.nameEntry.OnChanged = func(string) { u.renderEntryHints() }
+	w.dobEntry.OnChanged = func(string) { u.renderEntryHints() }
+	for _, e := range []*wedgeEntry{w.numEntry, w.nameEntry, w.dobEntry} {
+		e.OnSubmitted = func(string) { u.submitManual() }
+	}
+	w.entryErr = widget.NewLabel("")
+	w.entryErr.Importance = widget.DangerImportance
+	w.entryErr.Wrapping = fyne.TextWrapWord
+	w.checkBtn = u.newButton(u.t("entry.check"), theme.SearchIcon(), u.submitManual)
+	w.checkBtn.Importance = widget.HighImportance
+	w.entryBox = container.NewVBox(
+		key(u.t("entry.number")), w.numEntry, w.numHint,
+		key(u.t("entry.name")), w.nameEntry, w.nameHint,
+		key(u.t("entry.dob")), w.dobEntry, w.dobHint,
+		w.checkBtn, w.entryErr,
+	)
+	entryCard := widget.NewCard(u.t("entry.title"), "", w.entryBox)
+	w.strips = container.NewVBox(banner, w.alertBox, w.canBox, w.pairStrip)
+	w.mainTab = container.NewBorder(
+		w.strips, nil, nil,
+		container.NewVScroll(container.New(&fixedWidth{330}, entryCard)),
+		container.NewVScroll(w.details),
+	)
+
+	// Top bar.
+	w.staffBtn = u.newButton("", theme.AccountIcon(), u.showSignIn)
+	w.simBtn = u.newButton(u.t("action.simulate"), theme.MediaPlayIcon(), u.simulate)
+	if _, ok := u.act.(Simulator); !ok || !u.opts.Demo {
+		w.simBtn.Hide()
+	}
+	w.langBtn = u.newButton(u.t("action.language"), nil, u.toggleLanguage)
+	w.langBtn.Importance = widget.LowImportance
+	title := widget.NewLabel(u.t("app.heading"))
+	title.TextStyle.Bold = true
+	w.top = container.NewHBox(title, layout.NewSpacer(), w.simBtn, w.staffBtn, w.langBtn)
+
+	// Status bar.
+	w.stReader, w.stScanner, w.stGateway, w.stOutbox, w.stClients = statusLabel(), statusLabel(), statusLabel(), statusLabel(), statusLabel()
+	w.stGateway.TextStyle.Bold = true
+	w.status = container.NewHBox(w.stGateway, vsep(), w.stReader, vsep(), w.stScanner, vsep(), w.stOutbox, vsep(), w.stClients)
+
+	// Other tabs.
+	w.recentBox = container.NewVBox()
+	w.pendingBox = container.NewVBox()
+	w.pairedBox = container.NewVBox()
+	w.pairMsg = small("")
+	pairTab := container.NewVScroll(container.NewVBox(
+		heading(u.t("pair.pending")), w.pendingBox, widget.NewSeparator(),
+		heading(u.t("pair.paired")), w.pairedBox, w.pairMsg))
+	w.settings = u.newSettingsForm()
+
+	w.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon(u.t("tab.main"), theme.HomeIcon(), w.mainTab),
+		container.NewTabItemWithIcon(u.t("tab.recent"), theme.HistoryIcon(), container.NewVScroll(w.recentBox)),
+		container.NewTabItemWithIcon(u.t("tab.pairing"), theme.LoginIcon(), pairTab),
+		container.NewTabItemWithIcon(u.t("tab.settings"), theme.SettingsIcon(), container.NewVScroll(w.settings.box)),
+	)
+	w.tabs.OnSelected = func(t *container.TabItem) {
+		if t == w.tabs.Items[2] {
+			u.refreshPaired()
+		}
+	}
+
+	u.win.SetContent(container.NewBorder(w.top, container.NewVBox(widget.NewSeparator(), w.status), nil, nil, w.tabs))
+	u.win.SetMainMenu(u.mainMenu())
+	u.installKeys()
+
+	u.renderMain()
+	u.renderStatus()
+	u.renderRecent()
+	u.renderPairings()
+	u.renderStaff()
+	u.renderEntryHints()
+}
+
+// fixedWidth lays its objects out one above the other at a fixed width.
+type fixedWidth struct{ width float32 }
+
+func (f *fixedWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	h := float32(0)
+	for _, o := range objs {
+		if o.Visible() {
+			h += o.MinSize().Height
+		}
+	}
+	return fyne.NewSize(f.width, h)
+}
+
+func (f *fixedWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	y := float32(0)
+	for _, o := range objs {
+		if !o.Visible() {
+			continue
+		}
+		h := o.MinSize().Height
+		o.Move(fyne.NewPos(0, y))
+		o.Resize(fyne.NewSize(size.Width, h))
+		y += h
+	}
+}
+
+func key(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Importance = widget.LowImportance
+	return l
+}
+
+func value() *widget.Label {
+	l := widget.NewLabel("")
+	l.TextStyle.Bold = true
+	l.Truncation = fyne.TextTruncateEllipsis
+	return l
+}
+
+func small(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.SizeName = theme.SizeNameCaptionText
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+func statusLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.SizeName = theme.SizeNameCaptionText
+	return l
+}
+
+func heading(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.TextStyle.Bold = true
+	l.SizeName = theme.SizeNameSubHeadingText
+	return l
+}
+
+func vsep() fyne.CanvasObject { return widget.NewSeparator() }
+
+// bannerTheme is the app theme with the banner's text colour and larger
+// text, so the reason reads from a metre away.
+type bannerTheme struct {
+	base fyne.Theme
+	fg   color.Color
+}
+
+func (t *bannerTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	switch n {
+	case theme.ColorNameForeground:
+		return t.fg
+	case theme.ColorNameBackground, theme.ColorNameInputBackground:
+		return color.Transparent
+	}
+	return t.base.Color(n, v)
+}
+
+func (t *bannerTheme) Font(s fyne.TextStyle) fyne.Resource     { return t.base.Font(s) }
+func (t *bannerTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return t.base.Icon(n) }
+func (t *bannerTheme) Size(n fyne.ThemeSizeName) float32 {
+	switch n {
+	case theme.SizeNameSubHeadingText:
+		return 22
+	case theme.SizeNameText:
+		return 16
+	}
+	return t.base.Size(n)
+}
+
+// renderMain renders everything on the main tab from the state.
+func (u *UI) renderMain() {
+	if u.w == nil {
+		return
+	}
+	u.renderBanner()
+	u.renderStrips()
+	u.renderPatient()
+	u.renderCard()
+	u.renderProvenance()
+	u.renderVisits()
+	st, w := &u.st, u.w
+	if st.identity != nil && !patient.QueryOf(*st.identity).Empty() {
+		w.recheck.Enable()
+	} else {
+		w.recheck.Disable()
+	}
+	w.entryErr.SetText(st.entryErr)
+	w.entryErr.Hidden = st.entryErr == ""
+	w.entryErr.Refresh()
+	w.mainTab.Refresh()
+}
+
+func (u *UI) setBanner(bg, fg color.NRGBA, title, reason, code string) {
+	w := u.w
+	w.bannerBg.FillColor = bg
+	w.bannerBg.Refresh()
+	w.bannerTitle.Text = title
+	w.bannerTitle.Color = fg
+	w.bannerTitle.Refresh()
+	w.bannerTheme.fg = fg
+	w.bannerReason.SetText(reason)
+	w.bannerReason.Hidden = reason == ""
+	w.bannerCode.SetText(code)
+	w.bannerHold.Refresh()
+}
+
+func (u *UI) renderBanner() {
+	st, w := &u.st, u.w
+	w.progress.Hide()
+	switch st.phase {
+	case phaseIdle:
+		u.setBanner(colIdle, colInk, u.t("banner.idle"), u.t("banner.idle.reason"), "")
+	case phaseReading:
+		if st.askCAN {
+			u.setBanner(colAmber, colInk, u.t("banner.can"), u.t("banner.can.reason"), "")
+			return
+		}
+		step := st.progress.Step
+		reason := u.t("banner.reading.reason")
+		if step != "" {
+			reason += " " + u.t("banner.reading.step", u.t("step."+step))
+		}
+		u.setBanner(colBlue, colWhite, u.t("banner.reading"), reason, fmt.Sprintf("%d%%", st.progress.Percent))
+		w.progress.SetValue(float64(st.progress.Percent))
+		w.progress.Show()
+	case phaseChecking:
+		u.setBanner(colBlue, colWhite, u.t("banner.checking"), u.t("banner.checking.reason"), "")
+	case phaseFailed:
+		reason := u.t("banner.failed.reason")
+		if st.failure != nil && st.failure.Reason != "" {
+			reason += " (" + st.failure.Reason + ")"
+		}
+		u.setBanner(colGrey, colWhite, u.t("banner.failed"), reason, "")
+	case phaseResult:
+		e := *st.result
+		s := styleOf(e)
+		reason := e.ReasonVI
+		if u.cat.lang == English {
+			reason = e.ReasonEN
+		}
+		if reason == "" {
+			reason = u.t(reasonKeyOf(e))
+		}
+		if e.Verdict == patient.InputMismatch && e.Field != "" {
+			reason += " " + u.t("reason.field", u.t("field."+e.Field))
+		}
+		if e.Source == patient.SourceCache {
+			reason = u.t("banner.cached", u.ago(u.cachedAge(e))) + " " + reason
+		}
+		code := ""
+		if e.Code != "" {
+			code = u.t("banner.code", e.Code)
+		}
+		u.setBanner(s.bg, s.fg, u.t(s.titleKey), reason, code)
+	}
+}
+
+func (u *UI) renderStrips() {
+	st, w := &u.st, u.w
+	if st.alert != nil {
+		msg := u.tOr("alert."+st.alert.Code, st.alert.Message)
+		w.alertText.SetText(msg)
+		w.alertBox.Show()
+	} else {
+		w.alertBox.Hide()
+	}
+	if st.askCAN {
+		w.canBox.Show()
+	} else {
+		w.canBox.Hide()
+		w.canHint.SetText(u.t("can.prompt"))
+	}
+}
+
+func (u *UI) renderPatient() {
+	st, w := &u.st, u.w
+	if st.identity == nil {
+		w.patientCard.Hide()
+		return
+	}
+	w.patientCard.Show()
+	id := *st.identity
+	name, dob, sex, addr := id.Name, id.BirthDate, id.Sex, id.Address
+	if e := st.result; e != nil { // the gateway's record fills what the medium lacks
+		if name == "" {
+			name = e.Holder
+		}
+		if dob.IsZero() {
+			dob = e.BirthDate
+		}
+		if sex == "" {
+			sex = e.Sex
+		}
+		if addr == "" {
+			addr = e.Address
+		}
+	}
+	w.name.SetText(orDash(string(name)))
+	w.dob.SetText(orDash(dob.String()))
+	w.sex.SetText(orDash(u.sexText(sex)))
+	w.address.SetText(orDash(addr))
+	switch {
+	case id.CitizenID == "":
+		w.cid.SetText("—")
+		w.reveal.Hide()
+	case st.reveal:
+		w.cid.SetText(string(id.CitizenID))
+		w.reveal.SetText(u.t("patient.hide"))
+		w.reveal.Show()
+	default:
+		w.cid.SetText(id.CitizenID.Masked())
+		w.reveal.SetText(u.t("patient.reveal"))
+		w.reveal.Show()
+	}
+	w.photoBox.Hide()
+	w.chipExtra.Hide()
+	if c := id.Chip; c != nil {
+		if img := decodePhoto(c.Photo); img != nil {
+			w.photo.Image = img
+			w.photo.Refresh()
+			w.photoBox.Show()
+		}
+		if c.ExpiryDate.Full() {
+			w.chipExtra.SetText(u.t("patient.idexpiry", c.ExpiryDate.String()))
+			w.chipExtra.Show()
+		}
+	}
+}
+
+func decodePhoto(b []byte) image.Image {
+	if len(b) == 0 {
+		return nil
+	}
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil // JPEG 2000 or damaged: the panel shows no photo
+	}
+	return img
+}
+
+func (u *UI) renderCard() {
+	st, w := &u.st, u.w
+	var e patient.Eligibility
+	if st.result != nil {
+		e = *st.result
+	}
+	var id patient.Identity
+	if st.identity != nil {
+		id = *st.identity
+	}
+	number := e.CardNumber
+	if number == "" {
+		number = id.CardNumber
+	}
+	from, to := e.ValidFrom, e.ValidTo
+	if from.IsZero() && to.IsZero() {
+		from, to = id.CardValidFrom, id.CardValidTo
+	}
+	fac := e.RegisteredFacility
+	if fac == "" {
+		fac = id.RegisteredFacility
+	}
+	five := e.FiveYearDate
+	if five.IsZero() {
+		five = id.FiveYearDate
+	}
+	if number == "" && from.IsZero() && to.IsZero() && fac == "" && st.result == nil {
+		w.cardCard.Hide()
+		return
+	}
+	w.cardCard.Show()
+	w.cardNo.SetText(orDash(string(number)))
+	level, pct := e.BenefitLevel, e.BenefitPercent
+	if level == 0 {
+		level, pct = benefitOf(string(number))
+	}
+	switch {
+	case level > 0 && pct > 0:
+		w.benefit.SetText(u.t("card.benefit.value", level, pct))
+	case level > 0:
+		w.benefit.SetText(u.t("card.benefit.level", level))
+	default:
+		w.benefit.SetText("—")
+	}
+	switch {
+	case !from.IsZero() && !to.IsZero():
+		w.validity.SetText(u.t("card.validity.value", from.String(), to.String()))
+	case !to.IsZero():
+		w.validity.SetText(u.t("card.validity.to", to.String()))
+	default:
+		w.validity.SetText("—")
+	}
+	facText := fac
+	if e.FacilityName != "" {
+		facText += " – " + e.FacilityName
+	}
+	w.facility.SetText(orDash(facText))
+	w.area.SetText(orDash(e.AreaCode))
+	w.fiveYear.SetText(orDash(five.String()))
+	if nc := e.NewCard; nc != nil {
+		text := u.t("card.newcard", string(nc.CardNumber))
+		if !nc.ValidFrom.IsZero() || !nc.ValidTo.IsZero() {
+			text += " " + u.t("card.validity.value", nc.ValidFrom.String(), nc.ValidTo.String())
+		}
+		w.newCard.SetText(text)
+		w.newCard.Show()
+	} else {
+		w.newCard.Hide()
+	}
+}
+
+// benefitOf decodes the benefit level (third character) of a 15-character
+// card number and its usual percentage.
+func benefitOf(card string) (level, percent int) {
+	if len(card) != 15 || card[2] < '1' || card[2] > '5' {
+		return 0, 0
+	}
+	level = int(card[2] - '0')
+	return level, [...]int{0, 100, 100, 95, 80, 100}[level]
+}
+
+func (u *UI) renderProvenance() {
+	st, w := &u.st, u.w
+	if st.identity == nil {
+		w.provenance.Hide()
+		return
+	}
+	w.provenance.Show()
+	id := *st.identity
+	var parts []string
+	switch id.Medium {
+	case patient.MediumChip:
+		switch id.Authenticity.Level {
+		case patient.Verified:
+			parts = append(parts, u.t("prov.chip.verified"))
+		case patient.IntactIssuerUnknown:
+			parts = append(parts, u.t("prov.chip.intact"))
+		case patient.Failed:
+			parts = append(parts, u.t("prov.chip.failed"))
+		default:
+			parts = append(parts, u.t("prov.chip.unverified"))
+		}
+		if id.Authenticity.Clone == patient.ClonePassed {
+			parts = append(parts, u.t("prov.clone.passed"))
+		} else if id.Authenticity.Clone == patient.CloneFailed {
+			parts = append(parts, u.t("prov.clone.failed"))
+		}
+	case patient.MediumQRCCCD:
+		parts = append(parts, u.t("prov.qr.cccd"))
+	case patient.MediumQRBHYT:
+		parts = append(parts, u.t("prov.qr.bhyt"))
+	case patient.MediumTyped:
+		parts = append(parts, u.t("prov.typed"))
+	}
+	if e := st.result; e != nil {
+		switch e.Source {
+		case patient.SourceLive:
+			p := u.t("prov.live")
+			if e.Latency > 0 {
+				p += " " + u.t("prov.latency", e.Latency.Seconds())
+			}
+			parts = append(parts, p)
+		case patient.SourceCache:
+			parts = append(parts, u.t("prov.cache", u.ago(u.cachedAge(*e))))
+		case patient.SourceNone:
+			parts = append(parts, u.t("prov.none"))
+		}
+	}
+	text := ""
+	for i, p := range parts {
+		if i > 0 {
+			text += " · "
+		}
+		text += p
+	}
+	w.provenance.SetText(u.t("prov.label") + " " + text)
+	switch {
+	case id.Authenticity.Level == patient.Failed || id.Authenticity.Clone == patient.CloneFailed:
+		w.provenance.Importance = widget.DangerImportance
+	case st.result != nil && st.result.Source == patient.SourceCache:
+		w.provenance.Importance = widget.WarningImportance
+	default:
+		w.provenance.Importance = widget.MediumImportance
+	}
+	w.provenance.Refresh()
+}
+
+// cachedAge is how old a cached answer was when it was shown.
+func (u *UI) cachedAge(e patient.Eligibility) time.Duration {
+	if !e.CheckedAt.IsZero() && !u.st.shownAt.IsZero() {
+		return u.st.shownAt.Sub(e.CheckedAt)
+	}
+	return e.Age
+}
+
+// ago says how long ago d was, in whole minutes, hours or days.
+func (u *UI) ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return u.t("ago.now")
+	case d < time.Hour:
+		return u.t("ago.minutes", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return u.t("ago.hours", int(d/time.Hour))
+	}
+	return u.t("ago.days", int(d/(24*time.Hour)))
+}
+
+// maxVisits is how many visits the main screen lists.
+const maxVisits = 5
+
+func (u *UI) renderVisits() {
+	st, w := &u.st, u.w
+	w.visits.RemoveAll()
+	if st.result == nil || len(st.result.Visits) == 0 {
+		w.visitsCard.Hide()
+		return
+	}
+	w.visitsCard.Show()
+	vs := st.result.Visits
+	w.visitsCard.SetTitle(u.t("visits.title", len(vs)))
+	for i, v := range vs {
+		if i == maxVisits {
+			w.visits.Add(small(u.t("visits.more", len(vs)-maxVisits)))
+			break
+		}
+		when := v.Admitted.In(u.opts.Location).Format("02/01/2006")
+		if !v.Discharged.IsZero() && v.Discharged.In(u.opts.Location).Format("02/01/2006") != when {
+			when += "–" + v.Discharged.In(u.opts.Location).Format("02/01/2006")
+		}
+		line := when + "  " + v.Facility
+		if v.Diagnosis != "" {
+			line += "  ·  " + v.Diagnosis
+		}
+		if v.Outcome != "" {
+			line += "  ·  " + v.Outcome
+		}
+		l := widget.NewLabel(line)
+		l.Truncation = fyne.TextTruncateEllipsis
+		w.visits.Add(l)
+	}
+	w.visits.Refresh()
+}
+
+func (u *UI) sexText(s patient.Sex) string {
+	switch s {
+	case patient.Male:
+		return u.t("sex.male")
+	case patient.Female:
+		return u.t("sex.female")
+	}
+	return ""
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// renderStatus renders the status bar.
+func (u *UI) renderStatus() {
+	if u.w == nil {
+		return
+	}
+	st, w := &u.st, u.w
+	w.stReader.SetText(u.t("status.reader") + " " + u.devicesText(events.Reader))
+	w.stScanner.SetText(u.t("status.scanner") + " " + u.devicesText(events.Scanner))
+	gw := u.t("status.gateway.unknown")
+	w.stGateway.Importance = widget.MediumImportance
+	switch st.gateway.State {
+	case events.GatewayOnline:
+		gw = u.t("status.gateway.online")
+		w.stGateway.Importance = widget.SuccessImportance
+	case events.GatewayDegraded:
+		gw = u.t("status.gateway.degraded")
+		w.stGateway.Importance = widget.WarningImportance
+	case events.GatewayOffline:
+		gw = u.t("status.gateway.offline")
+		w.stGateway.Importance = widget.DangerImportance
+	}
+	w.stGateway.SetText(u.t("status.gateway") + " " + gw)
+	w.stOutbox.SetText(u.t("status.outbox", st.outbox))
+	w.stClients.SetText(u.t("status.clients", st.clients))
+	w.status.Refresh()
+}
+
+func (u *UI) devicesText(k events.DeviceKind) string {
+	var names []string
+	for _, d := range sortedDevices(u.st.devices) {
+		if d.Kind != k {
+			continue
+		}
+		names = append(names, shortName(d.Name)+" ("+u.t("device."+string(d.State))+")")
+	}
+	if len(names) == 0 {
+		return u.t("device.none")
+	}
+	out := names[0]
+	for _, n := range names[1:] {
+		out += ", " + n
+	}
+	return out
+}
+
+// shortName keeps status-bar device names short.
+func shortName(s string) string {
+	r := []rune(s)
+	if len(r) > 28 {
+		return string(r[:27]) + "…"
+	}
+	return s
+}

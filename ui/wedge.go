@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"strings"
+	"time"
+)
+
+// Wedge tells a keyboard-wedge scanner from a person typing. A wedge
+// scanner "types" its payload as keystrokes a few milliseconds apart and
+// ends it with Enter; a person, even a fast typist, leaves far longer and
+// more uneven gaps. Feed every typed character with Rune and every Enter
+// with Enter, with the time each arrived; Enter reports whether the burst
+// it ends is a scan.
+//
+// Wedge is pure (no clock, no goroutines); the window feeds it from its key
+// events whatever widget has focus. The zero value uses the defaults below.
+type Wedge struct {
+	// MaxGap is the longest pause between two keystrokes of one scan,
+	// and between the last one and Enter (default 40 ms). USB HID scanners
+	// send a key every 1–16 ms; people rarely keep under 60 ms for long.
+	MaxGap time.Duration
+	// MinLen is the fewest characters a scan can have (default 8): shorter
+	// bursts (a key-roll of two or three letters) are typing.
+	MinLen int
+	// MaxLen bounds the buffer (default 4096); a longer burst is not a scan.
+	MaxLen int
+
+	buf      strings.Builder
+	n        int
+	last     time.Time
+	overflow bool
+}
+
+// Wedge defaults.
+const (
+	DefaultWedgeMaxGap = 40 * time.Millisecond
+	DefaultWedgeMinLen = 8
+	DefaultWedgeMaxLen = 4096
+)
+
+func (w *Wedge) maxGap() time.Duration {
+	if w.MaxGap > 0 {
+		return w.MaxGap
+	}
+	return DefaultWedgeMaxGap
+}
+
+func (w *Wedge) minLen() int {
+	if w.MinLen > 0 {
+		return w.MinLen
+	}
+	return DefaultWedgeMinLen
+}
+
+func (w *Wedge) maxLen() int {
+	if w.MaxLen > 0 {
+		return w.MaxLen
+	}
+	return DefaultWedgeMaxLen
+}
+
+// Rune records one typed character at time at. It reports whether r starts
+// a new burst (the previous keystroke was too long ago to belong to the
+// same scan): a text field snapshots its text at that moment so that it can
+// take the scanned characters back out if the burst turns out to be a scan.
+func (w *Wedge) Rune(r rune, at time.Time) (starts bool) {
+	if w.n == 0 || at.Sub(w.last) > w.maxGap() || at.Before(w.last) {
+		w.reset()
+		starts = true
+	}
+	w.last = at
+	if w.n >= w.maxLen() {
+		w.overflow = true
+		return starts
+	}
+	w.buf.WriteRune(r)
+	w.n++
+	return starts
+}
+
+// Other records a key that is neither a character nor Enter (Backspace,
+// arrows, Tab): no scanner sends those inside a payload, so the burst is
+// typing.
+func (w *Wedge) Other() { w.reset() }
+
+// Enter records an Enter key at time at and reports the payload and true if
+// it ends a scan. Either way the burst is over.
+func (w *Wedge) Enter(at time.Time) (payload string, scan bool) {
+	defer w.reset()
+	if w.n < w.minLen() || w.overflow || at.Sub(w.last) > w.maxGap() || at.Before(w.last) {
+		return "", false
+	}
+	return w.buf.String(), true
+}
+
+// Pending returns how many characters the current burst holds.
+func (w *Wedge) Pending() int { return w.n }
+
+func (w *Wedge) reset() {
+	w.buf.Reset()
+	w.n = 0
+	w.overflow = false
+}
