@@ -24,6 +24,7 @@ type watcher struct {
 	t   *testing.T
 	ch  chan pcsc.Event
 	bus *events.Bus
+	sub *events.Subscription // DeviceChanged, from before the monitor started
 	mon *pcsc.Monitor
 	err chan error
 }
@@ -31,6 +32,8 @@ type watcher struct {
 func watch(t *testing.T) *watcher {
 	t.Helper()
 	w := &watcher{t: t, ch: make(chan pcsc.Event, 64), bus: events.New(), err: make(chan error, 1)}
+	w.sub = w.bus.Subscribe(events.DeviceChanged, 256)
+	t.Cleanup(w.sub.Close)
 	w.mon = &pcsc.Monitor{Bus: w.bus, Log: slog.New(slog.DiscardHandler), RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { w.err <- w.mon.Run(ctx, func(ev pcsc.Event) { w.ch <- ev }) }()
@@ -126,8 +129,7 @@ func apdu(t *testing.T, c drivers.Transmitter, cmd []byte) ([]byte, uint16) {
 func TestReadersAndCardEvents(t *testing.T) {
 	rig := pcsctest.Start(t)
 	w := watch(t)
-	sub := w.bus.Subscribe(events.DeviceChanged, 64)
-	defer sub.Close()
+	sub := w.sub
 
 	w.waitFor(pcsc.ReaderAdded, rig.Reader(0))
 	names, err := pcsc.ListReaders()

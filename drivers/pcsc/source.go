@@ -305,6 +305,7 @@ func (s *ChipSource) ReadIdentity(ctx context.Context, reader, checkID string, e
 	if err != nil {
 		return patient.Identity{}, err
 	}
+	s.verdictAlert(checkID, id)
 	if emitted {
 		s.publish(events.IdentityRead, events.Identity{CheckID: checkID, Identity: id})
 		return id, nil
@@ -312,6 +313,25 @@ func (s *ChipSource) ReadIdentity(ctx context.Context, reader, checkID string, e
 	s.crossCheck(checkID, id)
 	emit(drivers.Presentation{Medium: patient.MediumChip, Device: reader, At: time.Now(), Identity: &id, CheckID: checkID})
 	return id, nil
+}
+
+// Alert codes the chip source publishes besides cccd.AlertCode.
+const (
+	AlertCloneSuspected = "clone-suspected"    // Chip or Active Authentication failed
+	AlertNotAuthentic   = "chip-not-authentic" // passive authentication failed
+)
+
+// verdictAlert publishes an alert for a chip that failed its checks.
+func (s *ChipSource) verdictAlert(checkID string, id patient.Identity) {
+	a := id.Authenticity
+	switch {
+	case a.Clone == patient.CloneFailed:
+		s.publish(events.Alert, events.AlertData{CheckID: checkID, Code: AlertCloneSuspected,
+			Message: "The chip failed its clone check: the card may be a copy. Check the physical card."})
+	case a.Level == patient.Failed:
+		s.publish(events.Alert, events.AlertData{CheckID: checkID, Code: AlertNotAuthentic,
+			Message: "The chip data does not match its signature: " + a.Detail})
+	}
 }
 
 // crossCheck compares the chip identity with the recent QR identity of

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image/jpeg"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -233,10 +234,12 @@ func TestChipSourceVerdicts(t *testing.T) {
 		csca  *virtual.PKI
 		level patient.AuthLevel
 		clone patient.CloneCheck
+		alert string
 	}{
-		{"tampered DG13", virtual.Options{TamperDG13: true}, pki, patient.Failed, patient.ClonePassed},
-		{"wrong AA key", virtual.Options{WrongAAKey: true}, pki, patient.Failed, patient.CloneFailed},
-		{"unknown issuer", virtual.Options{}, other, patient.IntactIssuerUnknown, patient.ClonePassed},
+		{"tampered DG13", virtual.Options{TamperDG13: true}, pki, patient.Failed, patient.ClonePassed, pcsc.AlertNotAuthentic},
+		{"wrong AA key", virtual.Options{WrongAAKey: true}, pki, patient.Failed, patient.CloneFailed, pcsc.AlertCloneSuspected},
+		{"wrong CA key", virtual.Options{WrongCAKey: true}, pki, patient.Failed, patient.CloneFailed, pcsc.AlertCloneSuspected},
+		{"unknown issuer", virtual.Options{}, other, patient.IntactIssuerUnknown, patient.ClonePassed, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,6 +252,16 @@ func TestChipSourceVerdicts(t *testing.T) {
 			a := run.presentation(t).Identity.Authenticity
 			if a.Level != tt.level || a.Clone != tt.clone {
 				t.Errorf("authenticity %+v, want %s/%s", a, tt.level, tt.clone)
+			}
+			var alerts []string
+			for len(run.sub.C()) > 0 {
+				if ev := <-run.sub.C(); ev.Kind == events.Alert {
+					alerts = append(alerts, ev.Data.(events.AlertData).Code)
+				}
+			}
+			// (a tampered DG13 also disagrees with the QR: qr-chip-mismatch as well)
+			if (tt.alert == "" && len(alerts) > 0) || (tt.alert != "" && !slices.Contains(alerts, tt.alert)) {
+				t.Errorf("alerts %v, want %q", alerts, tt.alert)
 			}
 		})
 	}

@@ -48,6 +48,7 @@ type Card struct {
 	pki   *PKI
 	rand  io.Reader
 	aaKey *ecdsa.PrivateKey
+	caKey *ecdsa.PrivateKey // nil with Options.NoChipAuth
 	files map[uint16]*file
 
 	paceCurve *emrtd.Curve
@@ -55,17 +56,18 @@ type Card struct {
 	bacEnc    []byte    // BAC K_Enc
 	bacMAC    []byte    // BAC K_MAC
 
-	mu      sync.Mutex
-	app     bool  // eMRTD application selected
-	cur     *file // current EF
-	sm      *emrtd.SecureMessaging
-	rndICC  []byte // BAC challenge outstanding
-	pace    *paceState
-	apdus   int
-	removed bool
-	unstall chan struct{} // closed by Unstall or Remove
-	gone    chan struct{} // closed when the card is removed
-	stats   Stats
+	mu        sync.Mutex
+	app       bool  // eMRTD application selected
+	cur       *file // current EF
+	sm        *emrtd.SecureMessaging
+	rndICC    []byte // BAC challenge outstanding
+	pace      *paceState
+	caPending bool // MSE:Set AT for Chip Authentication seen
+	apdus     int
+	removed   bool
+	unstall   chan struct{} // closed by Unstall or Remove
+	gone      chan struct{} // closed when the card is removed
+	stats     Stats
 }
 
 // Stats counts what the card has seen since it was made.
@@ -77,6 +79,7 @@ type Stats struct {
 	PACE      int // of which by PACE
 	BAC       int // of which by BAC
 	AA        int // Active Authentication signatures made
+	ChipAuth  int // Chip Authentication key agreements
 	Resets    int // resets and power cycles
 	Protected int // protected commands accepted
 }
@@ -122,6 +125,11 @@ func NewCard(p Profile) (*Card, error) {
 	var err error
 	if c.aaKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 		return nil, err
+	}
+	if !o.NoChipAuth {
+		if c.caKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.buildFiles(); err != nil {
 		return nil, fmt.Errorf("virtual: building files: %w", err)
@@ -174,7 +182,7 @@ func (c *Card) Reset() {
 func (c *Card) PowerOff() { c.Reset() }
 
 func (c *Card) resetLocked() {
-	c.app, c.cur, c.sm, c.rndICC, c.pace = false, nil, nil, nil, nil
+	c.app, c.cur, c.sm, c.rndICC, c.pace, c.caPending = false, nil, nil, nil, nil, false
 	c.stats.Resets++
 }
 

@@ -42,6 +42,8 @@ func TestEmrtdReadsVirtualCard(t *testing.T) {
 		{name: "SELECT MF works", opts: virtual.Options{SelectMFWorks: true}, protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
 		{name: "tampered DG13", opts: virtual.Options{TamperDG13: true}, protocol: "PACE", level: patient.Failed, clone: patient.ClonePassed},
 		{name: "wrong AA key", opts: virtual.Options{WrongAAKey: true}, protocol: "PACE", level: patient.Failed, clone: patient.CloneFailed},
+		{name: "wrong CA key", opts: virtual.Options{WrongCAKey: true}, protocol: "PACE", level: patient.Failed, clone: patient.CloneFailed},
+		{name: "no chip authentication", opts: virtual.Options{NoChipAuth: true}, protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
 		{name: "PACE with MRZ", key: func(k emrtd.Key) emrtd.Key { k.CAN = ""; return k },
 			protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
 	}
@@ -79,6 +81,16 @@ func TestEmrtdReadsVirtualCard(t *testing.T) {
 			if doc.MRZ == nil || doc.MRZ.DocumentNumber != p.CitizenID.DocumentNumber() || !doc.MRZ.CheckDigitsOK ||
 				doc.MRZ.OptionalData1[:12] != string(p.CitizenID) {
 				t.Errorf("MRZ %+v", doc.MRZ)
+			}
+			wantCA := !tt.opts.NoChipAuth
+			if doc.ChipAuth.Ran != wantCA || doc.ChipAuth.OK != (wantCA && !tt.opts.WrongCAKey) {
+				t.Errorf("chip authentication %+v", doc.ChipAuth)
+			}
+			if st := c.Stats(); wantCA && st.ChipAuth != 1 {
+				t.Errorf("card stats %+v", st)
+			}
+			if tt.opts.WrongCAKey {
+				return // the session ended at Chip Authentication: no photo
 			}
 			if doc.Face == nil || doc.Face.MIME != "image/jpeg" || doc.Face.Width != 240 {
 				t.Errorf("face %+v", doc.Face)

@@ -212,7 +212,13 @@ func (c *Card) buildFiles() error {
 	if err != nil {
 		return err
 	}
-	dg14 := tlv(0x6E, tlv(0x31, concat(pace, aa)))
+	var ca []byte
+	if c.caKey != nil {
+		if ca, err = caInfos(c.caKey); err != nil {
+			return err
+		}
+	}
+	dg14 := tlv(0x6E, tlv(0x31, concat(pace, ca, aa)))
 
 	spki, err := x509.MarshalPKIXPublicKey(c.aaKey.Public())
 	if err != nil {

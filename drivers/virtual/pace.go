@@ -24,8 +24,20 @@ type paceState struct {
 
 // MSE:Set AT (P1P2 = C1A4) chooses PACE and the password.
 func (c *Card) manageSecurityEnvironment(cmd emrtd.Command, protected bool) ([]byte, uint16) {
-	c.pace = nil
-	if cmd.P1 != 0xC1 || cmd.P2 != 0xA4 {
+	c.pace, c.caPending = nil, false
+	switch {
+	case cmd.P1 == 0x41 && cmd.P2 == 0xA4: // Chip Authentication, AES
+		return c.chipAuthSetAT(cmd, protected)
+	case cmd.P1 == 0x41 && cmd.P2 == 0xA6: // Chip Authentication, 3DES (MSE:Set KAT)
+		if !protected || c.caKey == nil {
+			return nil, swConditionsNotMet
+		}
+		raw, ok := findDO(cmd.Data, 0x91)
+		if !ok {
+			return nil, swWrongData
+		}
+		return c.chipAuthKeyAgreement(raw, emrtd.TDES)
+	case cmd.P1 != 0xC1 || cmd.P2 != 0xA4:
 		return nil, swWrongP1P2
 	}
 	o := c.p.Options
@@ -68,6 +80,18 @@ func (c *Card) manageSecurityEnvironment(cmd emrtd.Command, protected bool) ([]b
 // GENERAL AUTHENTICATE runs the four PACE steps (ICAO 9303-11 §4.4):
 // encrypted nonce, mapping, key agreement, mutual authentication.
 func (c *Card) generalAuthenticate(cmd emrtd.Command, protected bool) ([]byte, uint16) {
+	if c.caPending && protected {
+		c.caPending = false
+		raw, err := emrtd.ParseDynamicAuthData(cmd.Data, 0x80)
+		if err != nil {
+			return nil, swWrongData
+		}
+		data, status := c.chipAuthKeyAgreement(raw, emrtd.AES128)
+		if status != swOK {
+			return nil, status
+		}
+		return append(data, 0x7C, 0x00), status
+	}
 	p := c.pace
 	if p == nil || protected {
 		return nil, swConditionsNotMet

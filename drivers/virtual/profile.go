@@ -57,6 +57,11 @@ type Options struct {
 	BadMAC bool
 	// TamperDG13 changes DG13 after the SOD was signed (hash mismatch).
 	TamperDG13 bool
+	// NoChipAuth leaves Chip Authentication out of DG14.
+	NoChipAuth bool
+	// WrongCAKey answers Chip Authentication with a key other than DG14's
+	// (a clone that copied the data groups).
+	WrongCAKey bool
 	// WrongAAKey signs Active Authentication with a key other than DG15's.
 	WrongAAKey bool
 	// StallAfter makes the Nth APDU (counting from 1, ATR polls excluded)
