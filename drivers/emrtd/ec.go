@@ -82,6 +82,9 @@ func (c *Curve) toAffine(j jacobian) Point {
 		return Point{}
 	}
 	zi := new(big.Int).ModInverse(j.z, c.P)
+	if zi == nil { // only for a bogus explicit curve whose p is not prime
+		return Point{}
+	}
 	zi2 := new(big.Int).Mul(zi, zi)
 	zi2.Mod(zi2, c.P)
 	x := new(big.Int).Mul(j.x, zi2)

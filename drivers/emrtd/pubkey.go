@@ -105,6 +105,9 @@ func parseECParams(raw asn1.RawValue) (*Curve, error) {
 		ep.Order == nil || ep.Order.Sign() <= 0 || ep.FieldID.Prime.BitLen() > 1024 {
 		return nil, malformed("explicit EC parameters: not a prime field")
 	}
+	if !ep.FieldID.Prime.ProbablyPrime(16) || !ep.Order.ProbablyPrime(16) {
+		return nil, malformed("explicit EC parameters: modulus or order not prime")
+	}
 	tmp := &Curve{P: ep.FieldID.Prime, A: new(big.Int).SetBytes(ep.Curve.A), B: new(big.Int).SetBytes(ep.Curve.B), N: ep.Order}
 	g, err := tmp.Unmarshal(ep.Base)
 	if err != nil {
