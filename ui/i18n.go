@@ -258,7 +258,7 @@ var messages = map[string][2]string{
 	"set.retention":        {"Số ngày lưu dữ liệu", "Retention (days)"},
 	"set.language":         {"Ngôn ngữ", "Language"},
 	"set.save":             {"Lưu", "Save"},
-	"set.saved":            {"Đã lưu và áp dụng.", "Saved and applied."},
+	"set.saved":            {"Đã lưu. Cổng BHXH và ngôn ngữ áp dụng ngay; đầu đọc, máy quét, HIS và thời gian lưu áp dụng khi khởi động lại nếu cần.", "Saved. Gateway and language apply at once; reader, scanner, HIS and retention may need a restart."},
 	"set.failed":           {"Chưa lưu được: %s", "Not saved: %s"},
 }
 

@@ -555,7 +555,7 @@ func TestSettingsForm(t *testing.T) {
 		strings.Join(s.HISOrigins, ",") != "https://his.benhvien-dongda.vn,http://127.0.0.1:8080" {
 		t.Errorf("saved %+v", s)
 	}
-	if h.u.cat.lang != English || h.u.w.tabs.SelectedIndex() != 3 || h.u.w.settings.msg.Text != "Saved and applied." {
+	if h.u.cat.lang != English || h.u.w.tabs.SelectedIndex() != 3 || h.u.w.settings.msg.Text != messages["set.saved"][1] {
 		t.Errorf("language not applied at once: %s tab %d %q", h.u.cat.lang, h.u.w.tabs.SelectedIndex(), h.u.w.settings.msg.Text)
 	}
 }
