@@ -38,8 +38,23 @@ const (
 	swConditionsNotMet    = 0x6985
 )
 
-// ATR of the virtual card: T=1, historical bytes "TIEPDON CCCD" style.
-var defaultATR = []byte{0x3B, 0x88, 0x80, 0x01, 0x54, 0x44, 0x43, 0x43, 0x43, 0x44, 0x56, 0x4E, 0x00}
+// atr builds the card's ATR: T=1, and historical bytes holding the card
+// capabilities (compact-TLV tag 7) with the extended Lc/Le bit set unless
+// the card is short-only.
+func atr(extended bool) []byte {
+	caps := byte(0x00)
+	if extended {
+		caps = 0x40
+	}
+	hist := []byte{0x80, 0x73, 0xC8, 0x21, caps}
+	b := []byte{0x3B, 0x80 | byte(len(hist)), 0x80, 0x01}
+	b = append(b, hist...)
+	tck := byte(0)
+	for _, x := range b[1:] {
+		tck ^= x
+	}
+	return append(b, tck)
+}
 
 // Card is a virtual CCCD chip. It is safe for concurrent use; commands
 // are processed one at a time.
@@ -161,7 +176,7 @@ func (c *Card) File(fid uint16) ([]byte, bool) {
 }
 
 // ATR returns the card's answer to reset.
-func (c *Card) ATR() []byte { return bytes.Clone(defaultATR) }
+func (c *Card) ATR() []byte { return atr(!c.p.Options.ShortOnly) }
 
 // Stats returns the counters so far.
 func (c *Card) Stats() Stats {
@@ -382,7 +397,7 @@ func (c *Card) readBinary(cmd emrtd.Command, protected bool) ([]byte, uint16) {
 		sfi := cmd.P1 & 0x1F
 		f = nil
 		for _, cand := range c.files {
-			if cand.sfi == sfi && (!cand.inApp || c.app) {
+			if cand.sfi == sfi && cand.inApp == c.app { // SFIs name files of the current DF
 				f = cand
 			}
 		}

@@ -19,6 +19,7 @@ import (
 // File identifiers and short file identifiers of the LDS (ICAO 9303-10).
 const (
 	FIDCardAccess = 0x011C
+	FIDATRInfo    = 0x2F01
 	FIDCOM        = 0x011E
 	FIDSOD        = 0x011D
 	FIDDG1        = 0x0101
@@ -174,6 +175,12 @@ func (c *Card) buildFiles() error {
 		}
 		pace = pi
 		add(FIDCardAccess, 0x1C, false, true, tlv(0x31, pi))
+	}
+
+	if !o.ShortOnly {
+		// EF.ATR/INFO: extended length information '7F66' { max command, max response }.
+		info := tlvN(0x7F66, concat(tlv(0x02, []byte{0x04, 0x00}), tlv(0x02, []byte{byte((o.MaxRead + 64) >> 8), byte(o.MaxRead + 64)})))
+		add(FIDATRInfo, 0x01, false, true, info)
 	}
 
 	mrz, err := MRZ(p)

@@ -479,3 +479,32 @@ func FuzzTransmit(f *testing.F) {
 		}
 	})
 }
+
+func TestATRAndATRInfo(t *testing.T) {
+	for _, short := range []bool{false, true} {
+		tm := newTerm(t, virtual.Options{ShortOnly: short})
+		atr := tm.c.ATR()
+		tck := byte(0)
+		for _, b := range atr[1:] {
+			tck ^= b
+		}
+		if tck != 0 {
+			t.Errorf("ATR % X: bad TCK", atr)
+		}
+		// card capabilities: compact-TLV 73, third byte bit 7 = extended Lc/Le
+		i := bytes.Index(atr, []byte{0x80, 0x73})
+		if i < 0 || (atr[i+4]&0x40 != 0) == short {
+			t.Errorf("short=%v: ATR % X", short, atr)
+		}
+		// EF.ATR/INFO by SFI 01 at MF level, in plain.
+		r := tm.plain(emrtd.Command{INS: 0xB0, P1: 0x81, Ne: 256})
+		if short {
+			tm.mustSW("EF.ATR/INFO on a short-only card", r, 0x6A82)
+			tm.mustSW("extended APDU", tm.plain(emrtd.Command{INS: 0xB0, P1: 0x9C, Ne: 1000}), 0x6700)
+			continue
+		}
+		if _, ok := emrtd.FindTLV(r.Data, 0x7F66); !ok || r.SW != 0x6282 {
+			t.Errorf("EF.ATR/INFO: % X %04X", r.Data, r.SW)
+		}
+	}
+}
