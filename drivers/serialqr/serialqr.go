@@ -229,6 +229,11 @@ func (s *Source) Run(ctx context.Context, emit func(drivers.Presentation)) error
 		}
 		s.log.Info("scanner port lost", "port", path, "err", err)
 		s.publish(events.DeviceMissing, path, "unplugged: waiting for it to come back")
+		// Wait before reopening, so a port that opens but fails at once
+		// is not retried in a busy loop.
+		if !s.wait(ctx) {
+			return nil
+		}
 	}
 }
 
