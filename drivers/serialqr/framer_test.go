@@ -190,3 +190,21 @@ func BenchmarkFramer(b *testing.B) {
 		f.feed(stream)
 	}
 }
+
+// TestSystemPorts runs the real enumerator: whatever this machine has, the
+// list is sorted and only USB ports carry USB details.
+func TestSystemPorts(t *testing.T) {
+	ports, err := List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ports {
+		if i > 0 && ports[i-1].Path > p.Path {
+			t.Errorf("not sorted: %q before %q", ports[i-1].Path, p.Path)
+		}
+		if !p.USB && (p.VID != "" || p.Vendor != "") {
+			t.Errorf("non-USB port with USB details: %+v", p)
+		}
+	}
+	t.Logf("%d ports: %v", len(ports), ports)
+}
