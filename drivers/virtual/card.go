@@ -5,7 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
@@ -63,6 +63,7 @@ type Card struct {
 	pki   *PKI
 	rand  io.Reader
 	aaKey *ecdsa.PrivateKey
+	aaRSA *rsa.PrivateKey   // with Options.AARSA
 	caKey *ecdsa.PrivateKey // nil with Options.NoChipAuth
 	files map[uint16]*file
 
@@ -141,6 +142,11 @@ func NewCard(p Profile) (*Card, error) {
 	if c.aaKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 		return nil, err
 	}
+	if o.AARSA {
+		if c.aaRSA, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			return nil, err
+		}
+	}
 	if !o.NoChipAuth {
 		if c.caKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 			return nil, err
@@ -149,7 +155,7 @@ func NewCard(p Profile) (*Card, error) {
 	if err := c.buildFiles(); err != nil {
 		return nil, fmt.Errorf("virtual: building files: %w", err)
 	}
-	if o.WrongAAKey {
+	if o.WrongAAKey && c.aaRSA == nil {
 		if c.aaKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 			return nil, err
 		}
@@ -479,25 +485,4 @@ func (c *Card) externalAuthenticate(cmd emrtd.Command, protected bool) ([]byte, 
 	c.stats.Sessions++
 	c.stats.BAC++
 	return resp, swOK
-}
-
-// INTERNAL AUTHENTICATE is Active Authentication: ECDSA-SHA256 over the
-// challenge, plain r||s.
-func (c *Card) internalAuthenticate(cmd emrtd.Command, protected bool) ([]byte, uint16) {
-	if !protected {
-		return nil, swSecurityNotSatisfed
-	}
-	if len(cmd.Data) != 8 {
-		return nil, swWrongData
-	}
-	h := sha256.Sum256(cmd.Data)
-	r, s, err := ecdsa.Sign(c.rand, c.aaKey, h[:])
-	if err != nil {
-		return nil, swConditionsNotMet
-	}
-	c.stats.AA++
-	sig := make([]byte, 64)
-	r.FillBytes(sig[:32])
-	s.FillBytes(sig[32:])
-	return sig, swOK
 }

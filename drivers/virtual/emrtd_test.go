@@ -42,6 +42,8 @@ func TestEmrtdReadsVirtualCard(t *testing.T) {
 		{name: "SELECT MF works", opts: virtual.Options{SelectMFWorks: true}, protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
 		{name: "tampered DG13", opts: virtual.Options{TamperDG13: true}, protocol: "PACE", level: patient.Failed, clone: patient.ClonePassed},
 		{name: "wrong AA key", opts: virtual.Options{WrongAAKey: true}, protocol: "PACE", level: patient.Failed, clone: patient.CloneFailed},
+		{name: "RSA AA", opts: virtual.Options{AARSA: true}, protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
+		{name: "RSA AA wrong key", opts: virtual.Options{AARSA: true, WrongAAKey: true}, protocol: "PACE", level: patient.Failed, clone: patient.CloneFailed},
 		{name: "wrong CA key", opts: virtual.Options{WrongCAKey: true}, protocol: "PACE", level: patient.Failed, clone: patient.CloneFailed},
 		{name: "no chip authentication", opts: virtual.Options{NoChipAuth: true}, protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
 		{name: "PACE with MRZ", key: func(k emrtd.Key) emrtd.Key { k.CAN = ""; return k },

@@ -215,9 +215,11 @@ func (c *Card) buildFiles() error {
 		return err
 	}
 
-	aa, err := aaInfo()
-	if err != nil {
-		return err
+	var aa []byte // ActiveAuthenticationInfo: ECDSA keys only (ICAO 9303-11 §9.2.7)
+	if c.aaRSA == nil {
+		if aa, err = aaInfo(); err != nil {
+			return err
+		}
 	}
 	var ca []byte
 	if c.caKey != nil {
@@ -227,7 +229,7 @@ func (c *Card) buildFiles() error {
 	}
 	dg14 := tlv(0x6E, tlv(0x31, concat(pace, ca, aa)))
 
-	spki, err := x509.MarshalPKIXPublicKey(c.aaKey.Public())
+	spki, err := x509.MarshalPKIXPublicKey(c.aaPublic())
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,9 @@ type Options struct {
 	BadMAC bool
 	// TamperDG13 changes DG13 after the SOD was signed (hash mismatch).
 	TamperDG13 bool
+	// AARSA gives the chip an RSA-2048 Active Authentication key (ISO/IEC
+	// 9796-2 signatures) instead of ECDSA P-256.
+	AARSA bool
 	// NoChipAuth leaves Chip Authentication out of DG14.
 	NoChipAuth bool
 	// WrongCAKey answers Chip Authentication with a key other than DG14's
