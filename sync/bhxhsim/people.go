@@ -165,7 +165,7 @@ var objects = map[byte][]string{
 // is mostly 000 with the other codes mixed in.
 var Showcase = []string{
 	"000", "003", "004", "001", "002", "010", "050", "051", "052", "053", "060", "061", "070",
-	"100", "101", "110", "120", "121", "122", "123", "124", "130", "205", "500",
+	"100", "101", "110", "120", "121", "122", "123", "124", "130", "205", "500", "080", "090",
 }
 
 // Affine maps that hide a person's index inside their numbers, so that the

@@ -448,6 +448,8 @@ var notes = map[string]string{
 	"060": "Thẻ BHYT sai họ tên",
 	"061": "Thẻ BHYT sai họ tên(đúng ký tự đầu)",
 	"070": "Thẻ BHYT sai ngày sinh",
+	"080": "Thẻ BHYT sai giới tính",
+	"090": "Thẻ BHYT sai nơi đăng ký KCB ban đầu",
 	"100": "Lỗi khi lấy dữ liệu sổ thẻ",
 	"101": "Lỗi server",
 	"110": "Thẻ BHYT đã thu hồi",
@@ -541,7 +543,7 @@ func (s *Sim) answer(f map[string]string) answer {
 	}
 	code := p.Code
 	switch code {
-	case "050", "051", "052", "053", "100", "101", "205", "500":
+	case "050", "051", "052", "053", "080", "090", "100", "101", "205", "500":
 		return bare(code)
 	}
 	recName := p.Name
