@@ -64,8 +64,8 @@ func otherLayout(s string) string {
 }
 
 // vietnameseIME returns "vi-telex" or "vi-vni" when s is a BHYT QR code
-// whose hex fields a Vietnamese input method has turned into letters, or
-// "".
+// whose card number or hex fields a Vietnamese input method has turned
+// into letters, or "". A code that reads fine as it is never matches.
 func vietnameseIME(s string) string {
 	ascii := true
 	for i := 0; i < len(s); i++ {
@@ -74,23 +74,38 @@ func vietnameseIME(s string) string {
 			break
 		}
 	}
-	if ascii {
+	if ascii || bhytHexOK(s) {
 		return ""
 	}
-	for _, vni := range []bool{false, true} {
-		u := undoIME(s, vni)
-		if !bhytqr.LooksLike(u) {
-			continue
-		}
-		f := strings.Split(u, "|")
-		if isHex(strings.TrimSpace(f[1])) {
-			if vni {
-				return "vi-vni"
-			}
-			return "vi-telex"
-		}
+	if bhytHexOK(undoIME(s, false)) {
+		return "vi-telex"
+	}
+	if bhytHexOK(undoIME(s, true)) {
+		return "vi-vni"
 	}
 	return ""
+}
+
+// bhytHexOK reports whether s starts like a BHYT QR code and its
+// hex-encoded fields (name, address, parent, issuing place) are hex.
+func bhytHexOK(s string) bool {
+	if !bhytqr.LooksLike(s) {
+		return false
+	}
+	f := strings.Split(s, "|")
+	for _, i := range []int{bhytqr.FieldName, bhytqr.FieldAddress, bhytqr.FieldParentName, bhytqr.FieldIssuePlace} {
+		if i >= len(f) {
+			break
+		}
+		switch v := strings.TrimSpace(f[i]); v {
+		case "", "-", "$", "#":
+		default:
+			if !isHex(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // undoIME rewrites every Vietnamese letter of s as the keys that type it in

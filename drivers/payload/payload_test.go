@@ -140,7 +140,9 @@ func TestClassify(t *testing.T) {
 		{"telex in number", strings.Replace(read("bhyt-real-2017-paper"), "AA", "Â", 1), WrongLayout, ErrWrongLayout, "vi-telex"},
 		{"vni", strings.ReplaceAll(bhytQR, "e1", "é"), WrongLayout, ErrWrongLayout, "vi-vni"},
 		{"telex tones", strings.Replace(bhytQR, "4e677579", "àè7579", 1), WrongLayout, ErrWrongLayout, "vi-telex"}, // af ef
+		{"telex in address only", telexAddress(read("bhyt-real-2017-paper")), WrongLayout, ErrWrongLayout, "vi-telex"},
 		// Bad fields of a recognised code.
+		{"plain-text address is not a layout problem", withField(bhytQR, 4, "Hà Nội"), BHYT, ErrInvalid, ""},
 		{"cccd bad date", strings.Replace(cccdQR, "01011990", "32011990", 1), CCCD, ErrInvalid, ""},
 	}
 	for _, tt := range tests {
@@ -184,6 +186,20 @@ func TestClassify(t *testing.T) {
 			}
 		})
 	}
+}
+
+// telexAddress mangles only the address of a BHYT QR the way Telex does
+// ("aa" → "â"), leaving the name intact.
+func telexAddress(s string) string {
+	f := strings.Split(s, "|")
+	f[4] = strings.ReplaceAll(f[4], "aa", "â")
+	return strings.Join(f, "|")
+}
+
+func withField(s string, i int, v string) string {
+	f := strings.Split(s, "|")
+	f[i] = v
+	return strings.Join(f, "|")
 }
 
 func TestParserErrorsStillMatch(t *testing.T) {
