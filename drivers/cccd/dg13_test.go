@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"os"
 	"reflect"
 	"testing"
 
@@ -186,6 +187,9 @@ func FuzzDecodeDG13(f *testing.F) {
 	full, _ := MarshalDG13(sampleDG13())
 	f.Add(full)
 	f.Add(handDG13())
+	if golden, err := os.ReadFile(goldenDG13); err == nil {
+		f.Add(golden)
+	}
 	f.Add([]byte{0x6d, 0x00})
 	f.Add([]byte{0x6d, 0x03, 0x30, 0x01, 0x31})
 	f.Fuzz(func(t *testing.T, b []byte) {
