@@ -527,7 +527,7 @@ func (ss *session) pairingRequest(ctx context.Context, raw json.RawMessage) (any
 	expires := time.Now().Add(s.lim.PairingTimeout)
 	b, _ := encodeNotification("pairing.code", pairingCode{PairingID: pr.ID, Code: pr.Code, Origin: label, ExpiresAt: expires.UTC()})
 	ss.send(b)
-	ss.log.Info("pairing requested", "pairing", pr.ID, "name", truncate(p.Name, 60), "scopes", joinScopes(scopes))
+	ss.log.Info("pairing requested", "pairing", pr.ID, "name", truncate(p.Name, 60), "scopes", JoinScopes(scopes))
 	s.bus.Publish(events.PairingRequested, pr)
 
 	timer := time.NewTimer(s.lim.PairingTimeout)

@@ -228,7 +228,7 @@ func New(opt Options, backend Backend, bus *events.Bus) (*Server, error) {
 	}
 	origins := map[string]bool{}
 	for _, o := range opt.Origins {
-		n, err := normalizeOrigin(o)
+		n, err := NormalizeOrigin(o)
 		if err != nil {
 			return nil, fmt.Errorf("his api origin %q: %w", o, err)
 		}
@@ -520,9 +520,9 @@ func (s *Server) hostAllowed(hostport string) bool {
 	return false
 }
 
-// normalizeOrigin checks that o is scheme://host[:port] and returns it in
-// lower case without a default port, the form browsers send.
-func normalizeOrigin(o string) (string, error) {
+// NormalizeOrigin checks that o is a web origin, scheme://host[:port], and
+// returns it in lower case without a default port: the form browsers send.
+func NormalizeOrigin(o string) (string, error) {
 	u, err := url.Parse(o)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
 		return "", ErrBadOrigin
@@ -552,7 +552,7 @@ func (s *Server) originAllowed(r *http.Request) (string, bool) {
 		return vals[0], false
 	}
 	o := vals[0]
-	n, err := normalizeOrigin(o)
+	n, err := NormalizeOrigin(o)
 	if err != nil || n != o {
 		// Browsers send the normalised form; anything else is not a browser
 		// we can reason about ("null" from sandboxed frames and file:// too).

@@ -74,7 +74,8 @@ func CheckScopes(in []Scope) ([]Scope, error) {
 	return out, nil
 }
 
-func joinScopes(s []Scope) string {
+// JoinScopes writes a scope list as ParseScopes reads it: "eligibility,identity".
+func JoinScopes(s []Scope) string {
 	parts := make([]string, len(s))
 	for i, v := range s {
 		parts[i] = string(v)
@@ -192,7 +193,7 @@ func (s *Store) Add(ctx context.Context, name, origin string, scopes []Scope) (s
 	tok := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	info := TokenInfo{ID: randomID(4), Name: name, Origin: origin, Scopes: scopes, Created: s.now().UTC().Truncate(time.Second)}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO tokens (id, hash, name, origin, scopes, created) VALUES (?, ?, ?, ?, ?, ?)`,
-		info.ID, hashToken(tok), info.Name, info.Origin, joinScopes(scopes), info.Created.Unix())
+		info.ID, hashToken(tok), info.Name, info.Origin, JoinScopes(scopes), info.Created.Unix())
 	if err != nil {
 		return "", TokenInfo{}, fmt.Errorf("saving token: %w", err)
 	}
