@@ -23,6 +23,11 @@ type Curve struct {
 	N       *big.Int // order of G
 	H       *big.Int // cofactor
 	G       Point
+
+	// std is crypto/elliptic's implementation of a NIST curve: its
+	// constant-time point operations serve any generator, so P-256 PACE
+	// runs at native speed (crypto/ecdh cannot take a mapped generator).
+	std elliptic.Curve
 }
 
 // Point is an affine point; X == nil is the point at infinity.
@@ -68,124 +73,43 @@ func (c *Curve) IsOnCurve(p Point) bool {
 	return r.Cmp(y2) == 0
 }
 
-type jacobian struct{ x, y, z *big.Int }
-
-func (c *Curve) toJacobian(p Point) jacobian {
-	if p.IsInfinity() {
-		return jacobian{new(big.Int), new(big.Int), new(big.Int)}
+// Add returns p + q.
+func (c *Curve) Add(p, q Point) Point {
+	if c.std != nil && c.IsOnCurve(p) && c.IsOnCurve(q) {
+		return fromStd(c.std.Add(p.X, p.Y, q.X, q.Y)) //nolint:staticcheck // arbitrary points: see Curve.std
 	}
-	return jacobian{new(big.Int).Set(p.X), new(big.Int).Set(p.Y), big.NewInt(1)}
+	f := c.newField()
+	var r jac
+	jp, jq := f.toJac(p), f.toJac(q)
+	f.add(&r, &jp, &jq)
+	return f.toAffine(&r)
 }
 
-func (c *Curve) toAffine(j jacobian) Point {
-	if j.z.Sign() == 0 {
+func fromStd(x, y *big.Int) Point {
+	if x.Sign() == 0 && y.Sign() == 0 {
 		return Point{}
 	}
-	zi := new(big.Int).ModInverse(j.z, c.P)
-	if zi == nil { // only for a bogus explicit curve whose p is not prime
-		return Point{}
-	}
-	zi2 := new(big.Int).Mul(zi, zi)
-	zi2.Mod(zi2, c.P)
-	x := new(big.Int).Mul(j.x, zi2)
-	x.Mod(x, c.P)
-	zi2.Mul(zi2, zi)
-	y := new(big.Int).Mul(j.y, zi2)
-	y.Mod(y, c.P)
 	return Point{x, y}
 }
 
-func (c *Curve) jDouble(p jacobian) jacobian {
-	if p.z.Sign() == 0 || p.y.Sign() == 0 {
-		return jacobian{new(big.Int), new(big.Int), new(big.Int)}
-	}
-	P := c.P
-	mod := func(v *big.Int) *big.Int { return v.Mod(v, P) }
-	xx := mod(new(big.Int).Mul(p.x, p.x))
-	yy := mod(new(big.Int).Mul(p.y, p.y))
-	yyyy := mod(new(big.Int).Mul(yy, yy))
-	zz := mod(new(big.Int).Mul(p.z, p.z))
-	s := mod(new(big.Int).Lsh(mod(new(big.Int).Mul(p.x, yy)), 2))
-	m := new(big.Int).Mul(xx, big.NewInt(3))
-	azz := mod(new(big.Int).Mul(zz, zz))
-	azz.Mul(azz, c.A)
-	m = mod(m.Add(m, azz))
-	x3 := new(big.Int).Mul(m, m)
-	x3.Sub(x3, new(big.Int).Lsh(s, 1))
-	mod(x3)
-	y3 := new(big.Int).Sub(s, x3)
-	y3.Mul(y3, m)
-	y3.Sub(y3, new(big.Int).Lsh(yyyy, 3))
-	mod(y3)
-	z3 := new(big.Int).Mul(p.y, p.z)
-	z3 = mod(z3.Lsh(z3, 1))
-	return jacobian{x3, y3, z3}
-}
-
-func (c *Curve) jAdd(p, q jacobian) jacobian {
-	if p.z.Sign() == 0 {
-		return jacobian{new(big.Int).Set(q.x), new(big.Int).Set(q.y), new(big.Int).Set(q.z)}
-	}
-	if q.z.Sign() == 0 {
-		return jacobian{new(big.Int).Set(p.x), new(big.Int).Set(p.y), new(big.Int).Set(p.z)}
-	}
-	P := c.P
-	mod := func(v *big.Int) *big.Int { return v.Mod(v, P) }
-	z1z1 := mod(new(big.Int).Mul(p.z, p.z))
-	z2z2 := mod(new(big.Int).Mul(q.z, q.z))
-	u1 := mod(new(big.Int).Mul(p.x, z2z2))
-	u2 := mod(new(big.Int).Mul(q.x, z1z1))
-	s1 := mod(new(big.Int).Mul(p.y, mod(new(big.Int).Mul(q.z, z2z2))))
-	s2 := mod(new(big.Int).Mul(q.y, mod(new(big.Int).Mul(p.z, z1z1))))
-	h := mod(new(big.Int).Sub(u2, u1))
-	r := mod(new(big.Int).Sub(s2, s1))
-	if h.Sign() == 0 {
-		if r.Sign() == 0 {
-			return c.jDouble(p)
-		}
-		return jacobian{new(big.Int), new(big.Int), new(big.Int)}
-	}
-	hh := mod(new(big.Int).Mul(h, h))
-	hhh := mod(new(big.Int).Mul(h, hh))
-	v := mod(new(big.Int).Mul(u1, hh))
-	x3 := new(big.Int).Mul(r, r)
-	x3.Sub(x3, hhh)
-	x3.Sub(x3, new(big.Int).Lsh(v, 1))
-	mod(x3)
-	y3 := new(big.Int).Sub(v, x3)
-	y3.Mul(y3, r)
-	y3.Sub(y3, new(big.Int).Mul(s1, hhh))
-	mod(y3)
-	z3 := mod(new(big.Int).Mul(mod(new(big.Int).Mul(p.z, q.z)), h))
-	return jacobian{x3, y3, z3}
-}
-
-// Add returns p + q.
-func (c *Curve) Add(p, q Point) Point {
-	return c.toAffine(c.jAdd(c.toJacobian(p), c.toJacobian(q)))
-}
-
-// ScalarMult returns k·p, k a big-endian integer. It runs a Montgomery
-// ladder over all bits of the field size, so the operation count does not
-// depend on k (big.Int itself is not constant time).
+// ScalarMult returns k·p, k a big-endian integer. NIST curves use
+// crypto/elliptic; others a fixed 4-bit window over math/big in Jacobian
+// coordinates (not constant time).
 func (c *Curve) ScalarMult(p Point, k []byte) Point {
-	kk := new(big.Int).SetBytes(k)
-	r0 := c.toJacobian(Point{})
-	r1 := c.toJacobian(p)
-	bits := c.N.BitLen()
-	if kb := kk.BitLen(); kb > bits {
-		bits = kb
-	}
-	for i := bits - 1; i >= 0; i-- {
-		if kk.Bit(i) == 0 {
-			r1 = c.jAdd(r0, r1)
-			r0 = c.jDouble(r0)
-		} else {
-			r0 = c.jAdd(r0, r1)
-			r1 = c.jDouble(r1)
+	if c.std != nil {
+		if !c.IsOnCurve(p) {
+			return Point{}
 		}
+		if c.std.Params().Gx.Cmp(p.X) == 0 && c.std.Params().Gy.Cmp(p.Y) == 0 {
+			return fromStd(c.std.ScalarBaseMult(k)) //nolint:staticcheck // see Curve.std
+		}
+		return fromStd(c.std.ScalarMult(p.X, p.Y, k)) //nolint:staticcheck // see Curve.std
 	}
-	return c.toAffine(r0)
+	if p.IsInfinity() {
+		return Point{}
+	}
+	f := c.newField()
+	return f.toAffine(f.scalarMult(f.toJac(p), new(big.Int).SetBytes(k)))
 }
 
 // ScalarBaseMult returns k·G.
@@ -270,7 +194,7 @@ func brainpool(name string, oid asn1.ObjectIdentifier, p, a, b, gx, gy, n string
 func fromNIST(name string, oid asn1.ObjectIdentifier, e elliptic.Curve) *Curve {
 	pa := e.Params()
 	return &Curve{Name: name, OID: oid, P: pa.P, A: new(big.Int).Sub(pa.P, big.NewInt(3)), B: pa.B, N: pa.N,
-		H: big.NewInt(1), G: Point{pa.Gx, pa.Gy}}
+		H: big.NewInt(1), G: Point{pa.Gx, pa.Gy}, std: e}
 }
 
 var curves = sync.OnceValue(func() map[string]*Curve {
