@@ -83,6 +83,22 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.ctx = ctx
 	a.mu.Unlock()
 	g, gctx := errgroup.WithContext(ctx)
+	// Results published by others (the outbox's re-checks) are remembered
+	// too, so that Current and Receipt show the newest answer.
+	sub := a.d.Bus.Subscribe(events.EligibilityUpdated, 64)
+	g.Go(func() error {
+		defer sub.Close()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case ev := <-sub.C():
+				if r, ok := ev.Data.(events.Result); ok {
+					a.remember(r)
+				}
+			}
+		}
+	})
 	for _, s := range a.d.Sources {
 		g.Go(func() error { return s.Run(gctx, a.Present) })
 	}
@@ -261,10 +277,6 @@ func (a *Agent) audit(ctx context.Context, checkID string, id patient.Identity, 
 		a.log.Error("writing audit log", "check", checkID, "err", err)
 	}
 }
-
-// Remember records a result published by someone else (the outbox) so that
-// Current and Receipt see it.
-func (a *Agent) Remember(r events.Result) { a.remember(r) }
 
 func (a *Agent) remember(r events.Result) {
 	a.mu.Lock()

@@ -20,6 +20,7 @@ import (
 	"github.com/tiepdon/tiepdon/drivers/payload"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
 	"github.com/tiepdon/tiepdon/sync/cache"
+	"github.com/tiepdon/tiepdon/sync/outbox"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -113,19 +114,28 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	s.gw = &gateway{}
 	s.gw.c.Store(c)
 
+	ob, err := outbox.New(outbox.Options{
+		DB: db, Checker: s.gw, Bus: s.bus, Logger: log,
+		Staff: func() patient.Staff { return s.agent.Staff() },
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+
 	var sources []drivers.Source
 	if src := s.scannerSource(); src != nil {
 		sources = append(sources, src)
 	}
 	s.agent, err = agent.New(agent.Deps{
-		Bus: s.bus, Identify: payload.Identify, Checker: s.gw, Store: db, Sources: sources,
+		Bus: s.bus, Identify: payload.Identify, Checker: s.gw, Store: db, Queue: ob, Sources: sources,
 		Staff: cfg.Staff, Hedge: cfg.Gateway.Hedge.Duration, Timeout: cfg.Gateway.Timeout.Duration, Logger: log,
 	})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	s.runs = append(s.runs, s.agent.Run)
+	s.runs = append(s.runs, s.agent.Run, ob.Run)
 
 	s.his, err = hisapi.New(hisapi.Options{
 		Addr: cfg.HIS.Addr, AllowNonLoopback: cfg.HIS.AllowNonLoopback, Origins: cfg.HIS.Origins,
