@@ -41,6 +41,7 @@ type Error struct {
 	Code scard.Error
 }
 
+// Error describes the failure with the PC/SC code in hex.
 func (e *Error) Error() string {
 	return fmt.Sprintf("pcsc %s: %s (0x%08X)", e.Op, e.Code.Error(), uint32(e.Code))
 }

@@ -58,6 +58,7 @@ const (
 
 var eventNames = [...]string{"", "reader-added", "reader-removed", "card-inserted", "card-removed", "service-lost", "service-back"}
 
+// String returns the kind's name, e.g. "card-inserted".
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) && k > 0 {
 		return eventNames[k]
