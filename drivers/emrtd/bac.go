@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 )
 
@@ -175,7 +176,11 @@ func (k Key) HasMRZ() bool {
 	return k.DocumentNumber != "" && len(k.BirthDate) == 6 && len(k.ExpiryDate) == 6
 }
 
-// LogValue-free String: never prints the key material.
+// LogValue implements slog.LogValuer: logs see only which kind of key it
+// is, never the CAN or MRZ data (they are derived from the citizen ID).
+func (k Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
+
+// String describes the kind of key and never prints key material.
 func (k Key) String() string {
 	switch {
 	case k.HasCAN() && k.HasMRZ():

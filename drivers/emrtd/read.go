@@ -22,7 +22,8 @@ type Options struct {
 	Progress func(step string, percent int)
 	// OnVerified, if set, is called once DG1, DG13 and EF.SOD are read and
 	// passively authenticated, before the clone checks and the photo; the
-	// Document is partial then (no Face, clone checks not run).
+	// Document is partial then (no Face, clone checks not run) and Read
+	// goes on filling it after the callback returns: copy what you keep.
 	OnVerified func(*Document)
 	// SkipPhoto leaves DG2 unread.
 	SkipPhoto bool
@@ -197,11 +198,9 @@ func Read(ctx context.Context, tx drivers.Transmitter, key Key, opts Options) (*
 		progress("chip authentication", 60)
 		d.ChipAuth.Ran = true
 		if err := s.ChipAuth(ctx, si); err != nil {
+			// A failed check may take the session with it; the next
+			// ReadFile authenticates again so the photo still comes.
 			d.ChipAuth.Err = err
-			if s.sm == nil {
-				// The session is gone with the failed check.
-				return d, finish(d, s, opts, now, progress)
-			}
 		} else {
 			d.ChipAuth.OK = true
 		}
