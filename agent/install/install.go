@@ -39,8 +39,8 @@ type Property struct {
 }
 
 // Properties are the MSI properties that write config keys, in the order
-// the docs list them. AUTOSTART and REMOVE_DATA are handled by the MSI
-// itself and are not here.
+// the docs list them. AUTOSTART is not a config key (see SetAutostart) and
+// REMOVE_DATA is handled by the MSI's uninstall sequence.
 var Properties = []Property{
 	{"GATEWAY_URL", "gateway.url", tomlURL, "BHXH gateway base URL"},
 	{"GATEWAY_USER", "gateway.username", tomlString, "facility account on the gateway, e.g. 79014_BV"},
@@ -96,17 +96,30 @@ type Setting struct {
 
 // FromProperties turns NAME=value arguments into settings. Empty values are
 // skipped, so that an upgrade run without the property keeps what the file
-// says. Unknown names are an error.
-func FromProperties(args []string) ([]Setting, error) {
+// says. Unknown names are an error. AUTOSTART=1|0 is returned apart:
+// autostart is nil when the property is absent or empty.
+func FromProperties(args []string) (sets []Setting, autostart *bool, err error) {
 	var out []Setting
 	for _, a := range args {
 		name, val, ok := strings.Cut(a, "=")
 		if !ok {
-			return nil, fmt.Errorf("%w: %q is not NAME=value", ErrBadProperty, a)
+			return nil, nil, fmt.Errorf("%w: %q is not NAME=value", ErrBadProperty, a)
+		}
+		if strings.EqualFold(name, "AUTOSTART") {
+			switch strings.TrimSpace(val) {
+			case "":
+			case "1":
+				autostart = new(true)
+			case "0":
+				autostart = new(false)
+			default:
+				return nil, nil, fmt.Errorf("%w: AUTOSTART=%q is not 1 or 0", ErrBadProperty, val)
+			}
+			continue
 		}
 		i := slices.IndexFunc(Properties, func(p Property) bool { return strings.EqualFold(p.Name, name) })
 		if i < 0 {
-			return nil, fmt.Errorf("%w: unknown property %q", ErrBadProperty, name)
+			return nil, nil, fmt.Errorf("%w: unknown property %q", ErrBadProperty, name)
 		}
 		val = strings.TrimSpace(val)
 		if val == "" {
@@ -115,11 +128,11 @@ func FromProperties(args []string) ([]Setting, error) {
 		p := Properties[i]
 		v, err := p.Value(val)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p.Name, err)
+			return nil, nil, fmt.Errorf("%s: %w", p.Name, err)
 		}
 		out = append(out, Setting{Key: p.Key, Value: v})
 	}
-	return out, nil
+	return out, autostart, nil
 }
 
 var (

@@ -12,7 +12,8 @@ import (
 )
 
 func TestFromProperties(t *testing.T) {
-	sets, err := FromProperties([]string{
+	sets, auto, err := FromProperties([]string{
+		"AUTOSTART=0",
 		"GATEWAY_URL=https://daotaoegw.baohiemxahoi.gov.vn/",
 		"FACILITY_CODE=79014",
 		"HIS_ORIGINS=https://his.benhvien.vn, http://10.0.0.5:8080;https://his2.benhvien.vn/",
@@ -35,6 +36,12 @@ func TestFromProperties(t *testing.T) {
 	if len(sets) != len(want) {
 		t.Fatalf("got %v", sets)
 	}
+	if auto == nil || *auto {
+		t.Errorf("AUTOSTART=0 gave %v", auto)
+	}
+	if _, auto, _ := FromProperties([]string{"AUTOSTART=", "HIS_PORT=1"}); auto != nil {
+		t.Errorf("an empty AUTOSTART gave %v", *auto)
+	}
 	for i := range want {
 		if sets[i] != want[i] {
 			t.Errorf("setting %d = %v, want %v", i, sets[i], want[i])
@@ -43,9 +50,9 @@ func TestFromProperties(t *testing.T) {
 
 	for _, bad := range []string{
 		"GATEWAY_URL=egw.baohiemxahoi.gov.vn", "HIS_PORT=0", "HIS_PORT=70000", "HIS_PORT=http",
-		"HIS_ORIGINS=https://his.benhvien.vn/login", "HIS_ORIGINS=his.benhvien.vn", "PASSWORD=x", "GATEWAY_URL",
+		"HIS_ORIGINS=https://his.benhvien.vn/login", "HIS_ORIGINS=his.benhvien.vn", "PASSWORD=x", "GATEWAY_URL", "AUTOSTART=yes",
 	} {
-		if _, err := FromProperties([]string{bad}); !errors.Is(err, ErrBadProperty) {
+		if _, _, err := FromProperties([]string{bad}); !errors.Is(err, ErrBadProperty) {
 			t.Errorf("FromProperties(%q) = %v, want ErrBadProperty", bad, err)
 		}
 	}
@@ -108,7 +115,7 @@ code = "79014"
 }
 
 func TestApplyToShippedDefaults(t *testing.T) {
-	sets, err := FromProperties([]string{"GATEWAY_URL=https://daotaoegw.baohiemxahoi.gov.vn", "FACILITY_CODE=79014",
+	sets, _, err := FromProperties([]string{"GATEWAY_URL=https://daotaoegw.baohiemxahoi.gov.vn", "FACILITY_CODE=79014",
 		"HIS_ORIGINS=https://his.benhvien.vn", "HIS_PORT=9000", "GATEWAY_USER=79014_BV"})
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +150,7 @@ func TestWriteMachineConfig(t *testing.T) {
 	path := filepath.Join(dir, "config.toml")
 
 	// First install: the file is made from the defaults.
-	sets, _ := FromProperties([]string{"FACILITY_CODE=79014", "HIS_ORIGINS=https://his.benhvien.vn"})
+	sets, _, _ := FromProperties([]string{"FACILITY_CODE=79014", "HIS_ORIGINS=https://his.benhvien.vn"})
 	changed, err := WriteMachineConfig(path, sets)
 	if err != nil || !changed {
 		t.Fatalf("first write: changed=%v err=%v", changed, err)
@@ -163,7 +170,7 @@ func TestWriteMachineConfig(t *testing.T) {
 		t.Fatalf("upgrade without properties: changed=%v err=%v", changed, err)
 	}
 	// Upgrade with a new port: only that line changes.
-	sets, _ = FromProperties([]string{"HIS_PORT=9100"})
+	sets, _, _ = FromProperties([]string{"HIS_PORT=9100"})
 	if changed, err = WriteMachineConfig(path, sets); err != nil || !changed {
 		t.Fatalf("upgrade: changed=%v err=%v", changed, err)
 	}

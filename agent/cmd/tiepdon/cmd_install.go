@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,12 +34,14 @@ func init() {
 func runMachineConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("machine-config", "machine-config [--file PATH] NAME=value ...", stderr)
 	file := fs.String("file", config.MachineConfigFile(), "config file to edit")
+	uninstall := fs.Bool("uninstall", false, "only remove the autostart entry (the MSI's uninstall step)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: tiepdon machine-config [--file PATH] NAME=value ...\n\n")
 		fmt.Fprintf(stderr, "Sets keys of the machine-wide config (%s), keeping comments and\nother settings. Empty values are ignored. Properties:\n\n", config.MachineConfigFile())
 		for _, p := range install.Properties {
 			fmt.Fprintf(stderr, "  %-14s %-18s %s\n", p.Name, p.Key, p.Doc)
 		}
+		fmt.Fprintf(stderr, "  %-14s %-18s %s\n", "AUTOSTART", "(Windows: HKLM Run)", "1: start tiepdon at every user's logon, 0: do not")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -51,7 +54,13 @@ func runMachineConfig(ctx context.Context, args []string, stdout, stderr io.Writ
 		// The MSI shows no output: keep a trace next to the file.
 		install.AppendLog(filepath.Join(filepath.Dir(*file), "install.log"), time.Now(), "machine-config: "+line)
 	}
-	sets, err := install.FromProperties(fs.Args())
+	if *uninstall {
+		if err := install.SetAutostart(false, ""); err != nil {
+			logf("%v", err)
+		}
+		return 0
+	}
+	sets, autostart, err := install.FromProperties(fs.Args())
 	if err != nil {
 		logf("%v", err)
 		return 2
@@ -69,6 +78,21 @@ func runMachineConfig(ctx context.Context, args []string, stdout, stderr io.Writ
 		logf("wrote %s (%s)", *file, strings.Join(keys, ", "))
 	} else {
 		logf("%s unchanged", *file)
+	}
+	if autostart != nil {
+		exe, err := os.Executable()
+		if err == nil {
+			err = install.SetAutostart(*autostart, exe)
+		}
+		switch {
+		case errors.Is(err, install.ErrNoAutostart):
+			logf("AUTOSTART ignored: %v", err)
+		case err != nil:
+			logf("%v", err)
+			return 1
+		default:
+			logf("autostart %v", *autostart)
+		}
 	}
 	return 0
 }

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Builds tiepdon's installers into dist/ (the Makefile's package targets call it):
+#
+#   packaging/package.sh all       # both of the below, then dist/SHA256SUMS
+#   packaging/package.sh windows   # tiepdon.exe + tiepdon.com cross-compiled with mingw-w64, signed, MSI (wixl), signed
+#   packaging/package.sh linux     # tiepdon for linux/amd64, .deb and .rpm (nfpm)
+#
+# Environment:
+#   VERSION          version string baked into the binary (default: git describe)
+#   DIST             output directory (default: dist)
+#   SIGN_PKCS12, SIGN_PASSWORD[_FILE], SIGN_TSA_URL
+#                    code-signing certificate for the exe and MSI (see windows/sign.sh)
+#   SIGN_TEST_CERT=1 sign with a throwaway self-signed certificate made on the spot (tests)
+#   REQUIRE_SIGNING=1  fail instead of building an unsigned MSI when no certificate is set (release)
+#
+# Needs: Go 1.26, gcc + the Fyne/X11/GL and libpcsclite headers (linux), gcc-mingw-w64-x86-64
+# (windows), wixl + msitools + osslsigncode + openssl (MSI), network access to the Go module
+# proxy for nfpm the first time. `make deps DEPS="build cross package"` installs them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:$PATH
+target=${1:-all}
+DIST=${DIST:-dist}
+WORK=$DIST/work
+NFPM=github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+PKG=./agent/cmd/tiepdon
+
+VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
+# Installers need a numeric x.y.z: a release tag gives it; other builds are
+# 0.0.<commits on this branch>, which grows with every commit on main, so that
+# each build upgrades the one before (MSI: major, minor < 256, build < 65536).
+if [[ $VERSION =~ ^v?([0-9]+)\.([0-9]+)\.([0-9]+) ]]; then
+  PKG_VERSION="${BASH_REMATCH[1]}.${BASH_REMATCH[2]}.${BASH_REMATCH[3]}"
+else
+  PKG_VERSION="0.0.$(git rev-list --count HEAD 2>/dev/null || echo 0)"
+fi
+export VERSION PKG_VERSION
+mkdir -p "$DIST" "$WORK"
+
+t0=$SECONDS
+step() { echo "== package: $* ($((SECONDS - t0))s)"; }
+
+build_linux() {
+  step "building linux/amd64 binary (cold: ~4 min for Fyne's GL binding)"
+  mkdir -p "$WORK/linux"
+  CGO_ENABLED=1 GOOS=linux GOARCH=amd64 \
+    go build -ldflags "-s -w -X main.version=$VERSION" -o "$WORK/linux/tiepdon" "$PKG"
+}
+
+package_linux() {
+  build_linux
+  # nfpm expands ${VAR} in some fields only (version, not contents): put the
+  # binary's path into a copy of the config.
+  sed "s|\${TIEPDON_BIN}|$WORK/linux/tiepdon|" packaging/linux/nfpm.yaml > "$WORK/nfpm.yaml"
+  for p in deb rpm; do
+    step "nfpm $p"
+    go run "$NFPM" pkg --config "$WORK/nfpm.yaml" --packager "$p" --target "$DIST/"
+  done
+  ls -l "$DIST"/tiepdon_"$PKG_VERSION"-1_amd64.deb "$DIST"/tiepdon-"$PKG_VERSION"-1.x86_64.rpm
+}
+
+setup_signing() {
+  if [ -n "${SIGN_PKCS12:-}" ]; then
+    return 0
+  fi
+  if [ "${SIGN_TEST_CERT:-}" = 1 ]; then
+    bash packaging/windows/test-cert.sh "$WORK/sign"
+    export SIGN_PKCS12=$WORK/sign/test-codesign.p12 SIGN_PASSWORD=test
+    echo "package: signing with a THROWAWAY test certificate ($WORK/sign/test-codesign.crt)"
+    return 0
+  fi
+  if [ "${REQUIRE_SIGNING:-}" = 1 ]; then
+    echo "package: REQUIRE_SIGNING=1 but SIGN_PKCS12 is not set" >&2
+    exit 1
+  fi
+  echo "package: WARNING: SIGN_PKCS12 is not set: the exe and the MSI are NOT signed" >&2
+  return 1
+}
+
+package_windows() {
+  local w=$WORK/windows
+  mkdir -p "$w"
+  step "cross-compiling windows/amd64 with mingw-w64 (cold: ~6 min for Fyne's GL binding)"
+  local env=(CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc)
+  env "${env[@]}" go build -ldflags "-s -w -H=windowsgui -X main.version=$VERSION" -o "$w/tiepdon.exe" "$PKG"
+  # The same program as a console program, for tiepdon doctor and friends in cmd/PowerShell.
+  env "${env[@]}" go build -ldflags "-s -w -X main.version=$VERSION" -o "$w/tiepdon.com" "$PKG"
+  local signed=0
+  if setup_signing; then
+    signed=1
+    step "signing tiepdon.exe and tiepdon.com"
+    bash packaging/windows/sign.sh "$w/tiepdon.exe" "$w/tiepdon.signed.exe" "tiepdon"
+    bash packaging/windows/sign.sh "$w/tiepdon.com" "$w/tiepdon.signed.com" "tiepdon (console)"
+    mv "$w/tiepdon.signed.exe" "$w/tiepdon.exe"
+    mv "$w/tiepdon.signed.com" "$w/tiepdon.com"
+  fi
+  cp packaging/icons/tiepdon.ico "$w/tiepdon.ico"
+  step "wixl"
+  local msi=$DIST/tiepdon_${PKG_VERSION}_windows_amd64.msi
+  wixl -a x64 -D Version="$PKG_VERSION" -D SourceDir="$w" -o "$w/tiepdon.msi" packaging/windows/tiepdon.wxs
+  # wixl writes SecureCustomProperties itself (for the upgrade detection) and
+  # refuses a second row: add ours to it, so that the properties also reach
+  # the install when msiexec was started by a non-administrator and elevated.
+  local secure
+  secure=$(msiinfo export "$w/tiepdon.msi" Property | awk -F'\t' '$1=="SecureCustomProperties"{print $2}')
+  msibuild "$w/tiepdon.msi" -q "UPDATE \`Property\` SET \`Value\` = '$secure;GATEWAY_URL;GATEWAY_USER;FACILITY_CODE;HIS_ORIGINS;HIS_PORT;LANGUAGE;SCANNER_PORT;AUTOSTART;REMOVE_DATA' WHERE \`Property\` = 'SecureCustomProperties'"
+  if [ $signed = 1 ]; then
+    step "signing the MSI"
+    bash packaging/windows/sign.sh "$w/tiepdon.msi" "$msi" "tiepdon installer"
+  else
+    cp "$w/tiepdon.msi" "$msi"
+  fi
+  ls -l "$msi"
+}
+
+sums() {
+  (cd "$DIST" && ls -1 *.msi *.deb *.rpm 2>/dev/null | sort | xargs -r sha256sum > SHA256SUMS)
+  step "dist/SHA256SUMS"
+  cat "$DIST/SHA256SUMS"
+}
+
+case $target in
+  linux) package_linux ;;
+  windows) package_windows ;;
+  all) package_linux; package_windows ;;
+  *) echo "usage: $0 all|windows|linux" >&2; exit 2 ;;
+esac
+sums
+step "done"

@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# Package tests (`make package-test`): builds every installer with a throwaway
+# code-signing certificate, then checks
+#   Windows: the MSI's tables (files, directories, shortcut, custom actions and their
+#            sequence, upgrade rows, properties), both binaries' PE subsystem and imports,
+#            the Authenticode signatures of the exe, the com and the MSI, and that a newer
+#            build keeps the UpgradeCode (major upgrade) with a new ProductCode;
+#   Linux:   the .deb and .rpm metadata, that every library the binary links is a
+#            dependency, the desktop entries, then installs the .deb with dpkg -i on this
+#            machine, runs `tiepdon version` and `tiepdon doctor`, removes it (conffile kept)
+#            and purges it (nothing left);
+#   dist/SHA256SUMS.
+# Runs as root (dpkg -i). SKIP_BUILD=1 reuses what is in $DIST.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:$PATH LANG=${LANG:-en_US.UTF-8}
+DIST=${DIST:-dist}
+VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
+export DIST VERSION
+
+pass=0
+fails=()
+ok() { pass=$((pass + 1)); echo "  ok   $1"; }
+bad() { fails+=("$1"); echo "  FAIL $1" >&2; }
+check() { # check DESC CMD...: CMD must succeed
+  local d=$1; shift
+  if "$@" >/dev/null 2>&1; then ok "$d"; else bad "$d"; fi
+}
+has() { # has DESC HAYSTACK NEEDLE...: every needle is in the haystack
+  local d=$1 hay=$2; shift 2
+  local n
+  for n in "$@"; do
+    if ! grep -qF -- "$n" <<<"$hay"; then bad "$d: lacks '$n'"; return; fi
+  done
+  ok "$d"
+}
+lacks() { # lacks DESC HAYSTACK NEEDLE
+  if grep -qF -- "$3" <<<"$2"; then bad "$1: has '$3'"; else ok "$1"; fi
+}
+field() { awk -F'\t' -v k="$2" '$1==k{print $'"$3"'}' <<<"$1"; } # field TABLE KEY COLUMN
+
+need=(wixl msiinfo msiextract msibuild osslsigncode openssl dpkg-deb rpm desktop-file-validate x86_64-w64-mingw32-objdump)
+for c in "${need[@]}"; do
+  command -v "$c" >/dev/null || { echo "package-test: $c is missing: make deps DEPS='build cross package'" >&2; exit 1; }
+done
+
+t0=$SECONDS
+if [ "${SKIP_BUILD:-}" != 1 ]; then
+  rm -f "$DIST"/*.msi "$DIST"/*.deb "$DIST"/*.rpm "$DIST"/SHA256SUMS
+  SIGN_TEST_CERT=1 bash packaging/package.sh all
+fi
+build_s=$((SECONDS - t0))
+
+# shellcheck disable=SC2012
+msi=$(ls -t "$DIST"/tiepdon_*_windows_amd64.msi | head -1)
+deb=$(ls -t "$DIST"/tiepdon_*_amd64.deb | head -1)
+rpmf=$(ls -t "$DIST"/tiepdon-*.x86_64.rpm | head -1)
+ver=${msi##*/tiepdon_}; ver=${ver%%_windows_amd64.msi}
+cert=$DIST/work/sign/test-codesign.crt
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "== package-test: version $ver"
+
+echo "== Windows MSI: $msi ($(stat -c %s "$msi") bytes)"
+sum=$(msiinfo suminfo "$msi")
+has "summary: x64 package" "$sum" "Template: x64;1033"
+tables=$(msiinfo tables "$msi")
+has "tables" "$tables" File Component Directory Registry Shortcut CustomAction InstallExecuteSequence Upgrade Icon Property
+props=$(msiinfo export "$msi" Property)
+[ "$(field "$props" UpgradeCode 2)" = "{6B0F2D1E-5C3A-4E8B-9A41-7D2C0E9F3B15}" ] && ok "UpgradeCode is the stable one" || bad "UpgradeCode changed: $(field "$props" UpgradeCode 2)"
+[ "$(field "$props" ProductVersion 2)" = "$ver" ] && ok "ProductVersion $ver" || bad "ProductVersion $(field "$props" ProductVersion 2) != $ver"
+[ "$(field "$props" ALLUSERS 2)" = 1 ] && ok "per-machine (ALLUSERS=1)" || bad "ALLUSERS is not 1"
+[ "$(field "$props" AUTOSTART 2)" = 1 ] && ok "AUTOSTART defaults to 1" || bad "AUTOSTART default"
+has "SecureCustomProperties" "$(field "$props" SecureCustomProperties 2)" WIX_UPGRADE_DETECTED GATEWAY_URL GATEWAY_USER FACILITY_CODE HIS_ORIGINS HIS_PORT LANGUAGE SCANNER_PORT AUTOSTART REMOVE_DATA
+dirs=$(msiinfo export "$msi" Directory)
+[ "$(field "$dirs" INSTALLDIR 2)" = ProgramFiles64Folder ] && [ "$(field "$dirs" INSTALLDIR 3)" = tiepdon ] && ok "INSTALLDIR = Program Files\\tiepdon" || bad "INSTALLDIR: $(grep INSTALLDIR <<<"$dirs")"
+files=$(msiinfo export "$msi" File)
+has "files" "$files" $'tiepdon.exe\tApp\ttiepdon.exe' $'tiepdon.com\tApp\ttiepdon.com'
+comps=$(msiinfo export "$msi" Component)
+attr=$(awk -F'\t' '$1=="App"{print $4}' <<<"$comps")
+(( (attr & 256) != 0 )) && ok "App component is 64-bit (attributes $attr)" || bad "App component attributes $attr"
+sc=$(msiinfo export "$msi" Shortcut)
+has "Start-menu shortcut" "$sc" $'StartMenuShortcut\tProgramMenuFolder\ttiepdon\tStartMenu\t[INSTALLDIR]tiepdon.exe\trun'
+reg=$(msiinfo export "$msi" Registry)
+has "registry: install dir and version" "$reg" $'Software\\tiepdon\tInstallDir\t[INSTALLDIR]' $'Software\\tiepdon\tVersion\t'"$ver"
+ca=$(msiinfo export "$msi" CustomAction)
+# 3090 = 18 (exe from the File table) + 1024 (deferred) + 2048 (no impersonation: SYSTEM);
+# 3154 = the same + 64 (ignore the exit code).
+[ "$(field "$ca" WriteMachineConfig 2)" = 3090 ] && ok "WriteMachineConfig: deferred, as SYSTEM, checked" || bad "WriteMachineConfig type $(field "$ca" WriteMachineConfig 2)"
+[ "$(field "$ca" WriteMachineConfig 3)" = tiepdon.exe ] && ok "WriteMachineConfig runs the installed tiepdon.exe" || bad "WriteMachineConfig source"
+has "WriteMachineConfig passes every property" "$(field "$ca" WriteMachineConfig 4)" 'machine-config ' \
+  '"GATEWAY_URL=[GATEWAY_URL]"' '"GATEWAY_USER=[GATEWAY_USER]"' '"FACILITY_CODE=[FACILITY_CODE]"' '"HIS_ORIGINS=[HIS_ORIGINS]"' \
+  '"HIS_PORT=[HIS_PORT]"' '"LANGUAGE=[LANGUAGE]"' '"SCANNER_PORT=[SCANNER_PORT]"' '"AUTOSTART=[AUTOSTART]"'
+[ "$(field "$ca" PurgeData 2)" = 3154 ] && [ "$(field "$ca" PurgeData 4)" = "purge-data --yes" ] && ok "PurgeData custom action" || bad "PurgeData: $(grep PurgeData <<<"$ca")"
+[ "$(field "$ca" RemoveAutostart 4)" = "machine-config --uninstall" ] && ok "RemoveAutostart custom action" || bad "RemoveAutostart"
+seq=$(msiinfo export "$msi" InstallExecuteSequence)
+s() { field "$seq" "$1" 3; }
+(( $(s InstallValidate) < $(s RemoveExistingProducts) && $(s RemoveExistingProducts) < $(s InstallInitialize) )) \
+  && ok "major upgrade removes the old version first (RemoveExistingProducts $(s RemoveExistingProducts))" || bad "RemoveExistingProducts at $(s RemoveExistingProducts)"
+(( $(s InstallFiles) < $(s WriteMachineConfig) && $(s WriteMachineConfig) < $(s InstallFinalize) )) \
+  && ok "config written after InstallFiles, inside the script" || bad "WriteMachineConfig at $(s WriteMachineConfig)"
+[ "$(field "$seq" WriteMachineConfig 2)" = 'NOT (REMOVE="ALL")' ] && ok "config not written on uninstall" || bad "WriteMachineConfig condition"
+for a in RemoveAutostart PurgeData; do
+  (( $(s InstallInitialize) < $(s $a) && $(s $a) < $(s RemoveFiles) )) && ok "$a inside the script, before RemoveFiles" || bad "$a at $(s $a)"
+done
+[ "$(field "$seq" PurgeData 2)" = 'REMOVE="ALL" AND REMOVE_DATA="1" AND NOT UPGRADINGPRODUCTCODE' ] \
+  && ok "data removed only on uninstall with REMOVE_DATA=1, never on upgrade" || bad "PurgeData condition: $(field "$seq" PurgeData 2)"
+upg=$(msiinfo export "$msi" Upgrade)
+has "upgrade and downgrade detection" "$upg" WIX_UPGRADE_DETECTED WIX_DOWNGRADE_DETECTED "{6B0F2D1E-5C3A-4E8B-9A41-7D2C0E9F3B15}"
+
+echo "== Windows binaries and signatures"
+msiextract -C "$tmp/x" "$msi" >/dev/null
+exe=$(find "$tmp/x" -name tiepdon.exe) com=$(find "$tmp/x" -name tiepdon.com)
+[ -n "$exe" ] && [ -n "$com" ] && ok "msiextract: tiepdon.exe and tiepdon.com" || bad "msiextract found exe='$exe' com='$com'"
+cmp -s "$exe" "$DIST/work/windows/tiepdon.exe" && ok "the MSI carries the signed exe" || bad "the MSI's exe differs from the signed one"
+pe=$(x86_64-w64-mingw32-objdump -p "$exe")
+has "tiepdon.exe is a GUI program" "$pe" "(Windows GUI)"
+has "tiepdon.com is a console program" "$(x86_64-w64-mingw32-objdump -p "$com")" "(Windows CUI)"
+dlls=$(grep -i "DLL Name" <<<"$pe" | awk '{print tolower($3)}' | sort -u | tr '\n' ' ')
+extra=$(tr ' ' '\n' <<<"$dlls" | grep -v -x -E 'kernel32.dll|user32.dll|gdi32.dll|shell32.dll|opengl32.dll|msvcrt.dll|advapi32.dll|ws2_32.dll|winmm.dll|ole32.dll|imm32.dll|setupapi.dll|cfgmgr32.dll|dwmapi.dll|ntdll.dll|' || true)
+[ -z "$extra" ] && ok "imports only system DLLs ($dlls)" || bad "imports DLLs that Windows does not ship: $extra"
+for f in "$exe" "$com" "$msi"; do
+  v=$(osslsigncode verify -CAfile "$cert" -in "$f" 2>&1 || true)
+  if grep -q "Signature verification: ok" <<<"$v"; then ok "signature of ${f##*/} verifies"; else bad "signature of ${f##*/}: $(tail -3 <<<"$v")"; fi
+done
+has "the MSI is signed by the test certificate" "$(osslsigncode verify -CAfile "$cert" -in "$msi" 2>&1 || true)" "tiepdon TEST code signing"
+# A tampered MSI must fail verification (the check can fail).
+cp "$msi" "$tmp/tampered.msi"
+printf 'x' | dd of="$tmp/tampered.msi" bs=1 seek=$(( $(stat -c %s "$msi") / 2 )) conv=notrunc 2>/dev/null
+if osslsigncode verify -CAfile "$cert" -in "$tmp/tampered.msi" 2>&1 | grep -q "Signature verification: ok"; then
+  bad "a tampered MSI still verifies"
+else ok "a tampered MSI fails verification"; fi
+
+echo "== Windows major upgrade: a newer build of the same source"
+IFS=. read -r a b c <<<"$ver"
+next="$a.$b.$((c + 1))"
+(cd "$DIST/work/windows" && wixl -a x64 -D Version="$next" -D SourceDir=. -o "$tmp/next.msi" "$OLDPWD/packaging/windows/tiepdon.wxs")
+p2=$(msiinfo export "$tmp/next.msi" Property)
+[ "$(field "$p2" UpgradeCode 2)" = "$(field "$props" UpgradeCode 2)" ] && ok "$next keeps the UpgradeCode" || bad "UpgradeCode differs between builds"
+[ "$(field "$p2" ProductCode 2)" != "$(field "$props" ProductCode 2)" ] && ok "$next has a new ProductCode" || bad "ProductCode reused"
+has "$next detects $ver as older" "$(msiinfo export "$tmp/next.msi" Upgrade)" $'\t'"$next"$'\t\t1\t\tWIX_UPGRADE_DETECTED'
+
+echo "== Linux packages: $deb ($(stat -c %s "$deb") bytes), $rpmf ($(stat -c %s "$rpmf") bytes)"
+info=$(dpkg-deb -I "$deb")
+has "deb control" "$info" "Package: tiepdon" "Version: $ver-1" "Architecture: amd64" "pcscd" "libpcsclite1" "libgl1-mesa-dri"
+depends=$(dpkg-deb -f "$deb" Depends)
+contents=$(dpkg-deb -c "$deb")
+has "deb files" "$contents" ./usr/bin/tiepdon ./usr/share/applications/tiepdon.desktop ./etc/xdg/autostart/tiepdon.desktop \
+  ./usr/lib/systemd/user/tiepdon.service ./etc/tiepdon/config.toml ./usr/share/icons/hicolor/256x256/apps/tiepdon.png
+has "conffiles" "$(dpkg-deb -I "$deb" conffiles)" /etc/tiepdon/config.toml /etc/xdg/autostart/tiepdon.desktop
+# Every shared library the binary links must come from a package in Depends.
+dpkg-deb -x "$deb" "$tmp/deb"
+for so in $(objdump -p "$tmp/deb/usr/bin/tiepdon" | awk '/NEEDED/{print $2}'); do
+  pkg=$(dpkg -S "*/$so" 2>/dev/null | head -1 | cut -d: -f1)
+  if [ -z "$pkg" ]; then bad "$so: no package on this machine provides it"; continue; fi
+  if [ "$pkg" = libc6 ] || grep -qE "(^|, )$pkg(,|$| )" <<<"$depends"; then ok "$so comes from Depends ($pkg)"; else bad "$so comes from $pkg, which is not in Depends"; fi
+done
+check "desktop entries validate" desktop-file-validate "$tmp/deb/usr/share/applications/tiepdon.desktop" "$tmp/deb/etc/xdg/autostart/tiepdon.desktop"
+has "systemd user unit runs headless" "$(cat "$tmp/deb/usr/lib/systemd/user/tiepdon.service")" "ExecStart=/usr/bin/tiepdon run --headless" "WantedBy=default.target"
+cmp -s "$tmp/deb/etc/tiepdon/config.toml" agent/config/defaults.toml && ok "default config = agent/config/defaults.toml" || bad "default config differs"
+rinfo=$(rpm -qpi "$rpmf" 2>/dev/null)
+has "rpm header" "$rinfo" "Name        : tiepdon" "Version     : $ver"
+has "rpm requires" "$(rpm -qpR "$rpmf" 2>/dev/null)" pcsc-lite pcsc-lite-libs libX11 openjpeg2
+has "rpm config files" "$(rpm -qpc "$rpmf" 2>/dev/null)" /etc/tiepdon/config.toml /etc/xdg/autostart/tiepdon.desktop
+has "rpm files" "$(rpm -qpl "$rpmf" 2>/dev/null)" /usr/bin/tiepdon /usr/lib/systemd/user/tiepdon.service
+
+echo "== Linux install on this machine: dpkg -i, run, dpkg -r, dpkg -P"
+if dpkg -s tiepdon >/dev/null 2>&1; then
+  bad "tiepdon is already installed here: not touching it"
+else
+  if dpkg -i "$deb" >"$tmp/dpkg-i.log" 2>&1; then
+    ok "dpkg -i"
+    v=$(/usr/bin/tiepdon version 2>/dev/null)
+    has "tiepdon version" "$v" "tiepdon $VERSION" "linux/amd64"
+    set +e
+    HOME=$tmp/home XDG_DATA_HOME=$tmp/home/data /usr/bin/tiepdon doctor --lang en >"$tmp/doctor.txt" 2>"$tmp/doctor.err"
+    rc=$?
+    HOME=$tmp/home XDG_DATA_HOME=$tmp/home/data /usr/bin/tiepdon doctor --json >"$tmp/doctor.json" 2>/dev/null
+    set -e
+    d=$(cat "$tmp/doctor.txt")
+    [ $rc -le 1 ] && ok "tiepdon doctor exits 0 or 1 (here $rc)" || bad "tiepdon doctor exit code $rc: $(cat "$tmp/doctor.err")"
+    has "doctor explains every check" "$d" "] config " "] data-dir " "] his-port " "] pcsc-service " "] scanner " "] gateway " "/etc/tiepdon/config.toml"
+    if grep -q '^\[FAIL\]' <<<"$d"; then
+      [ $rc = 1 ] && ok "a FAIL line gives exit code 1" || bad "FAIL lines but exit code $rc"
+      has "every FAIL has a fix" "$(grep -A1 '^\[FAIL\]' <<<"$d")" "→"
+    else
+      [ $rc = 0 ] && ok "no FAIL line, exit code 0" || bad "no FAIL line but exit code $rc"
+    fi
+    check "doctor --json is JSON" python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert len(r["results"])>=8' "$tmp/doctor.json"
+    echo "---- tiepdon doctor on this machine:"; sed 's/^/    /' "$tmp/doctor.txt"
+    dpkg -r tiepdon >/dev/null 2>&1 && ok "dpkg -r" || bad "dpkg -r"
+    [ ! -e /usr/bin/tiepdon ] && ok "binary gone after dpkg -r" || bad "/usr/bin/tiepdon left after dpkg -r"
+    [ -f /etc/tiepdon/config.toml ] && ok "config kept after dpkg -r (conffile)" || bad "config removed by dpkg -r"
+    dpkg -P tiepdon >/dev/null 2>&1 && ok "dpkg -P" || bad "dpkg -P"
+    [ ! -e /etc/tiepdon ] && [ ! -e /etc/xdg/autostart/tiepdon.desktop ] && ok "nothing left after purge" || bad "left after purge: $(ls -d /etc/tiepdon /etc/xdg/autostart/tiepdon.desktop 2>/dev/null)"
+  else
+    bad "dpkg -i failed (missing dependencies? make deps DEPS='run package'): $(tail -5 "$tmp/dpkg-i.log")"
+    dpkg -P tiepdon >/dev/null 2>&1 || true
+  fi
+fi
+
+echo "== dist/SHA256SUMS"
+(cd "$DIST" && sha256sum -c SHA256SUMS) >/dev/null 2>&1 && ok "sha256sum -c" || bad "SHA256SUMS does not match"
+has "SHA256SUMS lists all three" "$(cat "$DIST/SHA256SUMS")" "${msi##*/}" "${deb##*/}" "${rpmf##*/}"
+
+echo
+echo "== package-test: $pass passed, ${#fails[@]} failed; build ${build_s}s, total $((SECONDS - t0))s"
+echo "   sizes: msi $(stat -c %s "$msi"), deb $(stat -c %s "$deb"), rpm $(stat -c %s "$rpmf"), exe $(stat -c %s "$exe") bytes"
+if [ ${#fails[@]} -gt 0 ]; then
+  printf '  FAIL %s\n' "${fails[@]}" >&2
+  exit 1
+fi
