@@ -39,24 +39,34 @@ func (f KeyFunc) ChipKey(ctx context.Context, reader string) (emrtd.Key, error) 
 // RecentID is the QR-then-tap KeyProvider: it remembers the citizen ID
 // (and birth and issue dates) of the last CCCD QR code read, and for Window
 // after that derives the chip's CAN (last 6 digits) and MRZ key (last 9
-// digits, birth date, expiry estimated by cccd.ExpiryFor) from it. Without
-// a recent QR it calls Ask, which should let staff type the last 6 digits.
+// digits, birth date, expiry estimated by cccd.ExpiryFor) from it.
+//
+// Without a recent QR it calls Ask (which should let staff type the last 6
+// digits) and, for up to WaitForQR, also waits for a QR scan: a card laid
+// on the reader before its QR was scanned is read as soon as the scan
+// comes, whichever answers first.
 type RecentID struct {
 	// Window is how long a QR read stays usable (default 2 minutes).
 	Window time.Duration
+	// WaitForQR is how long ChipKey waits for a QR scan when none is recent
+	// (0: no waiting).
+	WaitForQR time.Duration
 	// Ask, if set, is called when no recent QR is known; it returns the
-	// CAN typed by staff.
+	// CAN (or the whole 12-digit ID) typed by staff. Its ctx ends when the
+	// card is removed or a QR scan arrived first.
 	Ask func(ctx context.Context, reader string) (can string, err error)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
-	mu sync.Mutex
-	id patient.Identity
-	at time.Time
+	mu     sync.Mutex
+	id     patient.Identity
+	at     time.Time
+	notify chan struct{} // closed and replaced by Remember
 }
 
 // Remember records an identity read from a CCCD QR code (any identity
-// with a valid citizen ID is accepted).
+// with a valid citizen ID is accepted) and wakes ChipKey calls waiting for
+// one.
 func (r *RecentID) Remember(id patient.Identity) {
 	if !id.CitizenID.Valid() {
 		return
@@ -64,12 +74,20 @@ func (r *RecentID) Remember(id patient.Identity) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.id, r.at = id, r.now()
+	if r.notify != nil {
+		close(r.notify)
+		r.notify = nil
+	}
 }
 
 // Recent returns the remembered identity if it is still within Window.
 func (r *RecentID) Recent() (patient.Identity, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.recentLocked()
+}
+
+func (r *RecentID) recentLocked() (patient.Identity, bool) {
 	w := r.Window
 	if w <= 0 {
 		w = 2 * time.Minute
@@ -89,19 +107,71 @@ func (r *RecentID) now() time.Time {
 
 // ChipKey implements KeyProvider.
 func (r *RecentID) ChipKey(ctx context.Context, reader string) (emrtd.Key, error) {
-	if id, ok := r.Recent(); ok {
-		k, err := cccd.KeysFromIdentity(id)
-		if err == nil {
-			return EMRTDKey(k), nil
-		}
+	r.mu.Lock()
+	id, ok := r.recentLocked()
+	if r.notify == nil {
+		r.notify = make(chan struct{})
 	}
-	if r.Ask == nil {
+	scanned := r.notify
+	r.mu.Unlock()
+	if ok {
+		return keyOf(id)
+	}
+	if r.Ask == nil && r.WaitForQR <= 0 {
 		return emrtd.Key{}, fmt.Errorf("no recent CCCD QR code and nobody to ask: %w", emrtd.ErrNoKey)
 	}
-	can, err := r.Ask(ctx, reader)
-	if err != nil {
-		return emrtd.Key{}, fmt.Errorf("asking for the CAN: %w", err)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type typed struct {
+		can string
+		err error
 	}
+	asked := make(chan typed, 1)
+	if r.Ask != nil {
+		go func() {
+			can, err := r.Ask(ctx, reader)
+			asked <- typed{can, err}
+		}()
+	}
+	var timeout <-chan time.Time
+	if r.WaitForQR > 0 {
+		t := time.NewTimer(r.WaitForQR)
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		select {
+		case <-scanned:
+			if id, ok := r.Recent(); ok {
+				return keyOf(id)
+			}
+			scanned = nil
+		case a := <-asked:
+			if a.err != nil {
+				return emrtd.Key{}, fmt.Errorf("asking for the CAN: %w", a.err)
+			}
+			return typedKey(a.can)
+		case <-timeout:
+			if r.Ask == nil {
+				return emrtd.Key{}, fmt.Errorf("no CCCD QR code scanned in %v: %w", r.WaitForQR, emrtd.ErrNoKey)
+			}
+			scanned, timeout = nil, nil // keep waiting for the typed CAN only
+		case <-ctx.Done():
+			return emrtd.Key{}, fmt.Errorf("waiting for the chip key: %w", ctx.Err())
+		}
+	}
+}
+
+func keyOf(id patient.Identity) (emrtd.Key, error) {
+	k, err := cccd.KeysFromIdentity(id)
+	if err != nil {
+		return emrtd.Key{}, fmt.Errorf("%v: %w", err, emrtd.ErrNoKey)
+	}
+	return EMRTDKey(k), nil
+}
+
+func typedKey(can string) (emrtd.Key, error) {
 	can = strings.TrimSpace(can)
 	if len(can) == 12 { // the whole ID typed
 		can = can[6:]
@@ -238,14 +308,7 @@ func (s *ChipSource) checkID() string {
 // readCard reads the card in reader once and emits what it found.
 func (s *ChipSource) readCard(ctx context.Context, reader string, emit func(drivers.Presentation)) {
 	checkID := s.checkID()
-	timeout := s.ReadTimeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	log := s.log().With("reader", reader, "check", checkID)
-	s.publish(events.CardProgress, events.Progress{CheckID: checkID, Step: "key", Percent: 0})
 
 	id, err := s.ReadIdentity(ctx, reader, checkID, emit)
 	if err != nil {
@@ -270,10 +333,19 @@ func (s *ChipSource) ReadIdentity(ctx context.Context, reader, checkID string, e
 	if emit == nil {
 		emit = func(drivers.Presentation) {}
 	}
+	// Waiting for the key (a QR scan, staff typing) is bounded only by the
+	// card staying in the reader; the read itself by ReadTimeout.
+	s.publish(events.CardProgress, events.Progress{CheckID: checkID, Step: "waiting-for-key", Percent: 0})
 	key, err := s.Keys.ChipKey(ctx, reader)
 	if err != nil {
 		return patient.Identity{}, fmt.Errorf("getting the chip key: %w", err)
 	}
+	timeout := s.ReadTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	card, err := Connect(ctx, reader, s.Connect)
 	if err != nil {
 		return patient.Identity{}, fmt.Errorf("connecting: %w", err)

@@ -287,6 +287,30 @@ func TestChipSourceCrossCheckAlert(t *testing.T) {
 	}
 }
 
+// A card laid on the reader before its QR code was scanned is read as
+// soon as the scan comes.
+func TestChipSourceWaitsForQR(t *testing.T) {
+	pki, _ := virtual.NewPKI()
+	rig := pcsctest.Start(t)
+	card := cardWith(t, pki, virtual.Options{})
+	keys := &pcsc.RecentID{WaitForQR: time.Minute}
+	run := runSource(t, events.New(), keys, trust(t, pki))
+	insert(t, rig, card)
+	evs := run.until(t, events.CardProgress)
+	if p := evs[len(evs)-1].Data.(events.Progress); p.Step != "waiting-for-key" {
+		t.Errorf("first progress %+v", p)
+	}
+	select {
+	case p := <-run.pres:
+		t.Fatalf("presentation before any key: %+v", p)
+	case <-time.After(100 * time.Millisecond):
+	}
+	keys.Remember(qrOf(card.Profile()))
+	if p := run.presentation(t); p.Identity.CitizenID != card.Profile().CitizenID {
+		t.Errorf("identity %+v", p.Identity)
+	}
+}
+
 func TestRecentIDWindow(t *testing.T) {
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	r := &pcsc.RecentID{Window: time.Minute, Now: func() time.Time { return now }}
@@ -306,6 +330,25 @@ func TestRecentIDWindow(t *testing.T) {
 	r.Ask = func(context.Context, string) (string, error) { return "12a456", nil }
 	if _, err := r.ChipKey(context.Background(), "x"); !errors.Is(err, emrtd.ErrNoKey) {
 		t.Errorf("typed garbage: %v", err)
+	}
+	// A QR scan wins over a dialog nobody answers; the dialog is closed.
+	started, closed := make(chan struct{}), make(chan struct{})
+	r.Ask = func(ctx context.Context, _ string) (string, error) {
+		close(started)
+		<-ctx.Done()
+		close(closed)
+		return "", ctx.Err()
+	}
+	go func() { <-started; r.Remember(qrOf(virtual.Synthetic(1))) }()
+	if k, err := r.ChipKey(context.Background(), "x"); err != nil || k.CAN != "004321" {
+		t.Errorf("QR during the dialog: %+v %v", k, err)
+	}
+	<-closed
+	// Without Ask, WaitForQR bounds the wait.
+	r.Ask, r.WaitForQR = nil, 20*time.Millisecond
+	now = now.Add(time.Hour)
+	if _, err := r.ChipKey(context.Background(), "x"); !errors.Is(err, emrtd.ErrNoKey) {
+		t.Errorf("no QR in time: %v", err)
 	}
 }
 
