@@ -26,6 +26,7 @@ type testCard struct {
 	files    map[uint16][]byte
 	extended bool // accepts extended-length APDUs
 	noSFI    bool
+	exactLe  bool // answer 6Cxx unless Le is exactly what is left (up to 256)
 	refuse   bool // answer 6982 to MSE:Set AT for PACE
 	aaRSA    *rsa.PrivateKey
 	aaEC     []byte // private scalar on aaCurve
@@ -204,6 +205,9 @@ func (c *testCard) readBinary(cmd Command, protected bool) ([]byte, uint16) {
 		return nil, 0x6B00
 	}
 	n := min(cmd.Ne, len(data)-off)
+	if c.exactLe && n < cmd.Ne {
+		return nil, 0x6C00 | uint16(n&0xFF)
+	}
 	if n < cmd.Ne {
 		return data[off : off+n], 0x6282
 	}

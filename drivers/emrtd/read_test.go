@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/tiepdon/tiepdon/agent/patient"
@@ -208,26 +211,47 @@ func TestCloneChecksFail(t *testing.T) {
 	}
 }
 
-func TestShortAPDUsOnly(t *testing.T) {
+func TestExtendedLengthDetection(t *testing.T) {
+	full := len(testFixture(t).files[FIDDG(2)])
 	for _, tc := range []struct {
-		name  string
-		noSFI bool
-		opt   ExtendedLength
-	}{{"probe", false, ExtendedAuto}, {"off", false, ExtendedOff}, {"no SFI", true, ExtendedAuto}} {
+		name               string
+		chipExt, noATRInfo bool
+		noSFI, exactLe     bool
+		opt                ExtendedLength
+		wantExt            bool
+	}{
+		{name: "EF.ATR/INFO", chipExt: true, opt: ExtendedAuto, wantExt: true},
+		{name: "probe accepted", chipExt: true, noATRInfo: true, opt: ExtendedAuto, wantExt: true},
+		{name: "probe refused", noATRInfo: true, opt: ExtendedAuto},
+		{name: "EF.ATR/INFO lies", opt: ExtendedAuto},
+		{name: "forced off", chipExt: true, opt: ExtendedOff},
+		{name: "no SFI", noSFI: true, noATRInfo: true, opt: ExtendedAuto},
+		{name: "exact Le only", exactLe: true, noATRInfo: true, opt: ExtendedOff},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			card := newTestCard(t, AES128, 12)
-			card.extended = false
-			card.noSFI = tc.noSFI
-			doc, err := Read(context.Background(), card, testKey(), Options{SessionOptions: SessionOptions{Extended: tc.opt}})
+			card.extended, card.noSFI, card.exactLe = tc.chipExt, tc.noSFI, tc.exactLe
+			if tc.noATRInfo {
+				card.atrInfo = nil
+			}
+			s, err := OpenWithOptions(context.Background(), card, testKey(), SessionOptions{Extended: tc.opt})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(doc.Face.Data, testFixture(t).faceJPEG) {
-				t.Error("face differs")
+			before := s.Stats.APDUs
+			dg2, err := s.ReadFile(context.Background(), FIDDG(2))
+			if err != nil {
+				t.Fatal(err)
 			}
-			min := len(testFixture(t).files[FIDDG(2)]) / 223
-			if doc.Stats.APDUs < min {
-				t.Errorf("%d APDUs, want at least %d short reads", doc.Stats.APDUs, min)
+			if !bytes.Equal(dg2, testFixture(t).files[FIDDG(2)]) {
+				t.Fatal("DG2 differs")
+			}
+			if s.ExtendedLength() != tc.wantExt {
+				t.Errorf("extended length = %v", s.ExtendedLength())
+			}
+			n := s.Stats.APDUs - before
+			if tc.wantExt && n > 4 || !tc.wantExt && n < full/223 {
+				t.Errorf("%d APDUs for %d bytes", n, full)
 			}
 		})
 	}
@@ -265,4 +289,30 @@ func TestContextCancelled(t *testing.T) {
 	if _, err := Read(ctx, newTestCard(t, AES128, 12), testKey(), Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// Decree 13: no CAN, MRZ data or ID in error strings or key logs.
+func TestNoPersonalDataInErrors(t *testing.T) {
+	secrets := []string{testCAN, "999999", testDocNum, testBirth, testExpiry, testID}
+	check := func(what, s string) {
+		t.Helper()
+		for _, sec := range secrets {
+			if strings.Contains(s, sec) {
+				t.Errorf("%s leaks %q: %s", what, sec, s)
+			}
+		}
+	}
+	card := newTestCard(t, AES128, 12)
+	_, err := Open(context.Background(), card, Key{CAN: "999999"})
+	check("wrong CAN", fmt.Sprint(err))
+	card = newTestCard(t, AES128, 12)
+	card.refuse = true
+	k := testKey()
+	k.BirthDate = "900513"
+	_, err = Open(context.Background(), card, k)
+	check("wrong MRZ", fmt.Sprint(err))
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("opening", "key", testKey())
+	check("slog", buf.String())
+	check("String", testKey().String())
 }

@@ -464,6 +464,19 @@ func (s *Session) readChunk(ctx context.Context, c Command, want int) ([]byte, e
 	c.Ne = n
 	c.Extended = n > 256
 	r, err := s.Transmit(ctx, c)
+	if err == nil && !c.Extended && (r.SW>>8 == 0x6C || r.SW == 0x6700 && want == 0 && n > 8) {
+		// The chip wants the exact length (6Cxx), or refuses a first read
+		// longer than the file (6700): ask again for what it allows, or
+		// for the header only.
+		c.Ne = 8
+		if r.SW>>8 == 0x6C {
+			c.Ne = int(r.SW & 0xFF)
+			if c.Ne == 0 {
+				c.Ne = 256
+			}
+		}
+		r, err = s.Transmit(ctx, c)
+	}
 	if err == nil && (r.SW == 0x9000 || r.SW == 0x6282) {
 		return r.Data, nil
 	}
