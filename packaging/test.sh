@@ -186,7 +186,8 @@ else
     else
       [ $rc = 0 ] && ok "no FAIL line, exit code 0" || bad "no FAIL line but exit code $rc"
     fi
-    check "doctor --json is JSON" python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert len(r["results"])>=8' "$tmp/doctor.json"
+    n=$(grep -c '"check":' "$tmp/doctor.json" || true)
+    (( n >= 8 )) && ok "doctor --json lists $n checks" || bad "doctor --json lists $n checks"
     echo "---- tiepdon doctor on this machine:"; sed 's/^/    /' "$tmp/doctor.txt"
     dpkg -r tiepdon >/dev/null 2>&1 && ok "dpkg -r" || bad "dpkg -r"
     [ ! -e /usr/bin/tiepdon ] && ok "binary gone after dpkg -r" || bad "/usr/bin/tiepdon left after dpkg -r"

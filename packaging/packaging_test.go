@@ -1,0 +1,164 @@
+package packaging
+
+import (
+	"encoding/xml"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tiepdon/tiepdon/agent/install"
+)
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// wxs is the part of the WiX source the test looks at.
+type wxs struct {
+	Product struct {
+		UpgradeCode string `xml:"UpgradeCode,attr"`
+		Properties  []struct {
+			ID    string `xml:"Id,attr"`
+			Value string `xml:"Value,attr"`
+		} `xml:"Property"`
+		CustomActions []struct {
+			ID          string `xml:"Id,attr"`
+			FileKey     string `xml:"FileKey,attr"`
+			ExeCommand  string `xml:"ExeCommand,attr"`
+			Execute     string `xml:"Execute,attr"`
+			Impersonate string `xml:"Impersonate,attr"`
+		} `xml:"CustomAction"`
+		Sequence struct {
+			Custom []struct {
+				Action    string `xml:"Action,attr"`
+				Condition string `xml:",chardata"`
+			} `xml:"Custom"`
+		} `xml:"InstallExecuteSequence"`
+	} `xml:"Product"`
+}
+
+func TestWXSPassesEveryProperty(t *testing.T) {
+	var w wxs
+	if err := xml.Unmarshal([]byte(read(t, "windows/tiepdon.wxs")), &w); err != nil {
+		t.Fatal(err)
+	}
+	if w.Product.UpgradeCode != "6B0F2D1E-5C3A-4E8B-9A41-7D2C0E9F3B15" {
+		t.Errorf("the UpgradeCode changed to %s: every installed version would stop upgrading", w.Product.UpgradeCode)
+	}
+	var cmd string
+	for _, ca := range w.Product.CustomActions {
+		if ca.ID == "WriteMachineConfig" {
+			cmd = ca.ExeCommand
+			if ca.Execute != "deferred" || ca.Impersonate != "no" || ca.FileKey != "tiepdon.exe" {
+				t.Errorf("WriteMachineConfig must run the installed exe deferred as SYSTEM: %+v", ca)
+			}
+		}
+	}
+	if !strings.HasPrefix(cmd, "machine-config ") {
+		t.Fatalf("WriteMachineConfig runs %q", cmd)
+	}
+	// Every property install.FromProperties knows is passed, and nothing else.
+	passed := regexp.MustCompile(`"([A-Z_]+)=\[([A-Z_]+)\]"`).FindAllStringSubmatch(cmd, -1)
+	var names []string
+	for _, m := range passed {
+		if m[1] != m[2] {
+			t.Errorf("%s is passed the value of [%s]", m[1], m[2])
+		}
+		names = append(names, m[1])
+	}
+	want := []string{"AUTOSTART"}
+	for _, p := range install.Properties {
+		want = append(want, p.Name)
+	}
+	slices.Sort(names)
+	slices.Sort(want)
+	if !slices.Equal(names, want) {
+		t.Errorf("the MSI passes %v, install.Properties knows %v", names, want)
+	}
+	if _, _, err := install.FromProperties(namesToArgs(names)); err != nil {
+		t.Errorf("machine-config would reject what the MSI passes: %v", err)
+	}
+	// The data is removed only when asked, never on an upgrade.
+	for _, c := range w.Product.Sequence.Custom {
+		if c.Action == "PurgeData" && (!strings.Contains(c.Condition, `REMOVE_DATA="1"`) || !strings.Contains(c.Condition, "NOT UPGRADINGPRODUCTCODE")) {
+			t.Errorf("PurgeData runs on %q", c.Condition)
+		}
+	}
+	for _, p := range w.Product.Properties {
+		if p.ID == "AUTOSTART" && p.Value != "1" {
+			t.Errorf("AUTOSTART defaults to %q", p.Value)
+		}
+	}
+}
+
+func namesToArgs(names []string) []string {
+	var args []string
+	for _, n := range names {
+		args = append(args, n+"=") // what the MSI passes for a property left unset
+	}
+	return args
+}
+
+func TestNFPMShipsTheDefaults(t *testing.T) {
+	y := read(t, "linux/nfpm.yaml")
+	for _, want := range []string{
+		"src: agent/config/defaults.toml\n    dst: /etc/tiepdon/config.toml\n    type: config|noreplace",
+		"dst: /etc/xdg/autostart/tiepdon.desktop\n    type: config|noreplace",
+		"dst: /usr/lib/systemd/user/tiepdon.service",
+		"- pcscd", "- libpcsclite1", "- pcsc-lite",
+	} {
+		if !strings.Contains(y, want) {
+			t.Errorf("nfpm.yaml lacks %q", want)
+		}
+	}
+	for _, f := range []string{"linux/tiepdon.desktop", "linux/tiepdon-autostart.desktop"} {
+		if d := read(t, f); !strings.Contains(d, "\nExec=tiepdon run\n") || !strings.Contains(d, "\nIcon=tiepdon\n") {
+			t.Errorf("%s does not start tiepdon run with its icon", f)
+		}
+	}
+	if u := read(t, "linux/tiepdon.service"); !strings.Contains(u, "\nExecStart=/usr/bin/tiepdon run --headless\n") {
+		t.Error("the systemd user unit does not run tiepdon headless")
+	}
+}
+
+// TestPolicyTemplate checks that the ADMX refers only to strings and
+// presentations the ADML defines, and writes the browsers' policy keys.
+func TestPolicyTemplate(t *testing.T) {
+	admx := read(t, "windows/policy/tiepdon-browser.admx")
+	adml := read(t, "windows/policy/en-US/tiepdon-browser.adml")
+	for _, doc := range []string{admx, adml} {
+		d := xml.NewDecoder(strings.NewReader(doc))
+		for {
+			if _, err := d.Token(); err != nil {
+				if err.Error() != "EOF" {
+					t.Fatalf("not well-formed XML: %v", err)
+				}
+				break
+			}
+		}
+	}
+	defined := map[string]bool{}
+	for _, m := range regexp.MustCompile(`<(?:string|presentation) id="(\w+)"`).FindAllStringSubmatch(adml, -1) {
+		defined[m[1]] = true
+	}
+	for _, m := range regexp.MustCompile(`\$\((?:string|presentation)\.(\w+)\)`).FindAllStringSubmatch(admx, -1) {
+		if !defined[m[1]] {
+			t.Errorf("the ADMX uses %s, which the ADML does not define", m[1])
+		}
+	}
+	for _, key := range []string{
+		`Software\Policies\Google\Chrome\LoopbackNetworkAllowedForUrls`, `Software\Policies\Microsoft\Edge\LoopbackNetworkAllowedForUrls`,
+		`Software\Policies\Google\Chrome\LocalNetworkAccessAllowedForUrls`, `Software\Policies\Microsoft\Edge\LocalNetworkAccessAllowedForUrls`,
+	} {
+		if !strings.Contains(admx, `<list id="`) || !strings.Contains(admx, `key="`+key+`" valuePrefix=""`) {
+			t.Errorf("the ADMX does not write the list %s (value names 1, 2, …)", key)
+		}
+	}
+}
