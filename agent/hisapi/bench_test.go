@@ -96,13 +96,26 @@ func benchFanout(b *testing.B, n int) {
 // BenchmarkCheckFromCache sends eligibility.check (waiting for the answer)
 // from 8 connections at once, with a backend that answers at once as the
 // cache does. Goal: ≥ 2,000 checks/s on 2 cores; p99 reported.
+//
+// notify=none: the connections take no notifications (the request path
+// alone). notify=all: every check's card.presented and eligibility.result
+// also go to all 8 connections, as they would to 8 HIS tabs.
 func BenchmarkCheckFromCache(b *testing.B) {
+	b.Run("notify=none", func(b *testing.B) { benchCheck(b, []string{"eligibility.updated"}) })
+	b.Run("notify=all", func(b *testing.B) { benchCheck(b, nil) })
+}
+
+func benchCheck(b *testing.B, events []string) {
 	ts := startServer(b, benchLimits)
 	tok := ts.token(b, "", ScopeEligibility)
 	const workers = 8
 	conns := make([]*websocket.Conn, workers)
 	for i := range conns {
-		conns[i] = helloWith(b, ts, "", tok).c
+		c := connect(b, ts, "")
+		if e := c.call("session.hello", map[string]any{"token": tok, "apiLevel": 1, "events": events}, nil); e != nil {
+			b.Fatal(e)
+		}
+		conns[i] = c.c
 	}
 	var (
 		mu  sync.Mutex

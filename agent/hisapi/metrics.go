@@ -1,6 +1,10 @@
 package hisapi
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tiepdon/tiepdon/agent/events"
+)
 
 // metrics are the API's Prometheus series. No label carries personal data.
 type metrics struct {
@@ -12,6 +16,15 @@ type metrics struct {
 	notifications *prometheus.CounterVec // event
 	dropped       prometheus.Counter
 	pairings      *prometheus.CounterVec // result
+	perKind       map[events.Kind]prometheus.Counter
+}
+
+// notified counts a notification written; the counters are looked up once,
+// not on every write to every client.
+func (m *metrics) notified(k events.Kind) {
+	if c, ok := m.perKind[k]; ok {
+		c.Inc()
+	}
 }
 
 func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
@@ -40,6 +53,10 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 		defer s.mu.Unlock()
 		return float64(s.authed)
 	})
+	m.perKind = map[events.Kind]prometheus.Counter{}
+	for k := range forwarded {
+		m.perKind[k] = m.notifications.WithLabelValues(k.String())
+	}
 	for _, c := range []prometheus.Collector{m.connections, m.refused, m.closed, m.requests, m.latency, m.notifications, m.dropped, m.pairings, clients} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

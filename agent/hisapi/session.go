@@ -290,12 +290,19 @@ func (ss *session) writeLoop() {
 	}()
 	var evc <-chan events.Event
 	var seenDropped uint64
+	var vw view
 	lastSeq := uint64(0)
 	ping := time.NewTicker(s.lim.IdleTimeout / 3)
 	defer ping.Stop()
-	write := func(b []byte) bool {
+	write := func(b []byte, pm *websocket.PreparedMessage) bool {
 		ss.conn.SetWriteDeadline(time.Now().Add(s.lim.WriteTimeout))
-		if err := ss.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+		var err error
+		if pm != nil {
+			err = ss.conn.WritePreparedMessage(pm)
+		} else {
+			err = ss.conn.WriteMessage(websocket.TextMessage, b)
+		}
+		if err != nil {
 			select {
 			case <-ss.done:
 			default:
@@ -319,7 +326,7 @@ func (ss *session) writeLoop() {
 		seenDropped = d
 		s.m.dropped.Add(float64(n))
 		b, _ := encodeNotification("events.dropped", droppedParams{Dropped: n, AfterSeq: lastSeq, BeforeSeq: nextSeq})
-		return write(b)
+		return write(b, nil)
 	}
 	for {
 		select {
@@ -328,8 +335,9 @@ func (ss *session) writeLoop() {
 		case sub = <-ss.subc:
 			evc = sub.C()
 			ss.subc = nil
+			vw = ss.currentView()
 		case b := <-ss.out:
-			if !write(b) {
+			if !write(b, nil) {
 				return
 			}
 		case ev, ok := <-evc:
@@ -339,16 +347,16 @@ func (ss *session) writeLoop() {
 			if !reportDrops(ev.Seq) {
 				return
 			}
-			b, err := s.enc.get(ev, ss.currentView())
+			pm, err := s.enc.prepared(ev, vw)
 			if err != nil {
 				ss.log.Error("encoding notification", "event", ev.Kind, "err", err)
 				continue
 			}
-			if !write(b) {
+			if !write(nil, pm) {
 				return
 			}
 			lastSeq = ev.Seq
-			s.m.notifications.WithLabelValues(ev.Kind.String()).Inc()
+			s.m.notified(ev.Kind)
 		case <-ping.C:
 			if !reportDrops(0) {
 				return

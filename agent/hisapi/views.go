@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
 )
@@ -161,6 +163,7 @@ type encKey struct {
 type encEntry struct {
 	once sync.Once
 	b    []byte
+	pm   *websocket.PreparedMessage // the frame, built once for every connection
 	err  error
 }
 
@@ -169,6 +172,18 @@ func newEncCache(size int) *encCache {
 }
 
 func (c *encCache) get(ev events.Event, v view) ([]byte, error) {
+	e := c.entry(ev, v)
+	return e.b, e.err
+}
+
+// prepared returns the notification frame for ev as view v sees it, ready
+// to write to any connection.
+func (c *encCache) prepared(ev events.Event, v view) (*websocket.PreparedMessage, error) {
+	e := c.entry(ev, v)
+	return e.pm, e.err
+}
+
+func (c *encCache) entry(ev events.Event, v view) *encEntry {
 	if _, personal := ev.Data.(events.Result); !personal {
 		if _, personal = ev.Data.(events.Identity); !personal {
 			v = viewEligibility // the same for everyone
@@ -189,6 +204,11 @@ func (c *encCache) get(ev events.Event, v view) ([]byte, error) {
 		c.m[k] = e
 	}
 	c.mu.Unlock()
-	e.once.Do(func() { e.b, e.err = encodeEvent(ev, v) })
-	return e.b, e.err
+	e.once.Do(func() {
+		e.b, e.err = encodeEvent(ev, v)
+		if e.err == nil {
+			e.pm, e.err = websocket.NewPreparedMessage(websocket.TextMessage, e.b)
+		}
+	})
+	return e
 }
