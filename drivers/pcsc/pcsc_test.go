@@ -318,3 +318,30 @@ func TestMonitorWithoutService(t *testing.T) {
 }
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// A card (or reader) that stops answering must not hang Connect: pcscd's
+// poll of the hung card holds the reader, and Connect gives up in time.
+func TestConnectTimeoutOnHungCard(t *testing.T) {
+	rig := pcsctest.Start(t)
+	w := watch(t)
+	card := newCard(t, virtual.Options{})
+	remove := insert(t, rig, card)
+	w.waitFor(pcsc.CardInserted, rig.Reader(0))
+	card.Hang()
+	start := time.Now()
+	c, err := pcsc.Connect(context.Background(), rig.Reader(0), pcsc.Options{ConnectTimeout: time.Second, TransmitTimeout: time.Second})
+	if err == nil {
+		// pcscd may not touch the card on connect; the first APDU then hangs instead.
+		_, err = c.TransmitContext(context.Background(), []byte{0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1C})
+		c.Close()
+	}
+	if !errors.Is(err, pcsc.ErrTimeout) {
+		t.Fatalf("hung card: %v, want ErrTimeout", err)
+	}
+	if d := time.Since(start); d > 8*time.Second {
+		t.Errorf("gave up after %v", d)
+	}
+	t0 := time.Now()
+	remove() // unstalls the card and releases pcscd
+	t.Logf("connect gave up after %v; removal took %v", time.Since(start), time.Since(t0))
+}

@@ -81,6 +81,7 @@ type Card struct {
 	caPending bool // MSE:Set AT for Chip Authentication seen
 	apdus     int
 	removed   bool
+	hung      bool          // Hang: no answers until Unstall
 	unstall   chan struct{} // closed by Unstall or Remove
 	gone      chan struct{} // closed when the card is removed
 	stats     Stats
@@ -211,10 +212,35 @@ func (c *Card) resetLocked() {
 func (c *Card) Unstall() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.hung = false
 	select {
 	case <-c.unstall:
 	default:
 		close(c.unstall)
+	}
+}
+
+// Hang makes the card stop answering altogether, as a card or reader that
+// hangs: the next command and, through ServeVPCD, the next vpcd message
+// (ATR polls included) block until Unstall or Remove.
+func (c *Card) Hang() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.unstall:
+		c.unstall = make(chan struct{})
+	default:
+	}
+	c.hung = true
+}
+
+// waitIfHung blocks while the card hangs.
+func (c *Card) waitIfHung() {
+	c.mu.Lock()
+	hung, ch := c.hung, c.unstall
+	c.mu.Unlock()
+	if hung {
+		<-ch
 	}
 }
 
@@ -256,7 +282,7 @@ func (c *Card) Transmit(cmd []byte) ([]byte, error) {
 		c.mu.Unlock()
 		return nil, ErrRemoved
 	}
-	if o.StallAfter > 0 && n == o.StallAfter {
+	if (o.StallAfter > 0 && n == o.StallAfter) || c.hung {
 		ch := c.unstall
 		c.mu.Unlock()
 		<-ch

@@ -114,6 +114,7 @@ func serveConn(ctx context.Context, conn *net.TCPConn, card *Card) error {
 		if _, err := io.ReadFull(conn, buf); err != nil {
 			return removedOr(card, err)
 		}
+		card.waitIfHung()
 		var reply []byte
 		switch {
 		case n == 1 && buf[0] == vpcdPowerOff, n == 1 && buf[0] == vpcdPowerOn:
