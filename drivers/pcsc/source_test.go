@@ -352,9 +352,10 @@ func TestRecentIDWindow(t *testing.T) {
 	}
 }
 
-// BenchmarkChipReadPCSCD is a full PACE-CAN read (all data groups, passive
-// and active authentication) through libpcsclite, pcscd, vpcd and the
-// virtual card. It reports the median read time and the APDUs and bytes
+// BenchmarkChipReadPCSCD is a full PACE-CAN read (all data groups, passive,
+// chip and active authentication) through libpcsclite, pcscd, vpcd and the
+// virtual card, with extended-length reads and with short APDUs only (the
+// naive baseline). It reports the median read time and the APDUs and bytes
 // to verdict-ready data and in total.
 func BenchmarkChipReadPCSCD(b *testing.B) {
 	pki, _ := virtual.NewPKI()
@@ -369,43 +370,83 @@ func BenchmarkChipReadPCSCD(b *testing.B) {
 	done := make(chan error, 1)
 	go func() { done <- virtual.ServeVPCD(ctx, rig.CardAddr(0), card) }()
 	defer func() { cancel(); <-done }()
-	// wait for the card
+	waitCard(b, rig.Reader(0))
+	store := emrtd.NewCSCAStore()
+	store.AddBytes(pki.CSCAPEM())
+	key := emrtd.Key{CAN: p.CitizenID.CAN()}
+	for _, mode := range []struct {
+		name string
+		ext  emrtd.ExtendedLength
+	}{{"extended", emrtd.ExtendedAuto}, {"short", emrtd.ExtendedOff}} {
+		b.Run(mode.name, func(b *testing.B) {
+			var times []time.Duration
+			var doc *emrtd.Document
+			b.ReportAllocs()
+			for b.Loop() {
+				start := time.Now()
+				c, err := pcsc.Connect(ctx, rig.Reader(0), pcsc.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				doc, err = emrtd.Read(ctx, c, key, emrtd.Options{CSCA: store, SessionOptions: emrtd.SessionOptions{Extended: mode.ext}})
+				c.Close()
+				if err != nil {
+					b.Fatal(err)
+				}
+				times = append(times, time.Since(start))
+			}
+			sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+			b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(doc.VerdictStats.APDUs), "verdict-APDUs")
+			b.ReportMetric(float64(doc.VerdictStats.BytesIn), "verdict-bytes")
+			b.ReportMetric(float64(doc.Stats.APDUs), "total-APDUs")
+		})
+	}
+}
+
+// BenchmarkAPDURoundTrip is one plain SELECT through pcscd and vpcd: the
+// cost of the PC/SC stack alone (TCP_QUICKACK keeps it far below vpcd's
+// 40 ms Nagle delay).
+func BenchmarkAPDURoundTrip(b *testing.B) {
+	rig := pcsctest.Start(b)
+	card, _ := virtual.NewCard(virtual.Synthetic(0))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- virtual.ServeVPCD(ctx, rig.CardAddr(0), card) }()
+	defer func() { cancel(); <-done }()
+	waitCard(b, rig.Reader(0))
+	c, err := pcsc.Connect(ctx, rig.Reader(0), pcsc.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	cmd := []byte{0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1C}
+	var times []time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		start := time.Now()
+		if _, err := c.Transmit(cmd); err != nil {
+			b.Fatal(err)
+		}
+		times = append(times, time.Since(start))
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	b.ReportMetric(float64(times[len(times)/2].Nanoseconds())/1000, "p50-µs")
+}
+
+// waitCard polls until a card in reader can be connected.
+func waitCard(b *testing.B, reader string) {
+	b.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := pcsc.Connect(ctx, rig.Reader(0), pcsc.Options{})
+		c, err := pcsc.Connect(context.Background(), reader, pcsc.Options{})
 		if err == nil {
 			c.Close()
-			break
+			return
 		}
 		if time.Now().After(deadline) {
 			b.Fatalf("card never present: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	store := emrtd.NewCSCAStore()
-	store.AddBytes(pki.CSCAPEM())
-	key := emrtd.Key{CAN: p.CitizenID.CAN()}
-	var times []time.Duration
-	var doc *emrtd.Document
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		start := time.Now()
-		c, err := pcsc.Connect(ctx, rig.Reader(0), pcsc.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		doc, err = emrtd.Read(ctx, c, key, emrtd.Options{CSCA: store})
-		c.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
-		times = append(times, time.Since(start))
-	}
-	b.StopTimer()
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(doc.VerdictStats.APDUs), "verdict-APDUs")
-	b.ReportMetric(float64(doc.VerdictStats.BytesIn), "verdict-bytes")
-	b.ReportMetric(float64(doc.Stats.APDUs), "total-APDUs")
 }
