@@ -35,7 +35,8 @@ func (s *CSCAStore) Len() int {
 func (s *CSCAStore) Add(c *Certificate) { s.certs = append(s.certs, c) }
 
 // AddBytes adds the certificates in b: PEM (any number of CERTIFICATE
-// blocks) or one DER certificate.
+// blocks), one DER certificate, or an ICAO CSCA master list (DER CMS, as
+// published by ICAO and national PKDs; its own signature is not checked).
 func (s *CSCAStore) AddBytes(b []byte) (int, error) {
 	if bytes.Contains(b, []byte("-----BEGIN")) {
 		n := 0
@@ -62,14 +63,22 @@ func (s *CSCAStore) AddBytes(b []byte) (int, error) {
 	}
 	c, err := ParseCertificate(b)
 	if err != nil {
-		return 0, err
+		certs, mlErr := parseMasterList(b)
+		if mlErr != nil {
+			return 0, err
+		}
+		for _, c := range certs {
+			s.Add(c)
+		}
+		return len(certs), nil
 	}
 	s.Add(c)
 	return 1, nil
 }
 
-// LoadCSCAStore reads CSCA certificates from files (PEM or DER) and
-// directories (every *.pem, *.crt, *.cer, *.der inside, recursively).
+// LoadCSCAStore reads CSCA certificates from files (PEM, DER or an ICAO
+// master list) and directories (every *.pem, *.crt, *.cer, *.der, *.ml
+// inside, recursively).
 func LoadCSCAStore(paths ...string) (*CSCAStore, error) {
 	s := NewCSCAStore()
 	for _, p := range paths {
@@ -91,7 +100,7 @@ func LoadCSCAStore(paths ...string) (*CSCAStore, error) {
 				return err
 			}
 			switch strings.ToLower(filepath.Ext(path)) {
-			case ".pem", ".crt", ".cer", ".der":
+			case ".pem", ".crt", ".cer", ".der", ".ml":
 				return s.addFile(path)
 			}
 			return nil

@@ -123,6 +123,7 @@ func FuzzSOD(f *testing.F) {
 	dgs := dgMap(fx.files, 1, 13)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ParseCertificate(b)
+		NewCSCAStore().AddBytes(b)
 		r := PassiveAuth(b, dgs, fx.csca, time.Now())
 		if r.Level == "" {
 			t.Fatal("no verdict")

@@ -336,52 +336,12 @@ func ParseSOD(b []byte) (*SOD, error) {
 	if _, err := asn1.Unmarshal(ci[0].Raw, &ct); err != nil || !ct.Equal(oidSignedData) {
 		return nil, malformed("ContentInfo type %v", ct)
 	}
-	sd, err := children(ci[1].Value, 0x30, "SignedData")
+	s := &SOD{}
+	sis, err := s.parseSignedData(ci[1].Value)
 	if err != nil {
 		return nil, err
 	}
-	if len(sd) < 4 || sd[0].Tag != 0x02 || sd[1].Tag != 0x31 || sd[2].Tag != 0x30 {
-		return nil, malformed("SignedData shape")
-	}
-	s := &SOD{}
-	// encapContentInfo
-	enc, err := ParseTLVs(sd[2].Value)
-	if err != nil || len(enc) != 2 || enc[0].Tag != 0x06 || enc[1].Tag != 0xA0 {
-		return nil, malformed("encapContentInfo")
-	}
-	if _, err := asn1.Unmarshal(enc[0].Raw, &s.eContentType); err != nil {
-		return nil, malformed("eContentType: %v", err)
-	}
-	oct, _, err := ParseTLV(enc[1].Value)
-	if err != nil || oct.Tag != 0x04 {
-		return nil, malformed("eContent")
-	}
-	s.eContent = oct.Value
-	i := 3
-	for ; i < len(sd) && sd[i].Tag != 0x31; i++ {
-		if sd[i].Tag != 0xA0 {
-			continue // CRLs
-		}
-		certs, err := ParseTLVs(sd[i].Value)
-		if err != nil {
-			return nil, fmt.Errorf("SOD certificates: %w", err)
-		}
-		for _, c := range certs {
-			if c.Tag != 0x30 {
-				continue // attribute certificates and others
-			}
-			cert, err := ParseCertificate(c.Raw)
-			if err != nil {
-				return nil, fmt.Errorf("document signer certificate: %w", err)
-			}
-			s.certs = append(s.certs, cert)
-		}
-	}
-	if i >= len(sd) {
-		return nil, malformed("SignedData without signerInfos")
-	}
-	sis, err := ParseTLVs(sd[i].Value)
-	if err != nil || len(sis) == 0 {
+	if len(sis) == 0 {
 		return nil, malformed("signerInfos")
 	}
 	if err := s.parseSignerInfo(sis[0]); err != nil {
@@ -406,6 +366,93 @@ func ParseSOD(b []byte) (*SOD, error) {
 	}
 	s.LDSVersion = lso.LDSVersionInfo.LDSVersion
 	return s, nil
+}
+
+// parseSignedData reads a CMS SignedData: encapsulated content and
+// certificates into s; it returns the SignerInfos.
+func (s *SOD) parseSignedData(b []byte) ([]TLV, error) {
+	sd, err := children(b, 0x30, "SignedData")
+	if err != nil {
+		return nil, err
+	}
+	if len(sd) < 4 || sd[0].Tag != 0x02 || sd[1].Tag != 0x31 || sd[2].Tag != 0x30 {
+		return nil, malformed("SignedData shape")
+	}
+	enc, err := ParseTLVs(sd[2].Value)
+	if err != nil || len(enc) != 2 || enc[0].Tag != 0x06 || enc[1].Tag != 0xA0 {
+		return nil, malformed("encapContentInfo")
+	}
+	if _, err := asn1.Unmarshal(enc[0].Raw, &s.eContentType); err != nil {
+		return nil, malformed("eContentType: %v", err)
+	}
+	oct, _, err := ParseTLV(enc[1].Value)
+	if err != nil || oct.Tag != 0x04 {
+		return nil, malformed("eContent")
+	}
+	s.eContent = oct.Value
+	i := 3
+	for ; i < len(sd) && sd[i].Tag != 0x31; i++ {
+		if sd[i].Tag != 0xA0 {
+			continue // CRLs
+		}
+		certs, err := ParseTLVs(sd[i].Value)
+		if err != nil {
+			return nil, fmt.Errorf("SignedData certificates: %w", err)
+		}
+		for _, c := range certs {
+			if c.Tag != 0x30 {
+				continue // attribute certificates and others
+			}
+			cert, err := ParseCertificate(c.Raw)
+			if err != nil {
+				return nil, fmt.Errorf("signer certificate: %w", err)
+			}
+			s.certs = append(s.certs, cert)
+		}
+	}
+	if i >= len(sd) {
+		return nil, malformed("SignedData without signerInfos")
+	}
+	return ParseTLVs(sd[i].Value)
+}
+
+var oidCSCAMasterList = asn1.ObjectIdentifier{2, 23, 136, 1, 1, 2}
+
+// parseMasterList returns the CSCA certificates of an ICAO CSCA master
+// list (CMS SignedData over CscaMasterList). The list's own signature is
+// not checked: trusting the file is the operator's decision.
+func parseMasterList(b []byte) ([]*Certificate, error) {
+	ci, err := children(b, 0x30, "ContentInfo")
+	if err != nil {
+		return nil, err
+	}
+	if len(ci) != 2 || ci[0].Tag != 0x06 || ci[1].Tag != 0xA0 {
+		return nil, malformed("ContentInfo shape")
+	}
+	s := &SOD{}
+	if _, err := s.parseSignedData(ci[1].Value); err != nil {
+		return nil, err
+	}
+	if !s.eContentType.Equal(oidCSCAMasterList) {
+		return nil, fmt.Errorf("emrtd: CMS content %v is not a CSCA master list", s.eContentType)
+	}
+	ml, err := children(s.eContent, 0x30, "CscaMasterList")
+	if err != nil || len(ml) != 2 || ml[1].Tag != 0x31 {
+		return nil, malformed("CscaMasterList")
+	}
+	list, err := ParseTLVs(ml[1].Value)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Certificate
+	for _, c := range list {
+		cert, err := ParseCertificate(c.Raw)
+		if err != nil {
+			continue // a certificate this package cannot read: skip it
+		}
+		out = append(out, cert)
+	}
+	return out, nil
 }
 
 func (s *SOD) parseSignerInfo(t TLV) error {

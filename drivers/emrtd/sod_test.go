@@ -1,6 +1,7 @@
 package emrtd
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -204,5 +205,31 @@ func TestActiveAuthRSA(t *testing.T) {
 	pub2, _ := ParseDG15(EncodeTLV(0x6F, other))
 	if err := VerifyActiveAuth(pub2, nil, challenge, sig); !errors.Is(err, ErrCloneCheck) {
 		t.Errorf("other key: %v", err)
+	}
+}
+
+func TestCSCAMasterList(t *testing.T) {
+	fx := testFixture(t)
+	_, rsaCSCA, _ := rsaPKI(t)
+	seq := func(parts ...[]byte) []byte { return EncodeTLV(0x30, bytes.Join(parts, nil)) }
+	oidDER := func(o asn1.ObjectIdentifier) []byte { return must(asn1.Marshal(o)) }
+	list := seq(EncodeTLV(0x02, []byte{0}), EncodeTLV(0x31, append(append([]byte(nil), fx.cscaDER...), rsaCSCA...)))
+	// Signed by the fixture's document signer: the content is what matters.
+	sd := seq(EncodeTLV(0x02, []byte{3}), EncodeTLV(0x31, nil),
+		seq(oidDER(oidCSCAMasterList), EncodeTLV(0xA0, EncodeTLV(0x04, list))),
+		EncodeTLV(0xA0, fx.dsCertDER), EncodeTLV(0x31, nil))
+	ml := seq(oidDER(oidSignedData), EncodeTLV(0xA0, sd))
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "icao.ml"), ml, 0o644)
+	store, err := LoadCSCAStore(dir)
+	if err != nil || store.Len() != 2 {
+		t.Fatalf("master list: %v, %d certificates", err, store.Len())
+	}
+	r := PassiveAuth(fx.files[FIDSOD], dgMap(fx.files, 1, 2, 13, 14, 15), store, time.Now())
+	if r.Level != patient.Verified {
+		t.Errorf("PA with the master list = %+v", r)
+	}
+	if _, err := NewCSCAStore().AddBytes([]byte("junk")); err == nil {
+		t.Error("junk accepted")
 	}
 }
