@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ebfe/scard"
@@ -91,6 +92,7 @@ type Monitor struct {
 
 	mu      sync.Mutex
 	readers map[string]*readerState
+	polls   atomic.Uint64 // SCardGetStatusChange calls, for tests
 }
 
 type readerState struct {
@@ -218,6 +220,7 @@ func (m *Monitor) session(ctx context.Context, handle func(Event), up func()) (c
 		}
 		// Cancel (from ctx) wakes a blocked call; the timeout only
 		// covers a cancel that lands between the check above and the call.
+		m.polls.Add(1)
 		err = sctx.GetStatusChange(states, statusTimeout)
 		if ctx.Err() != nil {
 			return true, nil

@@ -345,3 +345,34 @@ func TestConnectTimeoutOnHungCard(t *testing.T) {
 	remove() // unstalls the card and releases pcscd
 	t.Logf("connect gave up after %v; removal took %v", time.Since(start), time.Since(t0))
 }
+
+// With no reader at all the monitor blocks in SCardGetStatusChange on the
+// PnP pseudo-reader (no spinning, no service-lost); readers configured
+// again are reported added.
+func TestNoReadersThenReaders(t *testing.T) {
+	rig := pcsctest.Start(t)
+	w := watch(t)
+	w.waitFor(pcsc.ReaderAdded, rig.Reader(1))
+	rig.RestartWith(false)
+	w.waitFor(pcsc.ServiceBack, "")
+	before := w.mon.Polls()
+	// Poll the monitor's view for a second: nothing appears, and the
+	// monitor sleeps in PC/SC rather than looping.
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		if r := w.mon.Readers(); len(r) != 0 {
+			t.Fatalf("readers with none configured: %+v", r)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := w.mon.Polls() - before; n > 4 {
+		t.Errorf("%d status-change calls in a second with no reader: spinning", n)
+	}
+	for len(w.ch) > 0 {
+		if ev := <-w.ch; ev.Kind == pcsc.ServiceLost || ev.Kind == pcsc.ReaderAdded {
+			t.Errorf("unexpected %v while idle", ev.Kind)
+		}
+	}
+	rig.RestartWith(true)
+	w.waitFor(pcsc.ReaderAdded, rig.Reader(0))
+}

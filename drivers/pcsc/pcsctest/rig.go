@@ -54,11 +54,12 @@ type Rig struct {
 	Dir  string // temporary directory: conf/ and pcscd.log
 	Port int    // vpcd port of slot 0
 
-	tb   testing.TB
-	lock *os.File
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error // of cmd.Wait, valid once done is closed
+	tb      testing.TB
+	lock    *os.File
+	readers bool // the vpcd readers are configured
+	cmd     *exec.Cmd
+	done    chan struct{}
+	err     error // of cmd.Wait, valid once done is closed
 }
 
 // errNotLinux: pcscd and vpcd are Linux-only here.
@@ -108,19 +109,45 @@ func Start(tb testing.TB) *Rig {
 		}
 		tb.Skip("SKIPPING PC/SC TEST: " + msg)
 	}
-	conf := filepath.Join(r.Dir, "conf")
-	if err := os.MkdirAll(conf, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	cfg := fmt.Sprintf("FRIENDLYNAME \"%s\"\nDEVICENAME   /dev/null:%d\nLIBPATH      %s\nCHANNELID    %d\n",
-		friendlyName, r.Port, VPCDPath, r.Port)
-	if err := os.WriteFile(filepath.Join(conf, "vpcd"), []byte(cfg), 0o644); err != nil {
+	if err := r.configure(true); err != nil {
 		tb.Fatal(err)
 	}
 	if err := r.start(); err != nil {
 		tb.Fatalf("pcsc rig: %v", err)
 	}
 	return r
+}
+
+// configure writes the reader configuration: the vpcd readers, or none.
+func (r *Rig) configure(readers bool) error {
+	conf := filepath.Join(r.Dir, "conf")
+	if err := os.MkdirAll(conf, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(conf, "vpcd")
+	r.readers = readers
+	if !readers {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	cfg := fmt.Sprintf("FRIENDLYNAME \"%s\"\nDEVICENAME   /dev/null:%d\nLIBPATH      %s\nCHANNELID    %d\n",
+		friendlyName, r.Port, VPCDPath, r.Port)
+	return os.WriteFile(path, []byte(cfg), 0o644)
+}
+
+// RestartWith restarts pcscd with the vpcd readers (true) or with no
+// reader at all (false), as when the only reader is unplugged.
+func (r *Rig) RestartWith(readers bool) {
+	r.tb.Helper()
+	r.Stop()
+	if err := r.configure(readers); err != nil {
+		r.tb.Fatal(err)
+	}
+	if err := r.start(); err != nil {
+		r.tb.Fatalf("pcsc rig restart: %v", err)
+	}
 }
 
 // start launches pcscd and waits until it serves clients and vpcd listens.
@@ -147,7 +174,7 @@ func (r *Rig) start() error {
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, err := os.Stat(SocketPath); err == nil && listening(r.Port) && listening(r.Port+1) {
+		if _, err := os.Stat(SocketPath); err == nil && (!r.readers || listening(r.Port) && listening(r.Port+1)) {
 			return nil
 		}
 		select {
