@@ -508,3 +508,25 @@ func TestATRAndATRInfo(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoCardAndQR(t *testing.T) {
+	path := t.TempDir() + "/csca.pem"
+	c, err := virtual.DemoCard(1, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := emrtd.LoadCSCAStore(path)
+	if err != nil || store.Len() != 1 {
+		t.Fatalf("CSCA store from the demo file: %v", err)
+	}
+	q := c.Profile().QR()
+	fields := bytes.Split([]byte(q), []byte("|"))
+	if len(fields) != 7 || string(fields[0]) != "079085004321" || string(fields[3]) != "02111985" ||
+		string(fields[4]) != "Nam" || string(fields[6]) != "01082024" {
+		t.Errorf("QR %q", q)
+	}
+	id, err := cccd.ParseQR(q)
+	if err != nil || id.CitizenID != c.Profile().CitizenID || id.Name != c.Profile().Name {
+		t.Errorf("cccd.ParseQR: %+v %v", id, err)
+	}
+}
