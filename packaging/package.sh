@@ -36,6 +36,7 @@ else
 fi
 export VERSION PKG_VERSION
 mkdir -p "$DIST" "$WORK"
+echo "$VERSION" > "$WORK/version" # what the binaries report, for test.sh
 
 t0=$SECONDS
 step() { echo "== package: $* ($((SECONDS - t0))s)"; }
@@ -114,7 +115,8 @@ package_windows() {
 }
 
 sums() {
-  (cd "$DIST" && ls -1 *.msi *.deb *.rpm 2>/dev/null | sort | xargs -r sha256sum > SHA256SUMS)
+  (cd "$DIST" && find . -maxdepth 1 -type f \( -name '*.msi' -o -name '*.deb' -o -name '*.rpm' \) -printf '%f\n' |
+    sort | xargs -r sha256sum > SHA256SUMS)
   step "dist/SHA256SUMS"
   cat "$DIST/SHA256SUMS"
 }

@@ -10,10 +10,14 @@
 #            machine, runs `tiepdon version` and `tiepdon doctor`, removes it (conffile kept)
 #            and purges it (nothing left);
 #   dist/SHA256SUMS.
+#
+#   packaging/test.sh [all|windows|linux]     (default all)
+#
 # Runs as root (dpkg -i). SKIP_BUILD=1 reuses what is in $DIST.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH LANG=${LANG:-en_US.UTF-8}
+what=${1:-all}
 DIST=${DIST:-dist}
 VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
 export DIST VERSION
@@ -39,7 +43,8 @@ lacks() { # lacks DESC HAYSTACK NEEDLE
 }
 field() { awk -F'\t' -v k="$2" '$1==k{print $'"$3"'}' <<<"$1"; } # field TABLE KEY COLUMN
 
-need=(wixl msiinfo msiextract msibuild osslsigncode openssl dpkg-deb rpm desktop-file-validate x86_64-w64-mingw32-objdump)
+need=(dpkg-deb rpm desktop-file-validate objdump)
+[ "$what" = linux ] || need+=(wixl msiinfo msiextract msibuild osslsigncode openssl x86_64-w64-mingw32-objdump)
 for c in "${need[@]}"; do
   command -v "$c" >/dev/null || { echo "package-test: $c is missing: make deps DEPS='build cross package'" >&2; exit 1; }
 done
@@ -47,19 +52,19 @@ done
 t0=$SECONDS
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   rm -f "$DIST"/*.msi "$DIST"/*.deb "$DIST"/*.rpm "$DIST"/SHA256SUMS
-  SIGN_TEST_CERT=1 bash packaging/package.sh all
+  SIGN_TEST_CERT=1 bash packaging/package.sh "$what"
 fi
 build_s=$((SECONDS - t0))
 
-# shellcheck disable=SC2012
-msi=$(ls -t "$DIST"/tiepdon_*_windows_amd64.msi | head -1)
-deb=$(ls -t "$DIST"/tiepdon_*_amd64.deb | head -1)
-rpmf=$(ls -t "$DIST"/tiepdon-*.x86_64.rpm | head -1)
-ver=${msi##*/tiepdon_}; ver=${ver%%_windows_amd64.msi}
+msi=$(ls -t "$DIST"/tiepdon_*_windows_amd64.msi 2>/dev/null | head -1 || true)
+deb=$(ls -t "$DIST"/tiepdon_*_amd64.deb 2>/dev/null | head -1 || true)
+rpmf=$(ls -t "$DIST"/tiepdon-*.x86_64.rpm 2>/dev/null | head -1 || true)
 cert=$DIST/work/sign/test-codesign.crt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "== package-test: version $ver"
+
+test_windows() {
+ver=${msi##*/tiepdon_}; ver=${ver%%_windows_amd64.msi}
 
 echo "== Windows MSI: $msi ($(stat -c %s "$msi") bytes)"
 sum=$(msiinfo suminfo "$msi")
@@ -140,6 +145,10 @@ p2=$(msiinfo export "$tmp/next.msi" Property)
 [ "$(field "$p2" ProductCode 2)" != "$(field "$props" ProductCode 2)" ] && ok "$next has a new ProductCode" || bad "ProductCode reused"
 has "$next detects $ver as older" "$(msiinfo export "$tmp/next.msi" Upgrade)" $'\t'"$next"$'\t\t1\t\tWIX_UPGRADE_DETECTED'
 
+}
+
+test_linux() {
+ver=${deb##*/tiepdon_}; ver=${ver%%-1_amd64.deb}
 echo "== Linux packages: $deb ($(stat -c %s "$deb") bytes), $rpmf ($(stat -c %s "$rpmf") bytes)"
 info=$(dpkg-deb -I "$deb")
 has "deb control" "$info" "Package: tiepdon" "Version: $ver-1" "Architecture: amd64" "pcscd" "libpcsclite1" "libgl1-mesa-dri"
@@ -171,7 +180,7 @@ else
   if dpkg -i "$deb" >"$tmp/dpkg-i.log" 2>&1; then
     ok "dpkg -i"
     v=$(/usr/bin/tiepdon version 2>/dev/null)
-    has "tiepdon version" "$v" "tiepdon $VERSION" "linux/amd64"
+    has "tiepdon version" "$v" "tiepdon $(cat "$DIST/work/version")" "linux/amd64"
     set +e
     HOME=$tmp/home XDG_DATA_HOME=$tmp/home/data /usr/bin/tiepdon doctor --lang en >"$tmp/doctor.txt" 2>"$tmp/doctor.err"
     rc=$?
@@ -200,13 +209,27 @@ else
   fi
 fi
 
+}
+
+case $what in
+  windows) [ -n "$msi" ] || { echo "no MSI in $DIST" >&2; exit 1; }; test_windows ;;
+  linux) [ -n "$deb" ] && [ -n "$rpmf" ] || { echo "no .deb/.rpm in $DIST" >&2; exit 1; }; test_linux ;;
+  all) [ -n "$msi" ] && [ -n "$deb" ] && [ -n "$rpmf" ] || { echo "packages missing in $DIST" >&2; exit 1; }
+       test_windows; test_linux ;;
+  *) echo "usage: $0 [all|windows|linux]" >&2; exit 2 ;;
+esac
+
 echo "== dist/SHA256SUMS"
 (cd "$DIST" && sha256sum -c SHA256SUMS) >/dev/null 2>&1 && ok "sha256sum -c" || bad "SHA256SUMS does not match"
-has "SHA256SUMS lists all three" "$(cat "$DIST/SHA256SUMS")" "${msi##*/}" "${deb##*/}" "${rpmf##*/}"
+listed=()
+for f in "$msi" "$deb" "$rpmf"; do [ -n "$f" ] && listed+=("${f##*/}"); done
+has "SHA256SUMS lists the packages" "$(cat "$DIST/SHA256SUMS")" "${listed[@]}"
 
 echo
 echo "== package-test: $pass passed, ${#fails[@]} failed; build ${build_s}s, total $((SECONDS - t0))s"
-echo "   sizes: msi $(stat -c %s "$msi"), deb $(stat -c %s "$deb"), rpm $(stat -c %s "$rpmf"), exe $(stat -c %s "$exe") bytes"
+for f in "$msi" "$deb" "$rpmf" "$DIST/work/windows/tiepdon.exe" "$DIST/work/linux/tiepdon"; do
+  [ -n "$f" ] && [ -f "$f" ] && echo "   $(stat -c '%s' "$f") bytes  ${f##*/}"
+done
 if [ ${#fails[@]} -gt 0 ]; then
   printf '  FAIL %s\n' "${fails[@]}" >&2
   exit 1
