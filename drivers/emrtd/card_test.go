@@ -109,6 +109,22 @@ func (c *testCard) handle(cmd Command, protected bool) ([]byte, uint16) {
 		return c.doSelect(cmd, protected)
 	case 0xB0:
 		return c.readBinary(cmd, protected)
+	case 0xB1:
+		// Odd INS: offset in DO'54', data in DO'53'.
+		do, _, err := ParseTLV(cmd.Data)
+		if err != nil || do.Tag != 0x54 || len(do.Value) > 3 {
+			return nil, 0x6A80
+		}
+		off := 0
+		for _, b := range do.Value {
+			off = off<<8 | int(b)
+		}
+		cmd.P1, cmd.P2 = 0, 0
+		data, sw := c.readAt(cmd, protected, off)
+		if sw != 0x9000 && sw != 0x6282 {
+			return nil, sw
+		}
+		return EncodeTLV(0x53, data), sw
 	case 0x84:
 		if !c.app {
 			return nil, 0x6985
@@ -164,7 +180,11 @@ func (c *testCard) doSelect(cmd Command, protected bool) ([]byte, uint16) {
 }
 
 func (c *testCard) readBinary(cmd Command, protected bool) ([]byte, uint16) {
-	fid, off := c.current, int(cmd.P1)<<8|int(cmd.P2)
+	return c.readAt(cmd, protected, int(cmd.P1)<<8|int(cmd.P2))
+}
+
+func (c *testCard) readAt(cmd Command, protected bool, off int) ([]byte, uint16) {
+	fid := c.current
 	if cmd.P1&0x80 != 0 {
 		if c.noSFI {
 			return nil, 0x6A86

@@ -521,10 +521,24 @@ func (s *Session) readSelected(ctx context.Context, first []byte, _ int) ([]byte
 	buf = append(buf, data[:min(len(data), total)]...)
 	for len(buf) < total {
 		off := len(buf)
-		if off > 0x7FFF {
-			return nil, fmt.Errorf("emrtd: file longer than 32767 bytes needs odd READ BINARY, not supported")
-		}
 		want := total - off
+		if off > 0x7FFF {
+			// Beyond 15-bit offsets: READ BINARY with odd INS, the offset
+			// in DO'54' and the data in DO'53'.
+			d, err := s.readChunk(ctx, Command{INS: 0xB1, Data: EncodeTLV(0x54, []byte{byte(off >> 16), byte(off >> 8), byte(off)})}, want+4)
+			if err != nil {
+				return nil, fmt.Errorf("reading at offset %d: %w", off, err)
+			}
+			do, _, err := ParseTLV(d)
+			if err != nil || do.Tag != 0x53 || len(do.Value) == 0 {
+				return nil, malformed("odd READ BINARY answer at offset %d", off)
+			}
+			buf = append(buf, do.Value[:min(len(do.Value), want)]...)
+			if s.chunk != nil {
+				s.chunk(len(buf), total)
+			}
+			continue
+		}
 		if s.extended == 0 && want > s.maxShort && s.opts.Extended == ExtendedAuto && s.sm != nil {
 			s.extended = 1 // probe: a failure turns it off again
 		}
