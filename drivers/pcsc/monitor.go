@@ -44,6 +44,37 @@ func ListReaders() ([]string, error) {
 	return names, nil
 }
 
+// ReadersWithCard returns the readers that hold a card right now, in the
+// service's order (for `tiepdon card read` without --reader).
+func ReadersWithCard() ([]string, error) {
+	sctx, err := scard.EstablishContext()
+	if err != nil {
+		return nil, wrap("establish context", err)
+	}
+	defer sctx.Release()
+	names, err := sctx.ListReaders()
+	if errors.Is(err, scard.ErrNoReadersAvailable) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrap("list readers", err)
+	}
+	states := make([]scard.ReaderState, len(names))
+	for i, n := range names {
+		states[i] = scard.ReaderState{Reader: n, CurrentState: scard.StateUnaware}
+	}
+	if err := sctx.GetStatusChange(states, 0); err != nil && !errors.Is(err, scard.ErrTimeout) {
+		return nil, wrap("status", err)
+	}
+	var out []string
+	for _, s := range states {
+		if s.EventState&scard.StatePresent != 0 && s.EventState&scard.StateMute == 0 {
+			out = append(out, s.Reader)
+		}
+	}
+	return out, nil
+}
+
 // EventKind says what happened to a reader.
 type EventKind int
 

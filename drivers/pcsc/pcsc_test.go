@@ -180,6 +180,9 @@ func TestTransmitThroughPCSCD(t *testing.T) {
 	insert(t, rig, card)
 	w.waitFor(pcsc.CardInserted, rig.Reader(0))
 
+	if with, err := pcsc.ReadersWithCard(); err != nil || len(with) != 1 || with[0] != rig.Reader(0) {
+		t.Errorf("ReadersWithCard = %q, %v", with, err)
+	}
 	c := connect(t, rig.Reader(0), pcsc.Options{})
 	if !bytes.Equal(c.ATR(), card.ATR()) || c.Reader() != rig.Reader(0) {
 		t.Errorf("ATR % X reader %q", c.ATR(), c.Reader())
