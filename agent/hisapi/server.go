@@ -185,7 +185,8 @@ type Server struct {
 	mu        sync.Mutex
 	ln        net.Listener
 	sessions  map[*session]struct{}
-	perOrigin map[string]int
+	conns     int            // connections counted against MaxClients
+	perOrigin map[string]int // connections per origin ("" for non-browser clients)
 	authed    int
 	pairings  int
 	devices   map[string]events.Device

@@ -49,7 +49,6 @@ type session struct {
 	apiLevel int
 	pairing  bool
 	inflight int
-	badHello int
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -60,10 +59,52 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusForbidden, "origin-not-allowed", "this web origin is not in his.origins")
 		return
 	}
+	// Reserve the slot before the handshake completes, so that a client
+	// that has seen "101 Switching Protocols" is already counted.
+	s.mu.Lock()
+	reason := ""
+	switch {
+	case s.closing:
+		reason = "agent shutting down"
+	case s.conns >= s.lim.MaxClients:
+		reason = "too many clients"
+	case s.perOrigin[origin] >= s.lim.ClientsPerOrigin:
+		reason = "too many clients from this origin"
+	default:
+		s.conns++
+		s.perOrigin[origin]++
+		s.wg.Add(2)
+	}
+	s.mu.Unlock()
+	release := func() {
+		s.mu.Lock()
+		s.conns--
+		s.perOrigin[origin]--
+		if s.perOrigin[origin] == 0 {
+			delete(s.perOrigin, origin)
+		}
+		s.mu.Unlock()
+	}
 	conn, err := s.up.Upgrade(w, r, nil)
 	if err != nil {
 		s.m.refused.WithLabelValues("handshake").Inc()
+		if reason == "" {
+			release()
+			s.wg.Done()
+			s.wg.Done()
+		}
 		return // the upgrader has answered
+	}
+	if reason != "" {
+		s.m.refused.WithLabelValues("clients").Inc()
+		s.log.Warn("refused connection", "reason", reason, "origin", origin, "remote", r.RemoteAddr)
+		code := CloseTooManyClients
+		if reason == "agent shutting down" {
+			code = websocket.CloseGoingAway
+		}
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+		conn.Close()
+		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ss := &session{
@@ -76,33 +117,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		writerExit: make(chan struct{}),
 	}
 	ss.log = s.log.With("session", ss.id, "origin", origin, "remote", r.RemoteAddr)
-
 	s.mu.Lock()
-	reason := ""
-	switch {
-	case s.closing:
-		reason = "agent shutting down"
-	case len(s.sessions) >= s.lim.MaxClients:
-		reason = "too many clients"
-	case s.perOrigin[origin] >= s.lim.ClientsPerOrigin:
-		reason = "too many clients from this origin"
-	}
-	if reason != "" {
-		s.mu.Unlock()
-		s.m.refused.WithLabelValues("clients").Inc()
-		ss.log.Warn("refused connection", "reason", reason)
-		code := CloseTooManyClients
-		if s.closing {
-			code = websocket.CloseGoingAway
-		}
-		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
-		conn.Close()
-		cancel()
-		return
-	}
 	s.sessions[ss] = struct{}{}
-	s.perOrigin[origin]++
-	s.wg.Add(2)
+	if s.closing { // Run began shutting down during the handshake
+		ss.close(websocket.CloseGoingAway, "agent shutting down")
+	}
 	s.mu.Unlock()
 	s.m.connections.Inc()
 	ss.log.Debug("client connected")
@@ -115,12 +134,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	ss.close(websocket.CloseNormalClosure, "")
 	<-ss.writerDone()
 
+	release()
 	s.mu.Lock()
 	delete(s.sessions, ss)
-	s.perOrigin[origin]--
-	if s.perOrigin[origin] == 0 {
-		delete(s.perOrigin, origin)
-	}
 	changed := false
 	if ss.tokenInfo() != nil {
 		s.authed--
