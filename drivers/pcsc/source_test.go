@@ -34,11 +34,14 @@ type sourceRun struct {
 	src  *pcsc.ChipSource
 }
 
-func runSource(t *testing.T, bus *events.Bus, keys pcsc.KeyProvider, csca *emrtd.CSCAStore) *sourceRun {
+func runSource(t *testing.T, bus *events.Bus, keys pcsc.KeyProvider, csca *emrtd.CSCAStore, opts ...func(*pcsc.ChipSource)) *sourceRun {
 	t.Helper()
 	r := &sourceRun{pres: make(chan drivers.Presentation, 4), sub: bus.Subscribe(events.All, 256)}
 	r.src = &pcsc.ChipSource{Bus: bus, Keys: keys, CSCA: csca, Reader: pcsctest.ReaderName(0),
 		Log: quiet(), ReadTimeout: 20 * time.Second}
+	for _, o := range opts {
+		o(r.src)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.src.Run(ctx, func(p drivers.Presentation) { r.pres <- p }) }()
@@ -291,6 +294,28 @@ func TestChipSourceCrossCheckAlert(t *testing.T) {
 	}
 	if p := run.presentation(t); p.CheckID != a.CheckID {
 		t.Errorf("alert check %q, presentation %q", a.CheckID, p.CheckID)
+	}
+}
+
+// With EarlyEmit the presentation comes as soon as DG1, DG13 and the SOD
+// are verified (no photo yet); the complete identity follows as
+// IdentityRead under the same check.
+func TestChipSourceEarlyEmit(t *testing.T) {
+	pki, _ := virtual.NewPKI()
+	rig := pcsctest.Start(t)
+	card := cardWith(t, pki, virtual.Options{})
+	keys := &pcsc.RecentID{}
+	keys.Remember(qrOf(card.Profile()))
+	run := runSource(t, events.New(), keys, trust(t, pki), func(s *pcsc.ChipSource) { s.EarlyEmit = true })
+	insert(t, rig, card)
+	p := run.presentation(t)
+	if p.Identity.Authenticity.Level != patient.Verified || p.Identity.Chip == nil || len(p.Identity.Chip.Photo) != 0 {
+		t.Errorf("early identity: %+v", p.Identity)
+	}
+	evs := run.until(t, events.IdentityRead)
+	full := evs[len(evs)-1].Data.(events.Identity)
+	if full.CheckID != p.CheckID || len(full.Identity.Chip.Photo) == 0 || full.Identity.Authenticity.Clone != patient.ClonePassed {
+		t.Errorf("complete identity: check %q photo %d bytes %+v", full.CheckID, len(full.Identity.Chip.Photo), full.Identity.Authenticity)
 	}
 }
 
