@@ -94,3 +94,36 @@ func TestReadVirtualCCCD(t *testing.T) {
 		})
 	}
 }
+
+// The reader against drivers/virtual's CCCD: APDUs and bytes to the
+// verdict and in all, large reads against 223-byte reads in the same run.
+func BenchmarkReadVirtual(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		opts virtual.Options
+		ext  emrtd.ExtendedLength
+	}{{"extended", virtual.Options{}, emrtd.ExtendedAuto}, {"naive-223", virtual.Options{ShortOnly: true}, emrtd.ExtendedOff}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			p := virtual.Synthetic(1)
+			p.Options = tc.opts
+			var doc *emrtd.Document
+			for b.Loop() {
+				card, err := virtual.NewCard(p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				mrz, _ := virtual.MRZ(card.Profile())
+				key := emrtd.Key{CAN: p.CitizenID.CAN(), DocumentNumber: mrz[0][5:14], BirthDate: mrz[1][0:6], ExpiryDate: mrz[1][8:14]}
+				doc, err = emrtd.Read(context.Background(), card, key, emrtd.Options{SessionOptions: emrtd.SessionOptions{Extended: tc.ext}})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(doc.VerdictStats.APDUs), "apdus-to-verdict")
+			b.ReportMetric(float64(doc.VerdictStats.BytesIn+doc.VerdictStats.BytesOut), "bytes-to-verdict")
+			b.ReportMetric(float64(doc.Stats.APDUs), "apdus-total")
+			b.ReportMetric(float64(doc.Stats.BytesIn+doc.Stats.BytesOut), "bytes-total")
+		})
+	}
+}
