@@ -246,6 +246,7 @@ type Port struct {
 	VID     string `json:"vid,omitempty"`
 	PID     string `json:"pid,omitempty"`
 	Product string `json:"product,omitempty"`
+	Vendor  string `json:"vendor,omitempty"` // a known scanner maker, from the VID
 }
 
 func (p Port) String() string {
@@ -253,8 +254,10 @@ func (p Port) String() string {
 		return p.Name
 	}
 	s := fmt.Sprintf("%s (USB %s:%s", p.Name, p.VID, p.PID)
-	if p.Product != "" {
-		s += " " + p.Product
+	for _, d := range []string{p.Vendor, p.Product} {
+		if d != "" {
+			s += " " + d
+		}
 	}
 	return s + ")"
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/tiepdon/tiepdon/agent/config"
 	"github.com/tiepdon/tiepdon/agent/doctor"
 	"github.com/tiepdon/tiepdon/drivers/pcsc"
+	"github.com/tiepdon/tiepdon/drivers/serialqr"
 )
 
 func init() {
@@ -21,11 +22,13 @@ func init() {
 	})
 }
 
-// lookupGatewayPassword returns the gateway password saved in the OS
-// keyring (or the encrypted settings file) when the config and the
-// environment hold none. The code that saves it (the window's settings)
-// sets this to its reader.
-var lookupGatewayPassword = func(cfg *config.Config) (string, error) { return "", nil }
+// lookupGatewayPassword returns the gateway password the window's settings
+// saved (OS keyring or the 0600 file in the data dir), for when the config
+// and the environment hold none.
+func lookupGatewayPassword(cfg *config.Config) (string, bool) {
+	pw, _, ok := config.PasswordStore{DataDir: cfg.ResolvedDataDir()}.Load(cfg.Gateway.Username)
+	return pw, ok
+}
 
 // loadForDiagnosis loads the config the way "tiepdon run" does. A broken
 // config is reported, and the checks go on with the defaults.
@@ -37,11 +40,22 @@ func loadForDiagnosis(file string) (*config.Config, error) {
 		cfg = d
 	}
 	if cfg.Gateway.Password == "" {
-		if pw, perr := lookupGatewayPassword(&cfg); perr == nil {
+		if pw, ok := lookupGatewayPassword(&cfg); ok {
 			cfg.Gateway.Password = pw
 		}
 	}
 	return &cfg, err
+}
+
+// listPorts lists the serial ports through drivers/serialqr, which names
+// known scanner makers.
+func listPorts() ([]doctor.Port, error) {
+	list, err := serialqr.List()
+	ports := make([]doctor.Port, 0, len(list))
+	for _, p := range list {
+		ports = append(ports, doctor.Port{Name: p.Path, USB: p.USB, VID: p.VID, PID: p.PID, Product: p.Product, Vendor: p.Vendor})
+	}
+	return ports, err
 }
 
 // listReaders lists the PC/SC readers, marking a missing service for the
@@ -69,6 +83,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		Config:      cfg,
 		ConfigErr:   cfgErr,
 		ListReaders: listReaders,
+		ListPorts:   listPorts,
 	})
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

@@ -31,9 +31,10 @@ func runSupportBundle(ctx context.Context, args []string, stdout, stderr io.Writ
 		*out = fmt.Sprintf("tiepdon-support-%s.zip", now.Format("20060102-150405"))
 	}
 	cfg, cfgErr := loadForDiagnosis(*file)
-	rep := doctor.Run(ctx, doctor.Options{Version: currentBuild().Version, Config: cfg, ConfigErr: cfgErr, ListReaders: listReaders})
+	rep := doctor.Run(ctx, doctor.Options{Version: currentBuild().Version, Config: cfg, ConfigErr: cfgErr,
+		ListReaders: listReaders, ListPorts: listPorts})
 	readers, readersErr := listReaders()
-	ports, portsErr := doctor.SerialPorts()
+	ports, portsErr := listPorts()
 	data := cfg.ResolvedDataDir()
 
 	f, err := os.OpenFile(*out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
