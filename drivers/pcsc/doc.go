@@ -13,7 +13,17 @@
 //     a drivers.Transmitter whose Connect and Transmit calls are bounded by
 //     timeouts: a hung reader or card otherwise blocks a PC/SC call forever.
 //
-// Who should use it: the chip source (drivers/cccd) and the `tiepdon card`
-// command. Protocol logic (ICAO 9303) lives in drivers/emrtd, over any
-// Transmitter.
+//   - [ChipSource] is the drivers.Source for CCCD chips: on every card
+//     inserted it gets a key from a [KeyProvider] ([RecentID]: the CAN from
+//     the last CCCD QR scanned, or typed by staff), reads the chip with
+//     drivers/emrtd, decodes DG13 and DG1 with drivers/cccd and emits a
+//     Presentation carrying the patient.Identity (photo and authenticity
+//     included), publishing events.CardProgress, events.ReadFailed and
+//     events.Alert (QR/chip mismatch, clone suspected) on the way.
+//
+// Who should use it: the agent (ChipSource, RecentID), `tiepdon card read`
+// (ChipSource.ReadIdentity, ReadersWithCard) and `tiepdon doctor`
+// (ListReaders). Protocol logic (ICAO 9303) lives in drivers/emrtd, over any
+// Transmitter; tests run against a real pcscd with drivers/pcsc/pcsctest
+// and the virtual card of drivers/virtual.
 package pcsc
