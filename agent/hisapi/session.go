@@ -307,6 +307,7 @@ func (ss *session) writeLoop() {
 	var evc <-chan events.Event
 	var seenDropped uint64
 	var vw view
+	subc := ss.subc
 	lastSeq := uint64(0)
 	ping := time.NewTicker(s.lim.IdleTimeout / 3)
 	defer ping.Stop()
@@ -348,9 +349,9 @@ func (ss *session) writeLoop() {
 		select {
 		case <-ss.done:
 			return
-		case sub = <-ss.subc:
+		case sub = <-subc:
 			evc = sub.C()
-			ss.subc = nil
+			subc = nil // only one subscription per session
 			vw = ss.currentView()
 		case b := <-ss.out:
 			if !write(b, nil) {
