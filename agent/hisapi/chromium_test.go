@@ -192,6 +192,19 @@ func TestDemoPageInChromium(t *testing.T) {
 
 	// Reload: the token stored in localStorage pairs the page again by itself.
 	step(t, ctx, "reloading", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#conn[data-state="open"]`)))
+
+	// Staff revoke the page in the window: the agent closes with 4403, and
+	// the client forgets its token and reconnects unpaired by itself.
+	if err := ts.Revoke(context.Background(), tokens[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "waiting to be unpaired", chromedp.WaitVisible(chromedp.CSS(`#conn[data-state="unpaired"]`)))
+	sctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+	stored, err := chromedp.Run(sctx, chromedp.Evaluate[int](`Object.keys(localStorage).filter(k => k.startsWith("tiepdon.token:")).length`))
+	cancel()
+	if err != nil || stored != 0 {
+		t.Fatalf("token still in localStorage after revocation: %d %v", stored, err)
+	}
 }
 
 // TestForeignOriginInChromium loads a page from an origin that is not in
