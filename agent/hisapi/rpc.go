@@ -70,6 +70,7 @@ type ErrorData struct {
 	MaxAPILevel  int    `json:"maxApiLevel,omitempty"`
 }
 
+// Error implements error, for Go clients of the API.
 func (e *Error) Error() string { return fmt.Sprintf("json-rpc error %d: %s", e.Code, e.Message) }
 
 func rpcError(code int, reason, format string, args ...any) *Error {
