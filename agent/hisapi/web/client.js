@@ -98,7 +98,6 @@ export class TiepdonClient extends EventTarget {
     this._token = opts.token || (this.storage && this.storage.getItem(this.storageKey)) || "";
     this._ws = null;
     this._next = 1;
-    this._pending = new Map();
     this._backoff = 500;
     this._closedByUser = false;
     this._timer = null;
@@ -128,6 +127,13 @@ export class TiepdonClient extends EventTarget {
   connect() {
     this._closedByUser = false;
     clearTimeout(this._timer);
+    if (this._ws) {
+      // Replace the current connection; its close event is ignored below.
+      const old = this._ws;
+      this._ws = null;
+      this._failPending(old);
+      old.close(1000);
+    }
     return new Promise((resolve, reject) => {
       let settled = false;
       this._setState("connecting");
@@ -138,8 +144,9 @@ export class TiepdonClient extends EventTarget {
         reject(e);
         return;
       }
+      ws._pending = new Map();
       this._ws = ws;
-      ws.onmessage = (e) => this._onMessage(e.data);
+      ws.onmessage = (e) => this._onMessage(ws, e.data);
       ws.onopen = async () => {
         try {
           const hello = await this._hello();
@@ -154,19 +161,24 @@ export class TiepdonClient extends EventTarget {
         }
       };
       ws.onclose = (e) => {
-        if (this._ws === ws) this._ws = null;
-        this.session = null;
-        for (const [, p] of this._pending) p.reject(new TiepdonError(ErrorCodes.DISCONNECTED, "disconnected from tiepdon"));
-        this._pending.clear();
-        if (e.code === CloseCodes.TOKEN_REVOKED) this._forgetToken();
-        this._setState("closed", { closeCode: e.code, closeReason: e.reason });
+        this._failPending(ws);
         if (!settled) {
           settled = true;
           reject(new TiepdonError(ErrorCodes.DISCONNECTED, e.reason || "could not connect to tiepdon (is it running, and is this origin allowed?)", { closeCode: e.code }));
         }
+        if (this._ws !== ws) return; // a replaced connection
+        this._ws = null;
+        this.session = null;
+        if (e.code === CloseCodes.TOKEN_REVOKED) this._forgetToken();
+        this._setState("closed", { closeCode: e.code, closeReason: e.reason });
         this._scheduleReconnect(e.code);
       };
     });
+  }
+
+  _failPending(ws) {
+    for (const [, p] of ws._pending) p.reject(new TiepdonError(ErrorCodes.DISCONNECTED, "disconnected from tiepdon"));
+    ws._pending.clear();
   }
 
   _scheduleReconnect(code) {
@@ -205,19 +217,28 @@ export class TiepdonClient extends EventTarget {
   close() {
     this._closedByUser = true;
     clearTimeout(this._timer);
-    if (this._ws) this._ws.close(1000);
+    const ws = this._ws;
+    if (ws) {
+      ws.close(1000);
+      // Report the close now; the socket's own close event comes later and is ignored.
+      this._ws = null;
+      this.session = null;
+      this._failPending(ws);
+      this._setState("closed", { closeCode: 1000, closeReason: "closed by the page" });
+    }
   }
 
-  _onMessage(data) {
+  _onMessage(ws, data) {
+    if (this._ws !== ws) return;
     let m;
     try { m = JSON.parse(data); } catch { return; }
     if (m.method) { // notification
       this._emit(m.method, m.params);
       return;
     }
-    const p = this._pending.get(m.id);
+    const p = ws._pending.get(m.id);
     if (!p) return;
-    this._pending.delete(m.id);
+    ws._pending.delete(m.id);
     if (m.error) p.reject(new TiepdonError(m.error.code, m.error.message, m.error.data));
     else p.resolve(m.result);
   }
@@ -231,10 +252,10 @@ export class TiepdonClient extends EventTarget {
     const id = this._next++;
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
-        this._pending.delete(id);
+        ws._pending.delete(id);
         reject(new TiepdonError(ErrorCodes.TIMEOUT, method + ": no answer in time"));
       }, timeoutMs || this.callTimeoutMs);
-      this._pending.set(id, {
+      ws._pending.set(id, {
         resolve: (v) => { clearTimeout(t); resolve(v); },
         reject: (e) => { clearTimeout(t); reject(e); },
       });
