@@ -18,6 +18,7 @@
 # proxy for nfpm the first time. `make deps DEPS="build cross package"` installs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
 export PATH=/usr/local/go/bin:$PATH
 target=${1:-all}
 DIST=${DIST:-dist}
@@ -98,13 +99,21 @@ package_windows() {
   cp packaging/icons/tiepdon.ico "$w/tiepdon.ico"
   step "wixl"
   local msi=$DIST/tiepdon_${PKG_VERSION}_windows_amd64.msi
-  wixl -a x64 -D Version="$PKG_VERSION" -D SourceDir="$w" -o "$w/tiepdon.msi" packaging/windows/tiepdon.wxs
+  rm -f "$w/tiepdon.msi"
+  # wixl only finds sources by paths relative to its working directory.
+  (cd "$w" && wixl -a x64 -D Version="$PKG_VERSION" -D SourceDir=. -o tiepdon.msi "$ROOT/packaging/windows/tiepdon.wxs")
   # wixl writes SecureCustomProperties itself (for the upgrade detection) and
   # refuses a second row: add ours to it, so that the properties also reach
   # the install when msiexec was started by a non-administrator and elevated.
   local secure
-  secure=$(msiinfo export "$w/tiepdon.msi" Property | awk -F'\t' '$1=="SecureCustomProperties"{print $2}')
+  secure=$(msiinfo export "$w/tiepdon.msi" Property | tr -d '\r' | awk -F'\t' '$1=="SecureCustomProperties"{print $2}')
   msibuild "$w/tiepdon.msi" -q "UPDATE \`Property\` SET \`Value\` = '$secure;GATEWAY_URL;GATEWAY_USER;FACILITY_CODE;HIS_ORIGINS;HIS_PORT;LANGUAGE;SCANNER_PORT;AUTOSTART;REMOVE_DATA' WHERE \`Property\` = 'SecureCustomProperties'"
+  # And, like WiX's AllowSameVersionUpgrades, let a rebuild of the same version
+  # replace the installed one instead of installing beside it (VersionMax inclusive, 0x200).
+  # Attributes is part of the Upgrade table's key, so the table is exported, edited and imported.
+  msiinfo export "$w/tiepdon.msi" Upgrade | tr -d '\r' |
+    awk -F'\t' 'BEGIN{OFS="\t"} NR>3 && $7=="WIX_UPGRADE_DETECTED"{$5=513} {printf "%s\r\n", $0}' > "$w/Upgrade.idt"
+  (cd "$w" && msibuild tiepdon.msi -i Upgrade.idt)
   if [ $signed = 1 ]; then
     step "signing the MSI"
     bash packaging/windows/sign.sh "$w/tiepdon.msi" "$msi" "tiepdon installer"

@@ -41,6 +41,7 @@ has() { # has DESC HAYSTACK NEEDLE...: every needle is in the haystack
 lacks() { # lacks DESC HAYSTACK NEEDLE
   if grep -qF -- "$3" <<<"$2"; then bad "$1: has '$3'"; else ok "$1"; fi
 }
+table() { msiinfo export "$1" "$2" | tr -d '\r'; } # table MSI NAME: tab-separated rows, no CRs
 field() { awk -F'\t' -v k="$2" '$1==k{print $'"$3"'}' <<<"$1"; } # field TABLE KEY COLUMN
 
 need=(dpkg-deb rpm desktop-file-validate objdump)
@@ -71,24 +72,24 @@ sum=$(msiinfo suminfo "$msi")
 has "summary: x64 package" "$sum" "Template: x64;1033"
 tables=$(msiinfo tables "$msi")
 has "tables" "$tables" File Component Directory Registry Shortcut CustomAction InstallExecuteSequence Upgrade Icon Property
-props=$(msiinfo export "$msi" Property)
+props=$(table "$msi" Property)
 [ "$(field "$props" UpgradeCode 2)" = "{6B0F2D1E-5C3A-4E8B-9A41-7D2C0E9F3B15}" ] && ok "UpgradeCode is the stable one" || bad "UpgradeCode changed: $(field "$props" UpgradeCode 2)"
 [ "$(field "$props" ProductVersion 2)" = "$ver" ] && ok "ProductVersion $ver" || bad "ProductVersion $(field "$props" ProductVersion 2) != $ver"
 [ "$(field "$props" ALLUSERS 2)" = 1 ] && ok "per-machine (ALLUSERS=1)" || bad "ALLUSERS is not 1"
 [ "$(field "$props" AUTOSTART 2)" = 1 ] && ok "AUTOSTART defaults to 1" || bad "AUTOSTART default"
 has "SecureCustomProperties" "$(field "$props" SecureCustomProperties 2)" WIX_UPGRADE_DETECTED GATEWAY_URL GATEWAY_USER FACILITY_CODE HIS_ORIGINS HIS_PORT LANGUAGE SCANNER_PORT AUTOSTART REMOVE_DATA
-dirs=$(msiinfo export "$msi" Directory)
+dirs=$(table "$msi" Directory)
 [ "$(field "$dirs" INSTALLDIR 2)" = ProgramFiles64Folder ] && [ "$(field "$dirs" INSTALLDIR 3)" = tiepdon ] && ok "INSTALLDIR = Program Files\\tiepdon" || bad "INSTALLDIR: $(grep INSTALLDIR <<<"$dirs")"
-files=$(msiinfo export "$msi" File)
+files=$(table "$msi" File)
 has "files" "$files" $'tiepdon.exe\tApp\ttiepdon.exe' $'tiepdon.com\tApp\ttiepdon.com'
-comps=$(msiinfo export "$msi" Component)
+comps=$(table "$msi" Component)
 attr=$(awk -F'\t' '$1=="App"{print $4}' <<<"$comps")
 (( (attr & 256) != 0 )) && ok "App component is 64-bit (attributes $attr)" || bad "App component attributes $attr"
-sc=$(msiinfo export "$msi" Shortcut)
+sc=$(table "$msi" Shortcut)
 has "Start-menu shortcut" "$sc" $'StartMenuShortcut\tProgramMenuFolder\ttiepdon\tStartMenu\t[INSTALLDIR]tiepdon.exe\trun'
-reg=$(msiinfo export "$msi" Registry)
+reg=$(table "$msi" Registry)
 has "registry: install dir and version" "$reg" $'Software\\tiepdon\tInstallDir\t[INSTALLDIR]' $'Software\\tiepdon\tVersion\t'"$ver"
-ca=$(msiinfo export "$msi" CustomAction)
+ca=$(table "$msi" CustomAction)
 # 3090 = 18 (exe from the File table) + 1024 (deferred) + 2048 (no impersonation: SYSTEM);
 # 3154 = the same + 64 (ignore the exit code).
 [ "$(field "$ca" WriteMachineConfig 2)" = 3090 ] && ok "WriteMachineConfig: deferred, as SYSTEM, checked" || bad "WriteMachineConfig type $(field "$ca" WriteMachineConfig 2)"
@@ -98,7 +99,7 @@ has "WriteMachineConfig passes every property" "$(field "$ca" WriteMachineConfig
   '"HIS_PORT=[HIS_PORT]"' '"LANGUAGE=[LANGUAGE]"' '"SCANNER_PORT=[SCANNER_PORT]"' '"AUTOSTART=[AUTOSTART]"'
 [ "$(field "$ca" PurgeData 2)" = 3154 ] && [ "$(field "$ca" PurgeData 4)" = "purge-data --yes" ] && ok "PurgeData custom action" || bad "PurgeData: $(grep PurgeData <<<"$ca")"
 [ "$(field "$ca" RemoveAutostart 4)" = "machine-config --uninstall" ] && ok "RemoveAutostart custom action" || bad "RemoveAutostart"
-seq=$(msiinfo export "$msi" InstallExecuteSequence)
+seq=$(table "$msi" InstallExecuteSequence)
 s() { field "$seq" "$1" 3; }
 (( $(s InstallValidate) < $(s RemoveExistingProducts) && $(s RemoveExistingProducts) < $(s InstallInitialize) )) \
   && ok "major upgrade removes the old version first (RemoveExistingProducts $(s RemoveExistingProducts))" || bad "RemoveExistingProducts at $(s RemoveExistingProducts)"
@@ -110,8 +111,10 @@ for a in RemoveAutostart PurgeData; do
 done
 [ "$(field "$seq" PurgeData 2)" = 'REMOVE="ALL" AND REMOVE_DATA="1" AND NOT UPGRADINGPRODUCTCODE' ] \
   && ok "data removed only on uninstall with REMOVE_DATA=1, never on upgrade" || bad "PurgeData condition: $(field "$seq" PurgeData 2)"
-upg=$(msiinfo export "$msi" Upgrade)
+upg=$(table "$msi" Upgrade)
 has "upgrade and downgrade detection" "$upg" WIX_UPGRADE_DETECTED WIX_DOWNGRADE_DETECTED "{6B0F2D1E-5C3A-4E8B-9A41-7D2C0E9F3B15}"
+# Older versions and a rebuild of this one (VersionMax inclusive: 1 + 512) are replaced.
+has "same-version rebuilds upgrade too" "$upg" $'\t'"$ver"$'\t\t513\t\tWIX_UPGRADE_DETECTED'
 
 echo "== Windows binaries and signatures"
 msiextract -C "$tmp/x" "$msi" >/dev/null
@@ -140,10 +143,10 @@ echo "== Windows major upgrade: a newer build of the same source"
 IFS=. read -r a b c <<<"$ver"
 next="$a.$b.$((c + 1))"
 (cd "$DIST/work/windows" && wixl -a x64 -D Version="$next" -D SourceDir=. -o "$tmp/next.msi" "$OLDPWD/packaging/windows/tiepdon.wxs")
-p2=$(msiinfo export "$tmp/next.msi" Property)
+p2=$(table "$tmp/next.msi" Property)
 [ "$(field "$p2" UpgradeCode 2)" = "$(field "$props" UpgradeCode 2)" ] && ok "$next keeps the UpgradeCode" || bad "UpgradeCode differs between builds"
 [ "$(field "$p2" ProductCode 2)" != "$(field "$props" ProductCode 2)" ] && ok "$next has a new ProductCode" || bad "ProductCode reused"
-has "$next detects $ver as older" "$(msiinfo export "$tmp/next.msi" Upgrade)" $'\t'"$next"$'\t\t1\t\tWIX_UPGRADE_DETECTED'
+has "$next detects $ver as older" "$(table "$tmp/next.msi" Upgrade)" $'\t'"$next"$'\t\t1\t\tWIX_UPGRADE_DETECTED'
 
 }
 
