@@ -67,16 +67,48 @@ type RecentID struct {
 // Remember records an identity read from a CCCD QR code (any identity
 // with a valid citizen ID is accepted) and wakes ChipKey calls waiting for
 // one.
-func (r *RecentID) Remember(id patient.Identity) {
+func (r *RecentID) Remember(id patient.Identity) { r.rememberAt(id, r.now()) }
+
+func (r *RecentID) rememberAt(id patient.Identity, at time.Time) {
 	if !id.CitizenID.Valid() {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.id, r.at = id, r.now()
+	if at.Before(r.at) {
+		return // an older scan than the one remembered
+	}
+	r.id, r.at = id, at
 	if r.notify != nil {
 		close(r.notify)
 		r.notify = nil
+	}
+}
+
+// Follow remembers every CCCD QR identity the agent publishes on bus
+// (events.IdentityRead with Medium qr-cccd) until ctx ends, so that the
+// agent needs no other hook for QR-then-tap. It returns nil when ctx ends.
+func (r *RecentID) Follow(ctx context.Context, bus *events.Bus) error {
+	sub := bus.Subscribe(events.IdentityRead, 16)
+	defer sub.Close()
+	// A scan published just before the subscription is the bus's last.
+	if ev, ok := bus.Last(events.IdentityRead); ok {
+		if d, ok := ev.Data.(events.Identity); ok && d.Identity.Medium == patient.MediumQRCCCD {
+			r.rememberAt(d.Identity, ev.Time)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-sub.C():
+			if !ok {
+				return nil
+			}
+			if d, ok := ev.Data.(events.Identity); ok && d.Identity.Medium == patient.MediumQRCCCD {
+				r.rememberAt(d.Identity, ev.Time)
+			}
+		}
 	}
 }
 

@@ -343,6 +343,25 @@ func TestChipSourceWaitsForQR(t *testing.T) {
 	}
 }
 
+func TestRecentIDFollowsTheBus(t *testing.T) {
+	bus := events.New()
+	r := &pcsc.RecentID{WaitForQR: 10 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Follow(ctx, bus) }()
+	defer func() { cancel(); <-done }()
+	keyc := make(chan emrtd.Key, 1)
+	go func() { k, _ := r.ChipKey(ctx, "x"); keyc <- k }()
+	// A chip identity is not a QR scan; a CCCD QR identity is.
+	chip := qrOf(virtual.Synthetic(1))
+	chip.Medium = patient.MediumChip
+	bus.Publish(events.IdentityRead, events.Identity{Identity: chip})
+	bus.Publish(events.IdentityRead, events.Identity{Identity: qrOf(virtual.Synthetic(0))})
+	if k := <-keyc; k.CAN != "012345" {
+		t.Errorf("key from the bus: %+v", k)
+	}
+}
+
 func TestRecentIDWindow(t *testing.T) {
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	r := &pcsc.RecentID{Window: time.Minute, Now: func() time.Time { return now }}
