@@ -4,11 +4,13 @@
 // It offers three things:
 //
 //   - [ListReaders] names the readers the service knows.
+//
 //   - [Monitor] watches readers come and go and cards being inserted and
 //     removed (SCardGetStatusChange, including the `\\?PnP?\Notification`
 //     pseudo-reader), publishes each change as an events.DeviceChanged event,
 //     and survives the service stopping and starting again by re-establishing
 //     its context (SCARD_E_NO_SERVICE, SCARD_F_COMM_ERROR).
+//
 //   - [Connect] opens a card inside a PC/SC transaction and returns a [Card],
 //     a drivers.Transmitter whose Connect and Transmit calls are bounded by
 //     timeouts: a hung reader or card otherwise blocks a PC/SC call forever.
