@@ -1,7 +1,7 @@
 // Package pcsc talks to smart-card readers through the platform's PC/SC
 // service (pcscd on Linux, SCardSvr on Windows) using github.com/ebfe/scard.
 //
-// It offers three things:
+// It offers:
 //
 //   - [ListReaders] names the readers the service knows.
 //
