@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
@@ -193,7 +194,9 @@ type Server struct {
 	wg        sync.WaitGroup
 	closing   bool
 
-	pings atomic.Uint64 // pings sent, for tests
+	pings  atomic.Uint64 // pings sent, for tests
+	logLim *rate.Limiter // refusal log lines: a page retrying in a loop must not flood the log
+	quiet  atomic.Uint64 // refusals not logged because of logLim
 
 	results *resultTracker
 	state   *events.Subscription
@@ -249,6 +252,7 @@ func New(opt Options, backend Backend, bus *events.Bus) (*Server, error) {
 		origins: origins, reg: reg, enc: newEncCache(512), started: time.Now(),
 		sessions: map[*session]struct{}{}, perOrigin: map[string]int{}, devices: map[string]events.Device{},
 	}
+	s.logLim = rate.NewLimiter(1, 20)
 	s.m, err = newMetrics(reg, s)
 	if err != nil {
 		store.Close()
@@ -410,6 +414,19 @@ func (s *Server) Revoke(ctx context.Context, id string) error {
 	return nil
 }
 
+// refusal logs a refused connection or request, at most about one a second
+// after a burst of 20; the metrics count every one.
+func (s *Server) refusal(msg string, args ...any) {
+	if !s.logLim.Allow() {
+		s.quiet.Add(1)
+		return
+	}
+	if n := s.quiet.Swap(0); n > 0 {
+		args = append(args, "notLoggedBefore", n)
+	}
+	s.log.Warn(msg, args...)
+}
+
 // Handler returns the HTTP handler of the API (all endpoints, with the Host
 // check in front).
 func (s *Server) Handler() http.Handler {
@@ -429,7 +446,7 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Server", "tiepdon/"+s.opt.Version)
 		if !s.hostAllowed(r.Host) {
 			s.m.refused.WithLabelValues("host").Inc()
-			s.log.Warn("refused request: Host is not a loopback name (DNS rebinding?)", "host", truncate(r.Host, 80), "path", r.URL.Path, "remote", r.RemoteAddr)
+			s.refusal("refused request: Host is not a loopback name (DNS rebinding?)", "host", truncate(r.Host, 80), "path", r.URL.Path, "remote", r.RemoteAddr)
 			httpError(w, http.StatusForbidden, "host-not-allowed", "the Host header must be a loopback name such as 127.0.0.1 or localhost")
 			return
 		}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -958,4 +959,47 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A page retrying from a refused origin in a loop is counted every time but
+// logged at most about once a second, and never with personal data.
+func TestRefusalsLoggedSparingly(t *testing.T) {
+	var logs lockedBuf
+	ts := startServer(t, func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	const n = 60
+	for range n {
+		if _, _, err := dial(ts, "https://evil.example", nil); err == nil {
+			t.Fatal("foreign origin accepted")
+		}
+	}
+	lines := strings.Count(logs.String(), "origin not allowed")
+	if lines < 1 || lines > 25 {
+		t.Errorf("%d log lines for %d refusals", lines, n)
+	}
+	r, err := http.Get("http://" + ts.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if !strings.Contains(string(body), `tiepdon_his_refused_total{reason="origin"} 60`) {
+		t.Errorf("refusals not all counted")
+	}
 }

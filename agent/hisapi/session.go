@@ -55,7 +55,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	origin, ok := s.originAllowed(r)
 	if !ok {
 		s.m.refused.WithLabelValues("origin").Inc()
-		s.log.Warn("refused connection: origin not allowed", "origin", truncate(origin, 100), "remote", r.RemoteAddr)
+		s.refusal("refused connection: origin not allowed", "origin", truncate(origin, 100), "remote", r.RemoteAddr)
 		httpError(w, http.StatusForbidden, "origin-not-allowed", "this web origin is not in his.origins")
 		return
 	}
@@ -97,7 +97,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	if reason != "" {
 		s.m.refused.WithLabelValues("clients").Inc()
-		s.log.Warn("refused connection", "reason", reason, "origin", origin, "remote", r.RemoteAddr)
+		s.refusal("refused connection", "reason", reason, "origin", origin, "remote", r.RemoteAddr)
 		code := CloseTooManyClients
 		if reason == "agent shutting down" {
 			code = websocket.CloseGoingAway
