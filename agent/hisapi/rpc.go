@@ -51,7 +51,6 @@ const (
 	ReasonPairingExpired   = "pairing-expired"
 	ReasonPairingTooMany   = "too-many-pairings"
 	ReasonAlreadyPaired    = "already-paired"
-	ReasonIdentityRequired = "identity-required"
 )
 
 // Error is a JSON-RPC 2.0 error object.
