@@ -32,6 +32,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -73,15 +74,17 @@ var ErrKeyMismatch = errors.New("cache: encryption key does not match the databa
 // DB is the cache, audit log and outbox. Its methods are safe for
 // concurrent use.
 type DB struct {
-	o      Options
-	w      *sql.DB // the one writer connection
-	r      *sql.DB // readers
-	aead   cipher.AEAD
-	mac    []byte
-	log    *slog.Logger
-	rows   atomic.Int64 // answers rows
-	newest atomic.Int64 // newest checked_at, Unix ms
-	path   string
+	o       Options
+	w       *sql.DB // the one writer connection
+	r       *sql.DB // readers
+	aead    cipher.AEAD
+	mac     []byte
+	log     *slog.Logger
+	stmtMu  sync.Mutex
+	lookups map[int]*sql.Stmt // prepared lookups by number of identifiers
+	rows    atomic.Int64      // answers rows
+	newest  atomic.Int64      // newest checked_at, Unix ms
+	path    string
 }
 
 // Open opens (creating and migrating as needed) the cache at path.
@@ -148,6 +151,12 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 // Close closes the database.
 func (db *DB) Close() error {
 	var errs []error
+	db.stmtMu.Lock()
+	for _, st := range db.lookups {
+		errs = append(errs, st.Close())
+	}
+	db.lookups = nil
+	db.stmtMu.Unlock()
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
@@ -398,6 +407,27 @@ func (db *DB) saveTx(ctx context.Context, tx *sql.Tx, q patient.Query, e patient
 	return nil
 }
 
+// lookupStmt returns the prepared lookup for n identifiers.
+func (db *DB) lookupStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if st, ok := db.lookups[n]; ok {
+		return st, nil
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", n), ",")
+	st, err := db.r.PrepareContext(ctx, `SELECT a.data FROM answer_keys k JOIN answers a ON a.id = k.answer_id
+		WHERE k.hash IN (`+marks+`) AND a.checked_at >= ?
+		ORDER BY a.checked_at DESC LIMIT 1`)
+	if err != nil {
+		return nil, fmt.Errorf("preparing cache lookup: %w", err)
+	}
+	if db.lookups == nil {
+		db.lookups = map[int]*sql.Stmt{}
+	}
+	db.lookups[n] = st
+	return st, nil
+}
+
 // Lookup returns the newest cached answer (within the retention period) for
 // any identifier in q, with Source "cache", its original CheckedAt and its
 // Age now.
@@ -407,16 +437,16 @@ func (db *DB) Lookup(ctx context.Context, q patient.Query) (patient.Eligibility,
 		return patient.Eligibility{}, false, nil
 	}
 	args := make([]any, 0, len(keys)+1)
-	marks := make([]string, 0, len(keys))
 	for _, k := range keys {
 		args = append(args, db.hash(k.kind, k.value))
-		marks = append(marks, "?")
 	}
 	args = append(args, ms(db.o.Now().Add(-db.o.Retention)))
+	stmt, err := db.lookupStmt(ctx, len(keys))
+	if err != nil {
+		return patient.Eligibility{}, false, err
+	}
 	var sealed []byte
-	err := db.r.QueryRowContext(ctx, `SELECT a.data FROM answer_keys k JOIN answers a ON a.id = k.answer_id
-		WHERE k.hash IN (`+strings.Join(marks, ",")+`) AND a.checked_at >= ?
-		ORDER BY a.checked_at DESC LIMIT 1`, args...).Scan(&sealed)
+	err = stmt.QueryRowContext(ctx, args...).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return patient.Eligibility{}, false, nil
 	}
