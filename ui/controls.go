@@ -196,32 +196,32 @@ func (u *UI) renderEntryHints() {
 	case c.Err != nil:
 		setHint(w.numHint, u.errText(c.Err), widget.DangerImportance)
 	case c.Norm == "":
-		setHint(w.numHint, u.t("hint.number"), widget.LowImportance)
+		setHint(w.numHint, u.t("hint.number"), widget.MediumImportance)
 	case c.Kind == NumberCard && c.Complete:
 		_, pct := benefitOf(c.Norm)
 		setHint(w.numHint, u.t("hint.card.ok", c.Norm[:2], c.Benefit, pct, c.Province), widget.SuccessImportance)
 	case c.Kind == NumberCard:
-		setHint(w.numHint, u.t("hint.card.partial", len(c.Norm)), widget.LowImportance)
+		setHint(w.numHint, u.t("hint.card.partial", len(c.Norm)), widget.MediumImportance)
 	case c.Kind == NumberSocialIns:
 		setHint(w.numHint, u.t("hint.bhxh.ok"), widget.SuccessImportance)
 	case c.Kind == NumberCitizenID && c.Complete:
 		setHint(w.numHint, u.t("hint.cid.ok"), widget.SuccessImportance)
 	default:
-		setHint(w.numHint, u.t("hint.digits.partial", len(c.Norm)), widget.LowImportance)
+		setHint(w.numHint, u.t("hint.digits.partial", len(c.Norm)), widget.MediumImportance)
 	}
 	if w.nameEntry.Text == "" {
-		setHint(w.nameHint, "", widget.LowImportance)
+		setHint(w.nameHint, "", widget.MediumImportance)
 	} else if _, err := CheckName(w.nameEntry.Text); err != nil {
 		setHint(w.nameHint, u.errText(err), widget.DangerImportance)
 	} else {
-		setHint(w.nameHint, "", widget.LowImportance)
+		setHint(w.nameHint, "", widget.MediumImportance)
 	}
 	d, partial, err := CheckDOB(w.dobEntry.Text, u.now())
 	switch {
 	case w.dobEntry.Text == "":
-		setHint(w.dobHint, u.t("hint.dob"), widget.LowImportance)
+		setHint(w.dobHint, u.t("hint.dob"), widget.MediumImportance)
 	case err != nil && partial:
-		setHint(w.dobHint, u.t("hint.dob"), widget.LowImportance)
+		setHint(w.dobHint, u.t("hint.dob"), widget.MediumImportance)
 	case err != nil:
 		setHint(w.dobHint, u.errText(err), widget.DangerImportance)
 	default:

@@ -137,6 +137,9 @@ type Options struct {
 	Mute   bool
 	// Now is the clock for ages and keystroke timing (default time.Now).
 	Now func() time.Time
+	// Rendered, if set, is called on the Fyne goroutine after each bus
+	// event has been rendered (tests and the screenshot tool wait on it).
+	Rendered func(ev events.Event)
 	// Location is the zone times are shown in (default time.Local).
 	Location *time.Location
 	Logger   *slog.Logger
@@ -163,9 +166,10 @@ type UI struct {
 	w     *widgets
 	wedge Wedge
 
-	// test hooks, set before Start
-	onApplied func(events.Event)
-	onAsync   func()
+	// do runs f on the Fyne goroutine: fyne.Do, or in tests a queue the
+	// test goroutine drains, so that updates never race with the test.
+	do      func(f func())
+	onAsync func() // test hook: an async call's update has run
 }
 
 // New builds the window for app, driven by bus and acting through actions.
@@ -186,7 +190,7 @@ func New(app fyne.App, bus *events.Bus, actions Actions, opts Options) *UI {
 	if opts.Size.IsZero() {
 		opts.Size = fyne.NewSize(1200, 800)
 	}
-	u := &UI{app: app, bus: bus, act: actions, opts: opts, log: opts.Logger, now: opts.Now}
+	u := &UI{app: app, bus: bus, act: actions, opts: opts, log: opts.Logger, now: opts.Now, do: fyne.Do}
 	u.cat = catalogueFor(opts.Language)
 	switch {
 	case opts.Mute:
@@ -270,10 +274,10 @@ func (u *UI) Close() {
 func (u *UI) loop(sub *events.Subscription) {
 	defer u.wg.Done()
 	for ev := range sub.C() {
-		fyne.Do(func() {
+		u.do(func() {
 			u.apply(ev)
-			if u.onApplied != nil {
-				u.onApplied(ev)
+			if u.opts.Rendered != nil {
+				u.opts.Rendered(ev)
 			}
 		})
 	}
@@ -286,7 +290,7 @@ func (u *UI) async(call func() func()) {
 	go func() {
 		defer u.wg.Done()
 		update := call()
-		fyne.Do(func() {
+		u.do(func() {
 			if update != nil {
 				update()
 			}

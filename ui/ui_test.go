@@ -124,16 +124,18 @@ type harness struct {
 	beep  *recBeeper
 	clock *clock
 	async chan struct{}
+	queue chan func() // updates bound for the Fyne goroutine
 }
 
 func newHarness(t *testing.T, lang string, demo bool) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
-	h := &harness{fake: newFake(), beep: &recBeeper{}, clock: &clock{t: scenes.Now}, async: make(chan struct{}, 64)}
+	h := &harness{fake: newFake(), beep: &recBeeper{}, clock: &clock{t: scenes.Now}, async: make(chan struct{}, 64), queue: make(chan func(), 1024)}
 	h.u = New(a, events.New(), h.fake, Options{
 		Language: lang, Demo: demo, Beeper: h.beep, Now: h.clock.now, Location: time.UTC, Size: fyne.NewSize(1200, 800),
 	})
 	h.u.onAsync = func() { h.async <- struct{}{} }
+	h.u.do = func(f func()) { h.queue <- f }
 	h.u.win.Resize(fyne.NewSize(1200, 800))
 	t.Cleanup(h.u.Close)
 	return h
@@ -146,12 +148,37 @@ func (h *harness) play(steps []scenes.Step) {
 	}
 }
 
+// waitAsync runs queued updates on the test goroutine (standing in for
+// the Fyne goroutine) until one from an async call has run.
 func (h *harness) waitAsync(t *testing.T) {
 	t.Helper()
-	select {
-	case <-h.async:
-	case <-time.After(5 * time.Second):
-		t.Fatal("async call did not finish")
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case f := <-h.queue:
+			f()
+		case <-deadline:
+			t.Fatal("async call did not finish")
+		}
+		select {
+		case <-h.async:
+			return
+		default:
+		}
+	}
+}
+
+// pump runs queued updates until pred holds.
+func (h *harness) pump(t *testing.T, pred func() bool) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for !pred() {
+		select {
+		case f := <-h.queue:
+			f()
+		case <-deadline:
+			t.Fatal("updates did not arrive")
+		}
 	}
 }
 
@@ -603,7 +630,7 @@ func TestBusDrivesWindow(t *testing.T) {
 	bus := h.u.bus
 	bus.Publish(events.GatewayChanged, events.Gateway{State: events.GatewayDegraded})
 	applied := make(chan events.Event, 64)
-	h.u.onApplied = func(ev events.Event) { applied <- ev }
+	h.u.opts.Rendered = func(ev events.Event) { applied <- ev }
 	h.u.Start()
 	if !strings.Contains(h.u.w.stGateway.Text, "chậm") {
 		t.Errorf("state known before Start not shown: %q", h.u.w.stGateway.Text)
@@ -612,15 +639,15 @@ func TestBusDrivesWindow(t *testing.T) {
 	for _, s := range sceneNamed(t, "not-eligible").Steps {
 		last = bus.Publish(s.Kind, s.Data)
 	}
-	deadline := time.After(5 * time.Second)
-	for done := false; !done; {
+	done := false
+	h.pump(t, func() bool {
 		select {
 		case ev := <-applied:
-			done = ev.Seq == last
-		case <-deadline:
-			t.Fatal("events did not reach the window")
+			done = done || ev.Seq == last
+		default:
 		}
-	}
+		return done
+	})
 	if h.u.st.result == nil || h.u.st.result.Verdict != patient.NotEligible || h.u.w.bannerTitle.Text != "KHÔNG ĐỦ ĐIỀU KIỆN" {
 		t.Errorf("banner %q", h.u.w.bannerTitle.Text)
 	}

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"fmt"
 	"image"
 	"image/color"
 	_ "image/jpeg" // chip photos are JPEG
@@ -60,17 +59,18 @@ type widgets struct {
 	fiveYear *widget.Label
 	newCard  *widget.Label
 
-	provenance *widget.Label
-	strips     *fyne.Container // banner and the strips under it
-	details    *fyne.Container
-	entryBox   *fyne.Container
-	top        *fyne.Container
-	mainTab    *fyne.Container
-	status     *fyne.Container
-	visitsCard *widget.Card
-	visits     *fyne.Container
-	recheck    *wedgeButton
-	clearBtn   *wedgeButton
+	provenance  *widget.Label
+	strips      *fyne.Container // banner and the strips under it
+	details     *fyne.Container
+	entryBox    *fyne.Container
+	top         *fyne.Container
+	mainTab     *fyne.Container
+	status      *fyne.Container
+	visitsCard  *fyne.Container
+	visitsTitle *widget.Label
+	visits      *fyne.Container
+	recheck     *wedgeButton
+	clearBtn    *wedgeButton
 
 	numEntry, nameEntry, dobEntry *wedgeEntry
 	numHint, nameHint, dobHint    *widget.Label
@@ -111,7 +111,7 @@ func (u *UI) build() {
 	w.progress = widget.NewProgressBar()
 	w.progress.Max = 100
 	w.bannerTheme = &bannerTheme{base: u.app.Settings().Theme(), fg: colInk}
-	body := container.NewVBox(w.bannerTitle, w.bannerReason, container.NewBorder(nil, nil, nil, w.bannerCode, w.progress))
+	body := container.NewVBox(container.NewBorder(nil, nil, nil, w.bannerCode, w.bannerTitle), w.bannerReason, w.progress)
 	w.bannerHold = container.NewThemeOverride(body, w.bannerTheme)
 	banner := container.NewStack(w.bannerBg, container.NewPadded(container.NewPadded(w.bannerHold)))
 
@@ -143,6 +143,7 @@ func (u *UI) build() {
 	w.name.TextStyle.Bold = true
 	w.name.Wrapping = fyne.TextWrapWord
 	w.dob, w.sex, w.cid, w.address, w.chipExtra = value(), value(), value(), value(), value()
+	w.cid.Truncation = fyne.TextTruncateOff
 	w.address.Truncation = fyne.TextTruncateOff
 	w.address.Wrapping = fyne.TextWrapWord
 	w.reveal = u.newButton(u.t("patient.reveal"), theme.VisibilityIcon(), u.toggleReveal)
@@ -179,13 +180,14 @@ func (u *UI) build() {
 	w.provenance.Wrapping = fyne.TextWrapWord
 	w.provenance.Importance = widget.MediumImportance
 	w.visits = container.NewVBox()
-	w.visitsCard = widget.NewCard("", "", w.visits)
+	w.visitsTitle = heading("")
+	w.visitsCard = container.NewVBox(widget.NewSeparator(), w.visitsTitle, w.visits)
 	w.recheck = u.newButton(u.t("action.recheck"), theme.ViewRefreshIcon(), u.recheckCurrent)
 	w.clearBtn = u.newButton(u.t("action.clear"), theme.ContentClearIcon(), u.clear)
-	actionsRow := container.NewHBox(w.recheck, w.clearBtn)
+	provRow := container.NewBorder(nil, nil, nil, container.NewHBox(w.recheck, w.clearBtn), w.provenance)
 
 	panels := container.NewGridWithColumns(2, w.patientCard, w.cardCard)
-	w.details = container.NewVBox(panels, w.provenance, actionsRow, w.visitsCard)
+	w.details = container.NewVBox(panels, provRow, w.visitsCard)
 
 	// Manual entry.
 	w.numEntry, w.nameEntry, w.dobEntry = u.newEntry(), u.newEntry(), u.newEntry()
@@ -205,9 +207,9 @@ func (u *UI) build() {
 	w.checkBtn = u.newButton(u.t("entry.check"), theme.SearchIcon(), u.submitManual)
 	w.checkBtn.Importance = widget.HighImportance
 	w.entryBox = container.NewVBox(
-		key(u.t("entry.number")), w.numEntry, w.numHint,
-		key(u.t("entry.name")), w.nameEntry, w.nameHint,
-		key(u.t("entry.dob")), w.dobEntry, w.dobHint,
+		wrapped(u.t("entry.number")), w.numEntry, w.numHint,
+		wrapped(u.t("entry.name")), w.nameEntry, w.nameHint,
+		wrapped(u.t("entry.dob")), w.dobEntry, w.dobHint,
 		w.checkBtn, w.entryErr,
 	)
 	entryCard := widget.NewCard(u.t("entry.title"), "", w.entryBox)
@@ -295,9 +297,11 @@ func (f *fixedWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
-func key(s string) *widget.Label {
+func key(s string) *widget.Label { return widget.NewLabel(s) }
+
+func wrapped(s string) *widget.Label {
 	l := widget.NewLabel(s)
-	l.Importance = widget.LowImportance
+	l.Wrapping = fyne.TextWrapWord
 	return l
 }
 
@@ -412,7 +416,7 @@ func (u *UI) renderBanner() {
 		if step != "" {
 			reason += " " + u.t("banner.reading.step", u.t("step."+step))
 		}
-		u.setBanner(colBlue, colWhite, u.t("banner.reading"), reason, fmt.Sprintf("%d%%", st.progress.Percent))
+		u.setBanner(colBlue, colWhite, u.t("banner.reading"), reason, "")
 		w.progress.SetValue(float64(st.progress.Percent))
 		w.progress.Show()
 	case phaseChecking:
@@ -556,7 +560,7 @@ func (u *UI) renderCard() {
 	if five.IsZero() {
 		five = id.FiveYearDate
 	}
-	if number == "" && from.IsZero() && to.IsZero() && fac == "" && st.result == nil {
+	if number == "" && from.IsZero() && to.IsZero() && fac == "" {
 		w.cardCard.Hide()
 		return
 	}
@@ -669,10 +673,13 @@ func (u *UI) renderProvenance() {
 	switch {
 	case id.Authenticity.Level == patient.Failed || id.Authenticity.Clone == patient.CloneFailed:
 		w.provenance.Importance = widget.DangerImportance
+		w.provenance.TextStyle.Bold = true
 	case st.result != nil && st.result.Source == patient.SourceCache:
-		w.provenance.Importance = widget.WarningImportance
+		w.provenance.Importance = widget.MediumImportance
+		w.provenance.TextStyle.Bold = true
 	default:
 		w.provenance.Importance = widget.MediumImportance
+		w.provenance.TextStyle.Bold = false
 	}
 	w.provenance.Refresh()
 }
@@ -710,7 +717,7 @@ func (u *UI) renderVisits() {
 	}
 	w.visitsCard.Show()
 	vs := st.result.Visits
-	w.visitsCard.SetTitle(u.t("visits.title", len(vs)))
+	w.visitsTitle.SetText(u.t("visits.title", len(vs)))
 	for i, v := range vs {
 		if i == maxVisits {
 			w.visits.Add(small(u.t("visits.more", len(vs)-maxVisits)))
