@@ -292,7 +292,8 @@ func (ss *session) systemInfo(context.Context, json.RawMessage) (any, *Error) {
 }
 
 func (ss *session) status(context.Context, json.RawMessage) (any, *Error) {
-	return ss.srv.health(true), nil
+	// The current check's verdict is eligibility data.
+	return ss.srv.health(ss.tokenInfo().Has(ScopeEligibility)), nil
 }
 
 // checkIdentity is who the HIS asks about. Chip data and authenticity are

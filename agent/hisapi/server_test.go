@@ -403,6 +403,14 @@ func TestScopesAndPhoto(t *testing.T) {
 			}
 		})
 	}
+	// status names the current check's verdict only to eligibility tokens.
+	var st health
+	if e := onlyID.call("status", nil, &st); e != nil || st.Current != nil {
+		t.Errorf("status for an identity-only token: %v current=%+v", e, st.Current)
+	}
+	if e := elig.call("status", nil, &st); e != nil || st.Current == nil || st.Current.Verdict != patient.Eligible {
+		t.Errorf("status for an eligibility token: %v current=%+v", e, st.Current)
+	}
 	// identity.read never reaches a client without the identity scope.
 	for _, n := range elig.notes {
 		if n.Method == "identity.read" {
