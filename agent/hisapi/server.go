@@ -434,7 +434,14 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+WebSocketPath, s.serveWS)
 	mux.HandleFunc("GET /healthz", s.serveHealth)
 	mux.HandleFunc("OPTIONS /healthz", s.servePreflight)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	metricsH := promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := s.originAllowed(r); !ok {
+			httpError(w, http.StatusForbidden, "origin-not-allowed", "this web origin is not in his.origins")
+			return
+		}
+		metricsH.ServeHTTP(w, r)
+	})
 	mux.HandleFunc("GET /v1/client.js", s.serveStatic("client.js", "text/javascript; charset=utf-8", true))
 	mux.HandleFunc("OPTIONS /v1/client.js", s.servePreflight)
 	if !s.opt.DisableDemo {

@@ -886,6 +886,9 @@ func TestHTTPEndpoints(t *testing.T) {
 	if r, _ = get("/healthz", "https://evil.example"); r.StatusCode != 403 {
 		t.Errorf("/healthz from a foreign origin: %d", r.StatusCode)
 	}
+	if r, _ = get("/metrics", "https://evil.example"); r.StatusCode != 403 {
+		t.Errorf("/metrics from a foreign origin: %d", r.StatusCode)
+	}
 	// The (deprecated) Private Network Access preflight.
 	req, _ := http.NewRequest("OPTIONS", "http://"+ts.addr+"/healthz", nil)
 	req.Header.Set("Origin", testOrigin)
