@@ -28,6 +28,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -106,6 +107,9 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	}
 	if o.KeyFile == "" {
 		o.KeyFile = path + ".key"
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating cache directory: %w", err)
 	}
 	db := &DB{o: o, log: o.Logger.With("component", "cache"), path: path}
 	master, err := loadKey(o, path, db.log)

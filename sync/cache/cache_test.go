@@ -97,6 +97,17 @@ func TestSaveLookup(t *testing.T) {
 	}
 }
 
+func TestOpenCreatesDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a", "b", "cache.db")
+	db := open(t, path, Options{})
+	if s, err := db.Stats(context.Background()); err != nil || s.Answers != 0 || !s.Newest.IsZero() {
+		t.Fatalf("stats %+v %v", s, err)
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o700) {
+		t.Fatalf("directory: %v %v", fi, err)
+	}
+}
+
 func TestNewestWins(t *testing.T) {
 	clk := newClock()
 	db := open(t, filepath.Join(t.TempDir(), "cache.db"), Options{Now: clk.Now})
