@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -337,5 +338,21 @@ func TestEveryPolicyCodeReachable(t *testing.T) {
 		if !seen[code] {
 			t.Errorf("policy code %s is not reachable in the simulator", code)
 		}
+	}
+}
+
+func TestRegisterFlags(t *testing.T) {
+	var o bhxhsim.Options
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	o.RegisterFlags(fs)
+	if err := fs.Parse([]string{"--seed=9", "--md5-case=upper", "--latency=250ms", "--error5xx=0.5", "--down", "--code=500"}); err != nil {
+		t.Fatal(err)
+	}
+	if o.Seed != 9 || o.MD5Case != "upper" || o.Size != 100_000 || o.Password != "bhxh-sim" ||
+		o.Faults != (bhxhsim.Faults{Latency: bhxhsim.Duration(250 * time.Millisecond), Error5xx: 0.5, Down: true, Code: "500"}) {
+		t.Fatalf("%+v", o)
+	}
+	if err := fs.Parse([]string{"--latency=soon"}); err == nil {
+		t.Fatal("bad latency accepted")
 	}
 }
