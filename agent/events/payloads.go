@@ -101,6 +101,8 @@ type Pairing struct {
 	Origin string              `json:"origin"` // web origin or app name
 	Code   string              `json:"code"`   // 6 digits, shown both in the window and on the HIS page
 	Reply  func(approved bool) `json:"-"`
+	Name   string              `json:"name,omitempty"`   // the app's name as it gave it (not verified)
+	Scopes []string            `json:"scopes,omitempty"` // what it asks for: "eligibility", "identity", "photo"
 }
 
 // Failure is the payload of ReadFailed.
