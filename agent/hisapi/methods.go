@@ -521,7 +521,10 @@ func (ss *session) pairingRequest(ctx context.Context, raw json.RawMessage) (any
 	if label == "" {
 		label = "app:" + p.Name
 	}
-	pr := events.Pairing{ID: randomID(8), Origin: label, Code: sixDigits()}
+	pr := events.Pairing{ID: randomID(8), Origin: label, Code: sixDigits(), Name: p.Name}
+	for _, sc := range scopes {
+		pr.Scopes = append(pr.Scopes, string(sc))
+	}
 	answer := make(chan bool, 1)
 	var once sync.Once
 	pr.Reply = func(ok bool) { once.Do(func() { answer <- ok }) }

@@ -296,7 +296,7 @@ func TestPairingApproved(t *testing.T) {
 		t.Fatal(e)
 	}
 	p := <-asked
-	if p.Origin != testOrigin || len(p.Code) != 6 {
+	if p.Origin != testOrigin || len(p.Code) != 6 || p.Name != "HIS Khoa Khám" || strings.Join(p.Scopes, ",") != "eligibility,identity" {
 		t.Fatalf("window saw %+v", p)
 	}
 	note := c.waitNote("pairing.code")
