@@ -111,6 +111,11 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating cache directory: %w", err)
 	}
+	// SQLite creates the file (and its -wal and -shm, which copy its mode)
+	// with the umask's mode: make it private first.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
 	db := &DB{o: o, log: o.Logger.With("component", "cache"), path: path}
 	master, err := loadKey(o, path, db.log)
 	if err != nil {

@@ -106,6 +106,9 @@ func TestOpenCreatesDirectory(t *testing.T) {
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o700) {
 		t.Fatalf("directory: %v %v", fi, err)
 	}
+	if fi, err := os.Stat(path); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600) {
+		t.Fatalf("database file: %v %v", fi.Mode(), err)
+	}
 }
 
 func TestNewestWins(t *testing.T) {
