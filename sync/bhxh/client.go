@@ -63,7 +63,9 @@ type Options struct {
 	// Timeout bounds one Check, retries and re-login included (default 10 s).
 	Timeout time.Duration
 	// Retries is how many times a transport error or 5xx is retried
-	// (default 2), waiting RetryWaitMin..RetryWaitMax with jitter.
+	// (0: the default, 2; negative: none), waiting about
+	// RetryWaitMin..RetryWaitMax (default 50–400 ms) times the attempt
+	// number, with jitter.
 	Retries                    int
 	RetryWaitMin, RetryWaitMax time.Duration
 	// RefreshBefore is how long before the token's expiry a new one is
