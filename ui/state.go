@@ -90,7 +90,11 @@ func (u *UI) apply(ev events.Event) {
 		}
 		st.checkID = d.CheckID
 		st.progress = d
-		st.phase = phaseReading
+		// A chip read that showed its verdict early (before the photo)
+		// keeps the verdict on screen while the rest is read.
+		if st.phase != phaseResult {
+			st.phase = phaseReading
+		}
 		u.renderMain()
 	case events.Identity:
 		if d.CheckID != st.checkID {
