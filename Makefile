@@ -29,7 +29,7 @@ build: ## build bin/tiepdon (the first build compiles Fyne and SQLite: minutes)
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
 
 run: deps build ## start the agent in demo mode (simulated gateway, virtual scanner, window)
-	$(BIN) run --demo
+	bash .ci/demo $(BIN)
 
 test: deps ## run every test (unit, fuzz seeds, pty, pcscd+vpcd, SQLite, WebSocket, Chromium)
 	@bash .ci/test

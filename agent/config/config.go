@@ -80,6 +80,13 @@ type Scanner struct {
 // Reader configures the PC/SC card reader.
 type Reader struct {
 	Name string `toml:"name"`
+	// CSCA lists files or directories of trusted country signing CA
+	// certificates (PEM, DER or ICAO master lists) for passive
+	// authentication. Empty: chip data is checked against its own SOD only
+	// ("intact, issuer not verified").
+	CSCA []string `toml:"csca"`
+	// Disabled turns chip reading off.
+	Disabled bool `toml:"disabled"`
 }
 
 // Cache configures the local SQLite cache.

@@ -18,6 +18,7 @@ import (
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers"
 	"github.com/tiepdon/tiepdon/drivers/payload"
+	"github.com/tiepdon/tiepdon/drivers/virtual"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
 	"github.com/tiepdon/tiepdon/sync/cache"
 	"github.com/tiepdon/tiepdon/sync/outbox"
@@ -42,6 +43,8 @@ type stack struct {
 
 	demo       bool
 	configFile string
+	can        chan string  // last 6 digits typed in the window for a chip
+	demoPKI    *virtual.PKI // demo: signs the virtual chips' SODs
 	his        *hisapi.Server
 	hisAt      net.Addr
 
@@ -51,6 +54,7 @@ type stack struct {
 	scanner demoScanner
 
 	runs []func(context.Context) error // long-running parts, started by run
+	ctx  context.Context               // ends when the stack stops
 }
 
 // demoScanner is the virtual QR scanner of demo mode.
@@ -88,7 +92,7 @@ func (b backend) OutboxSize() int {
 // build wires every part of the agent from cfg. Parts that need a device
 // that is absent keep waiting for it rather than failing.
 func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logger) (*stack, error) {
-	s := &stack{cfg: cfg, log: log, bus: events.New(), demo: o.demo, configFile: o.configFile}
+	s := &stack{cfg: cfg, log: log, bus: events.New(), demo: o.demo, configFile: o.configFile, ctx: ctx}
 	if o.demo {
 		if err := s.startDemo(ctx, o); err != nil {
 			return nil, err
@@ -126,6 +130,14 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	var sources []drivers.Source
 	if src := s.scannerSource(); src != nil {
 		sources = append(sources, src)
+	}
+	if !cfg.Reader.Disabled {
+		chip, err := s.chipSource(!o.headless)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		sources = append(sources, chip)
 	}
 	s.agent, err = agent.New(agent.Deps{
 		Bus: s.bus, Identify: payload.Identify, Checker: s.gw, Store: db, Queue: ob, Sources: sources,
@@ -256,7 +268,12 @@ func (s *stack) simulateScan() error {
 	demoRand.Lock()
 	i := demoRand.IntN(len(bhxhsim.Showcase) * 3)
 	demoRand.Unlock()
-	return s.scanner.Scan(s.sim.Person(i).CCCDQR())
+	p := s.sim.Person(i)
+	if err := s.scanner.Scan(p.CCCDQR()); err != nil {
+		return err
+	}
+	s.demoTap(s.ctx, p)
+	return nil
 }
 
 // demoFirstScan is the person the demo's first automatic scan shows: an
@@ -266,7 +283,11 @@ func (s *stack) demoFirstScan() error {
 	if !ok {
 		return s.simulateScan()
 	}
-	return s.scanner.Scan(p.CCCDQR())
+	if err := s.scanner.Scan(p.CCCDQR()); err != nil {
+		return err
+	}
+	s.demoTap(s.ctx, p)
+	return nil
 }
 
 // serve builds the stack and runs it, with the window unless headless.
