@@ -31,6 +31,7 @@ type fakeBackend struct {
 	bus   *events.Bus
 	n     atomic.Uint64
 	async bool // publish from another goroutine after Check returns
+	hold  bool // publish nothing: the gateway never answers
 	fail  error
 
 	mu       sync.Mutex
@@ -93,6 +94,9 @@ func (f *fakeBackend) Check(ctx context.Context, id patient.Identity) (string, e
 		f.receipts[checkID] = r
 		f.mu.Unlock()
 		f.bus.Publish(events.EligibilityResult, r)
+	}
+	if f.hold {
+		return checkID, nil
 	}
 	if f.async {
 		go publish()

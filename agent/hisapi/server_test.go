@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -1013,4 +1014,55 @@ func TestRefusalsLoggedSparingly(t *testing.T) {
 	if !strings.Contains(string(body), `tiepdon_his_refused_total{reason="origin"} 60`) {
 		t.Errorf("refusals not all counted")
 	}
+}
+
+// Slow calls are bounded per connection; quick ones still pass beside them.
+func TestInFlightLimit(t *testing.T) {
+	ts := startServer(t, func(o *Options) { o.Limits.MaxInFlight = 2 })
+	ts.backend.hold = true
+	c := helloWith(t, ts, "", ts.token(t, "", ScopeEligibility))
+	check := map[string]any{"identity": map[string]string{"citizenId": "001099012345"}, "timeoutMs": 500}
+	for i := range 3 {
+		c.send(map[string]any{"jsonrpc": "2.0", "id": 10 + i, "method": "eligibility.check", "params": check})
+	}
+	// The third is refused at once; system.info is answered while two wait.
+	c.send(map[string]any{"jsonrpc": "2.0", "id": 99, "method": "system.info"})
+	got := map[string]msg{}
+	var order []string
+	for len(got) < 4 {
+		m, err := c.read(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.ID != nil {
+			got[string(m.ID)] = m
+			order = append(order, string(m.ID))
+		}
+	}
+	if info := got["99"]; info.Error != nil || slices.Index(order, "99") > 1 {
+		t.Fatalf("system.info behind the waiting checks: order %v", order)
+	}
+	delete(got, "99")
+	busy := 0
+	for id, m := range got {
+		if m.Error != nil {
+			wantCode(t, m.Error, CodeBusy, ReasonBusy)
+			busy++
+			continue
+		}
+		var r checkResult
+		json.Unmarshal(m.Result, &r)
+		if !r.Pending || r.CheckID == "" {
+			t.Errorf("check %s: %s, want pending after its timeout", id, m.Result)
+		}
+	}
+	if busy != 1 {
+		t.Fatalf("%d refused as busy, want 1", busy)
+	}
+	// A second pairing on the same connection waits its turn.
+	c2 := connect(t, ts, "")
+	c2.call("session.hello", nil, nil)
+	c2.send(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "pairing.request", "params": map[string]any{"name": "a", "scopes": []string{"eligibility"}}})
+	c2.waitNote("pairing.code")
+	wantCode(t, c2.call("pairing.request", map[string]any{"name": "b", "scopes": []string{"eligibility"}}, nil), CodeBusy, ReasonPairingPending)
 }
