@@ -93,7 +93,7 @@ func (u *UI) renderPairings() {
 	w.pairStrip.Refresh()
 	w.pendingBox.Refresh()
 	w.pairedBox.Refresh()
-	w.mainTab.Refresh()
+	u.relayoutMain()
 }
 
 func (u *UI) pairingRow(p events.Pairing) fyne.CanvasObject {

@@ -92,6 +92,10 @@ func (u *UI) apply(ev events.Event) {
 		st.progress = d
 		// A chip read that showed its verdict early (before the photo)
 		// keeps the verdict on screen while the rest is read.
+		if st.phase == phaseReading {
+			u.renderBanner() // only the bar and the step change
+			return
+		}
 		if st.phase != phaseResult {
 			st.phase = phaseReading
 		}
@@ -120,8 +124,13 @@ func (u *UI) apply(ev events.Event) {
 		if st.checkID != d.CheckID {
 			st.alert, st.reveal = nil, false
 		}
-		st.checkID = d.CheckID
 		id := d.Identity
+		// A chip read sends its photo after the verdict is known: keep the
+		// fuller identity already shown for this check.
+		if st.checkID == d.CheckID && st.identity != nil && hasPhoto(*st.identity) && !hasPhoto(id) {
+			id = *st.identity
+		}
+		st.checkID = d.CheckID
 		st.identity = &id
 		st.result = &e
 		st.failure = nil
@@ -194,3 +203,6 @@ func (u *UI) clear() {
 	u.clearEntry()
 	u.renderMain()
 }
+
+// hasPhoto reports whether id carries a chip photo.
+func hasPhoto(id patient.Identity) bool { return id.Chip != nil && len(id.Chip.Photo) > 0 }

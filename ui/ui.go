@@ -17,6 +17,7 @@ package ui
 
 import (
 	"context"
+	"image"
 	"log/slog"
 	"sync"
 	"time"
@@ -165,6 +166,9 @@ type UI struct {
 	st    state
 	w     *widgets
 	wedge Wedge
+
+	photoSrc []byte // the chip photo last decoded, and its image
+	photoImg image.Image
 
 	// do runs f on the Fyne goroutine: fyne.Do, or in tests a queue the
 	// test goroutine drains, so that updates never race with the test.

@@ -737,3 +737,54 @@ func sceneNamed(t *testing.T, name string) scenes.Scene {
 	t.Fatalf("no scene %q", name)
 	return scenes.Scene{}
 }
+
+// BenchmarkApplyResult is the time the Fyne goroutine spends rendering one
+// verdict (patient, card, provenance, visits, recent list) with the test
+// driver's software canvas: the budget that keeps the window responsive.
+func BenchmarkApplyResult(b *testing.B) {
+	a := test.NewTempApp(b)
+	u := New(a, events.New(), newFake(), Options{Mute: true, Now: func() time.Time { return scenes.Now }, Location: time.UTC})
+	defer u.Close()
+	u.do = func(func()) {}
+	steps := sceneNamed(&testing.T{}, "eligible").Steps
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range steps {
+			u.apply(events.Event{Time: scenes.Now, Kind: s.Kind, Data: s.Data})
+		}
+	}
+}
+
+// BenchmarkWedge is the classifier's cost per keystroke.
+func BenchmarkWedge(b *testing.B) {
+	var w Wedge
+	t0 := time.Unix(0, 0)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		w.Rune('7', t0.Add(time.Duration(i)*time.Millisecond))
+		if i%80 == 0 {
+			w.Enter(t0.Add(time.Duration(i) * time.Millisecond))
+		}
+	}
+}
+
+// TestEarlyChipVerdict: a chip verdict shown before the photo is read stays
+// on screen while the read goes on, with its progress.
+func TestEarlyChipVerdict(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	h.play(sceneNamed(t, "eligible").Steps)
+	h.u.apply(events.Event{Kind: events.CardProgress, Data: events.Progress{CheckID: "c1", Step: "dg2", Percent: 70}})
+	if h.u.st.phase != phaseResult || h.u.w.bannerTitle.Text != "ĐỦ ĐIỀU KIỆN BHYT" {
+		t.Errorf("verdict replaced by progress: %q", h.u.w.bannerTitle.Text)
+	}
+	if h.u.w.progress.Hidden || h.u.w.progress.Value != 70 {
+		t.Errorf("progress hidden=%v value=%v", h.u.w.progress.Hidden, h.u.w.progress.Value)
+	}
+	// Progress of another check is ignored.
+	h.u.apply(events.Event{Kind: events.CardProgress, Data: events.Progress{CheckID: "other", Percent: 10}})
+	if h.u.w.progress.Value != 70 {
+		t.Error("progress of another check shown")
+	}
+}

@@ -383,8 +383,14 @@ func (u *UI) renderMain() {
 	w.entryErr.SetText(st.entryErr)
 	w.entryErr.Hidden = st.entryErr == ""
 	w.entryErr.Refresh()
-	w.mainTab.Refresh()
+	u.relayoutMain()
 }
+
+// relayoutMain lays the main tab out again after panels were shown,
+// hidden or changed size. Container.Refresh also refreshes every widget
+// under it (re-shaping their text); laying out only the containers that
+// changed proved fragile with nested cards, so correctness wins here.
+func (u *UI) relayoutMain() { u.w.mainTab.Refresh() }
 
 func (u *UI) setBanner(bg, fg color.NRGBA, title, reason, code string) {
 	w := u.w
@@ -448,6 +454,11 @@ func (u *UI) renderBanner() {
 			code = u.t("banner.code", e.Code)
 		}
 		u.setBanner(s.bg, s.fg, u.t(s.titleKey), reason, code)
+		// A chip verdict can come before the photo: show the rest of the read.
+		if p := st.progress; p.CheckID == st.checkID && p.Percent > 0 && p.Percent < 100 {
+			w.progress.SetValue(float64(p.Percent))
+			w.progress.Show()
+		}
 	}
 }
 
@@ -511,7 +522,7 @@ func (u *UI) renderPatient() {
 	w.photoBox.Hide()
 	w.chipExtra.Hide()
 	if c := id.Chip; c != nil {
-		if img := decodePhoto(c.Photo); img != nil {
+		if img := u.photo(c.Photo); img != nil {
 			w.photo.Image = img
 			w.photo.Refresh()
 			w.photoBox.Show()
@@ -521,6 +532,18 @@ func (u *UI) renderPatient() {
 			w.chipExtra.Show()
 		}
 	}
+}
+
+// photo decodes a chip photo once per patient.
+func (u *UI) photo(b []byte) image.Image {
+	if len(b) == 0 {
+		return nil
+	}
+	if len(u.photoSrc) == len(b) && &u.photoSrc[0] == &b[0] {
+		return u.photoImg
+	}
+	u.photoSrc, u.photoImg = b, decodePhoto(b)
+	return u.photoImg
 }
 
 func decodePhoto(b []byte) image.Image {
