@@ -85,7 +85,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	// Results published by others (the outbox's re-checks) are remembered
 	// too, so that Current and Receipt show the newest answer.
-	sub := a.d.Bus.Subscribe(events.EligibilityUpdated, 64)
+	// A chip source sends the full identity (with the photo) after the
+	// verdict: it replaces the early one in the remembered result.
+	sub := a.d.Bus.Subscribe(events.EligibilityUpdated|events.IdentityRead, 64)
 	g.Go(func() error {
 		defer sub.Close()
 		for {
@@ -93,8 +95,11 @@ func (a *Agent) Run(ctx context.Context) error {
 			case <-gctx.Done():
 				return nil
 			case ev := <-sub.C():
-				if r, ok := ev.Data.(events.Result); ok {
-					a.remember(r)
+				switch d := ev.Data.(type) {
+				case events.Result:
+					a.remember(d)
+				case events.Identity:
+					a.refreshIdentity(d)
 				}
 			}
 		}
@@ -290,6 +295,21 @@ func (a *Agent) remember(r events.Result) {
 		}
 	}
 	a.receipts[r.CheckID] = r
+}
+
+// refreshIdentity puts a later, fuller identity into the result of its check.
+func (a *Agent) refreshIdentity(d events.Identity) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r, ok := a.receipts[d.CheckID]
+	if !ok {
+		return
+	}
+	r.Identity = d.Identity
+	a.receipts[d.CheckID] = r
+	if a.current != nil && a.current.CheckID == d.CheckID {
+		a.current = &r
+	}
 }
 
 // Current returns the latest result shown at the counter.

@@ -227,3 +227,32 @@ func TestReceiptsBounded(t *testing.T) {
 		t.Errorf("len = %d", len(a.receipts))
 	}
 }
+
+func TestLaterIdentityRefreshesReceipt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &fakeChecker{delay: time.Millisecond, e: patient.Eligibility{Verdict: patient.Eligible, Code: "000"}}
+		a, sub := newTestAgent(t, c, newMemStore(), nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- a.Run(ctx) }()
+		early := testID
+		early.Medium = patient.MediumChip
+		a.Present(drivers.Presentation{Medium: patient.MediumChip, Identity: &early, CheckID: "chip-1"})
+		next(t, sub, events.EligibilityResult)
+		full := early
+		full.Chip = &patient.ChipData{Photo: []byte{0xff, 0xd8}, PhotoType: "image/jpeg"}
+		a.d.Bus.Publish(events.IdentityRead, events.Identity{CheckID: "chip-1", Identity: full})
+		synctest.Wait()
+		r, ok := a.Receipt("chip-1")
+		if !ok || r.Identity.Chip == nil || len(r.Identity.Chip.Photo) != 2 {
+			t.Errorf("receipt identity not refreshed: %+v", r.Identity.Chip)
+		}
+		if cur, _ := a.Current(); cur.Identity.Chip == nil {
+			t.Error("current result not refreshed")
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+}
