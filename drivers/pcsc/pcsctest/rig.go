@@ -13,7 +13,6 @@
 package pcsctest
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -26,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tiepdon/tiepdon/drivers/virtual"
 )
 
 // Paths of the Debian packages pcscd and vsmartcard-vpcd.
@@ -264,25 +265,6 @@ func livePcscd() int {
 	return pid
 }
 
-// listening reports whether something listens on TCP port (IPv4 or IPv6),
-// read from /proc/net so that no connection is made: to vpcd a connection
-// is a card insertion.
-func listening(port int) bool {
-	want := fmt.Sprintf(":%04X", port)
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		fh, err := os.Open(f)
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(fh)
-		for sc.Scan() {
-			fields := strings.Fields(sc.Text())
-			if len(fields) > 3 && strings.HasSuffix(fields[1], want) && fields[3] == "0A" { // 0A = LISTEN
-				fh.Close()
-				return true
-			}
-		}
-		fh.Close()
-	}
-	return false
-}
+// listening reports whether something listens on TCP port, without
+// connecting: to vpcd a connection is a card insertion.
+func listening(port int) bool { return virtual.VPCDListening(fmt.Sprintf("127.0.0.1:%d", port)) }
