@@ -55,8 +55,15 @@ func TestPopulation(t *testing.T) {
 	ids := map[patient.CitizenID]bool{}
 	codes := map[string]int{}
 	yearOnly := 0
+	step := 1
+	if raceEnabled || testing.Short() {
+		step = 13
+	}
 	for i, p := range people {
 		codes[p.Code]++
+		if i%step != 0 {
+			continue
+		}
 		if ids[p.CitizenID] {
 			t.Fatalf("person %d: duplicate CCCD", i)
 		}

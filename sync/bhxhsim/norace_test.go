@@ -1,0 +1,5 @@
+//go:build !race
+
+package bhxhsim_test
+
+const raceEnabled = false
