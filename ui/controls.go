@@ -414,5 +414,6 @@ func (u *UI) signIn(name, id string) error {
 	u.st.staff = s
 	u.act.SetStaff(s)
 	u.renderStaff()
+	u.renderMain()
 	return nil
 }

@@ -28,6 +28,7 @@ var messages = map[string][2]string{
 	// Banner.
 	"banner.idle":            {"SẴN SÀNG", "READY"},
 	"banner.idle.reason":     {"Quét mã QR trên CCCD / thẻ BHYT, đặt thẻ CCCD gắn chip lên đầu đọc, hoặc nhập số thẻ (F2).", "Scan the QR on the CCCD / BHYT card, place the chip CCCD on the reader, or type the card number (F2)."},
+	"banner.idle.nostaff":    {"Trước tiên: đăng nhập ca (Ctrl+U), cổng BHXH cần họ tên và CCCD của cán bộ tra cứu.", "First sign in for the shift (Ctrl+U): the gateway needs the checking staff's name and CCCD."},
 	"banner.reading":         {"ĐANG ĐỌC CHIP", "READING CHIP"},
 	"banner.reading.reason":  {"Giữ yên thẻ trên đầu đọc.", "Hold the card still on the reader."},
 	"banner.reading.step":    {"Bước: %s.", "Step: %s."},

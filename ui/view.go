@@ -411,7 +411,11 @@ func (u *UI) renderBanner() {
 	w.progress.Hide()
 	switch st.phase {
 	case phaseIdle:
-		u.setBanner(colIdle, colInk, u.t("banner.idle"), u.t("banner.idle.reason"), "")
+		reason := u.t("banner.idle.reason")
+		if st.staff.CitizenID == "" {
+			reason += " " + u.t("banner.idle.nostaff")
+		}
+		u.setBanner(colIdle, colInk, u.t("banner.idle"), reason, "")
 	case phaseReading:
 		if st.askCAN {
 			u.setBanner(colAmber, colInk, u.t("banner.can"), u.t("banner.can.reason"), "")
