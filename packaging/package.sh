@@ -2,7 +2,7 @@
 # Builds tiepdon's installers into dist/ (the Makefile's package targets call it):
 #
 #   packaging/package.sh all       # both of the below, then dist/SHA256SUMS
-#   packaging/package.sh windows   # tiepdon.exe + tiepdon.com cross-compiled with mingw-w64, signed, MSI (wixl), signed
+#   packaging/package.sh windows   # tiepdon.exe cross-compiled with mingw-w64 + tiepdon.com, signed, MSI (wixl), signed
 #   packaging/package.sh linux     # tiepdon for linux/amd64, .deb and .rpm (nfpm)
 #
 # Environment:
@@ -85,8 +85,9 @@ package_windows() {
   step "cross-compiling windows/amd64 with mingw-w64 (cold: ~6 min for Fyne's GL binding)"
   local env=(CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc)
   env "${env[@]}" go build -ldflags "-s -w -H=windowsgui -X main.version=$VERSION" -o "$w/tiepdon.exe" "$PKG"
-  # The same program as a console program, for tiepdon doctor and friends in cmd/PowerShell.
-  env "${env[@]}" go build -ldflags "-s -w -X main.version=$VERSION" -o "$w/tiepdon.com" "$PKG"
+  # tiepdon.com: a small console program that runs tiepdon.exe and relays its output, so
+  # that "tiepdon doctor" typed in cmd/PowerShell prints and waits (packaging/windows/console).
+  CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -ldflags "-s -w" -o "$w/tiepdon.com" ./packaging/windows/console
   local signed=0
   if setup_signing; then
     signed=1
