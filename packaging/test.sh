@@ -124,6 +124,7 @@ cmp -s "$exe" "$DIST/work/windows/tiepdon.exe" && ok "the MSI carries the signed
 pe=$(x86_64-w64-mingw32-objdump -p "$exe")
 has "tiepdon.exe is a GUI program" "$pe" "(Windows GUI)"
 has "tiepdon.com is a console program" "$(x86_64-w64-mingw32-objdump -p "$com")" "(Windows CUI)"
+(( $(stat -c %s "$com") < 5000000 )) && ok "tiepdon.com is small ($(stat -c %s "$com") bytes)" || bad "tiepdon.com is $(stat -c %s "$com") bytes"
 dlls=$(grep -i "DLL Name" <<<"$pe" | awk '{print tolower($3)}' | sort -u | tr '\n' ' ')
 extra=$(tr ' ' '\n' <<<"$dlls" | grep -v -x -E 'kernel32.dll|user32.dll|gdi32.dll|shell32.dll|opengl32.dll|msvcrt.dll|advapi32.dll|ws2_32.dll|winmm.dll|ole32.dll|imm32.dll|setupapi.dll|cfgmgr32.dll|dwmapi.dll|ntdll.dll|' || true)
 [ -z "$extra" ] && ok "imports only system DLLs ($dlls)" || bad "imports DLLs that Windows does not ship: $extra"
