@@ -163,8 +163,9 @@ func TestRunAndText(t *testing.T) {
 	cfg.Scanner.Port = ""
 
 	readers := func() ([]string, error) { return []string{"Virtual PCD 00 00"}, nil }
-	rep := Run(context.Background(), Options{Version: "v9", Config: &cfg, ListReaders: readers, HTTP: srv.Client()})
-	order := []string{"config", "data-dir", "his-port", "pcsc-service", "card-readers", "scanner", "gateway", "gateway-account", "clock"}
+	policies := func() BrowserPolicies { return BrowserPolicies{"Edge": {"https://his.example.vn"}} }
+	rep := Run(context.Background(), Options{Version: "v9", Config: &cfg, ListReaders: readers, HTTP: srv.Client(), BrowserPolicies: policies})
+	order := []string{"config", "data-dir", "his-port", "browser-policy", "pcsc-service", "card-readers", "scanner", "gateway", "gateway-account", "clock"}
 	if len(rep.Results) != len(order) {
 		t.Fatalf("got %d results, want %d: %+v", len(rep.Results), len(order), rep.Results)
 	}
@@ -182,7 +183,7 @@ func TestRunAndText(t *testing.T) {
 
 	// Break two things: the readers and the account.
 	cfg.Gateway.Password = "wrong"
-	rep = Run(context.Background(), Options{Version: "v9", Config: &cfg, HTTP: srv.Client(),
+	rep = Run(context.Background(), Options{Version: "v9", Config: &cfg, HTTP: srv.Client(), BrowserPolicies: policies,
 		ListReaders: func() ([]string, error) { return nil, nil }})
 	if rep.ExitCode(false) != 1 || rep.Count(Fail) != 1 || rep.Count(Warn) != 1 {
 		t.Fatalf("exit %d, %d fail, %d warn: %+v", rep.ExitCode(false), rep.Count(Fail), rep.Count(Warn), rep.Results)

@@ -51,7 +51,8 @@ func bi(en, vi string, args ...any) Text {
 // Result is the finding of one check.
 type Result struct {
 	// Check is the stable name of the check: config, data-dir, his-port,
-	// pcsc-service, card-readers, scanner, gateway, gateway-account, clock.
+	// browser-policy, pcsc-service, card-readers, scanner, gateway,
+	// gateway-account, clock.
 	Check  string `json:"check"`
 	Status Status `json:"status"`
 	// Found says what the check saw.
@@ -147,6 +148,9 @@ type Options struct {
 	HTTP *http.Client
 	// Now is the clock to compare with the gateway's; nil uses time.Now.
 	Now func() time.Time
+	// BrowserPolicies reads the browsers' loopback policies; nil uses
+	// [SystemBrowserPolicies].
+	BrowserPolicies func() BrowserPolicies
 }
 
 // ErrNoService is what ListReaders wraps when the PC/SC service (pcscd,
@@ -177,6 +181,10 @@ func Run(ctx context.Context, o Options) Report {
 	if listPorts == nil {
 		listPorts = SerialPorts
 	}
+	policies := o.BrowserPolicies
+	if policies == nil {
+		policies = SystemBrowserPolicies
+	}
 	rep := Report{Version: o.Version, OS: runtime.GOOS + "/" + runtime.GOARCH, Time: now()}
 
 	var (
@@ -203,6 +211,7 @@ func Run(ctx context.Context, o Options) Report {
 
 	rep.Results = append(rep.Results, Config(cfg, o.ConfigErr), DataDir(cfg.ResolvedDataDir()))
 	rep.Results = append(rep.Results, his...)
+	rep.Results = append(rep.Results, BrowserPolicy(cfg.HIS.Origins, policies()))
 	rep.Results = append(rep.Results, pcsc...)
 	rep.Results = append(rep.Results, scan...)
 	rep.Results = append(rep.Results, gw...)
