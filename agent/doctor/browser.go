@@ -61,10 +61,10 @@ var LinuxPolicyDirs = map[string]string{
 // "host" (any scheme and port), "[*.]domain" (the domain and its
 // subdomains), optionally with a scheme or a trailing "/" or "/*".
 func patternMatches(pattern, origin string) bool {
-	o, err := url.Parse(origin)
-	if err != nil || o.Host == "" {
+	if !isOrigin(origin) {
 		return false
 	}
+	o, _ := url.Parse(origin)
 	p := strings.TrimSpace(pattern)
 	if p == "*" {
 		return true
@@ -164,4 +164,10 @@ func BrowserPolicy(origins []string, policies BrowserPolicies) Result {
 		"Chính sách trình duyệt chưa gồm mọi trang HIS (%s); các trang đó sẽ hỏi nhân viên quyền \"mạng loopback\".", strings.Join(parts, "; "))
 	r.Fix = fix
 	return r
+}
+
+// isOrigin reports whether s parses as a URL with a host.
+func isOrigin(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Host != ""
 }

@@ -66,3 +66,22 @@ func TestReadPolicyDirs(t *testing.T) {
 	}
 	wantStatus(t, BrowserPolicy([]string{"https://his.benhvien.vn", "https://his2.benhvien.vn"}, p), OK, "Chrome")
 }
+
+func FuzzPatternMatches(f *testing.F) {
+	for _, s := range [][2]string{
+		{"https://his.benhvien.vn", "https://his.benhvien.vn"}, {"[*.]benhvien.vn", "https://benhvien.vn"},
+		{"*", "http://x"}, {"https://h:*", "https://h:1"}, {"::", "https://[::1]:80"}, {"[*.]", "https://a"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, origin string) {
+		got := patternMatches(pattern, origin)
+		// "*" matches every origin that has a host; nothing matches an origin without one.
+		if pattern == "*" && !got && isOrigin(origin) {
+			t.Fatalf("* does not match %q", origin)
+		}
+		if got && !isOrigin(origin) {
+			t.Fatalf("%q matches %q, which has no host", pattern, origin)
+		}
+	})
+}
