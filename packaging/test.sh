@@ -202,9 +202,15 @@ else
     n=$(grep -c '"check":' "$tmp/doctor.json" || true)
     (( n >= 8 )) && ok "doctor --json lists $n checks" || bad "doctor --json lists $n checks"
     echo "---- tiepdon doctor on this machine:"; sed 's/^/    /' "$tmp/doctor.txt"
+    # What IT does after installing: set the machine config with the MSI's property names.
+    if /usr/bin/tiepdon machine-config FACILITY_CODE=79014 HIS_ORIGINS=https://his.benhvien.vn >/dev/null 2>&1; then
+      has "machine-config edits /etc/tiepdon/config.toml" "$(cat /etc/tiepdon/config.toml)" 'code = "79014"' 'origins = ["https://his.benhvien.vn"]' "# tiepdon configuration."
+      has "machine-config logs to /etc/tiepdon/install.log" "$(cat /etc/tiepdon/install.log)" "machine-config: wrote /etc/tiepdon/config.toml (facility.code, his.origins)"
+    else bad "tiepdon machine-config failed"; fi
+    has "doctor sees the new config" "$(HOME=$tmp/home XDG_DATA_HOME=$tmp/home/data /usr/bin/tiepdon doctor --lang en 2>/dev/null || true)" "] config           Valid, read from /etc/tiepdon/config.toml." "] browser-policy"
     dpkg -r tiepdon >/dev/null 2>&1 && ok "dpkg -r" || bad "dpkg -r"
     [ ! -e /usr/bin/tiepdon ] && ok "binary gone after dpkg -r" || bad "/usr/bin/tiepdon left after dpkg -r"
-    [ -f /etc/tiepdon/config.toml ] && ok "config kept after dpkg -r (conffile)" || bad "config removed by dpkg -r"
+    grep -q 'code = "79014"' /etc/tiepdon/config.toml 2>/dev/null && ok "edited config kept after dpkg -r (conffile)" || bad "config lost by dpkg -r"
     dpkg -P tiepdon >/dev/null 2>&1 && ok "dpkg -P" || bad "dpkg -P"
     [ ! -e /etc/tiepdon ] && [ ! -e /etc/xdg/autostart/tiepdon.desktop ] && ok "nothing left after purge" || bad "left after purge: $(ls -d /etc/tiepdon /etc/xdg/autostart/tiepdon.desktop 2>/dev/null)"
   else
