@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	_ "github.com/tiepdon/tiepdon/agent/cmd/tiepdon/internal/locale" // before Fyne reads the locale
 )
 
 // command is one subcommand. Each lives in its own file and registers itself
