@@ -43,7 +43,9 @@ func (e *wedgeEntry) TypedKey(k *fyne.KeyEvent) {
 			return
 		}
 	} else {
-		e.u.wedge.Other()
+		if editingKey(k) {
+			e.u.wedge.Other()
+		}
 		if e.u.hotkey(k) {
 			return
 		}
@@ -79,7 +81,9 @@ func (b *wedgeButton) TypedKey(k *fyne.KeyEvent) {
 			return
 		}
 	} else {
-		b.u.wedge.Other()
+		if editingKey(k) {
+			b.u.wedge.Other()
+		}
 		if b.u.hotkey(k) {
 			return
 		}
@@ -101,9 +105,24 @@ func (u *UI) installKeys() {
 			}
 			return
 		}
-		u.wedge.Other()
+		if editingKey(k) {
+			u.wedge.Other()
+		}
 		u.hotkey(k)
 	})
+}
+
+// editingKey reports keys no scanner sends inside a payload (editing and
+// navigation), which mark a burst as typing. Keys that produce characters
+// and modifiers (Shift for capitals) also arrive as key events, alongside
+// their runes, and must not.
+func editingKey(k *fyne.KeyEvent) bool {
+	switch k.Name {
+	case fyne.KeyBackspace, fyne.KeyDelete, fyne.KeyLeft, fyne.KeyRight, fyne.KeyUp, fyne.KeyDown,
+		fyne.KeyHome, fyne.KeyEnd, fyne.KeyPageUp, fyne.KeyPageDown, fyne.KeyTab, fyne.KeyEscape, fyne.KeyInsert:
+		return true
+	}
+	return false
 }
 
 // hotkey handles the keys that work whatever has focus: Escape clears the

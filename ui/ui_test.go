@@ -10,8 +10,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/tiepdon/tiepdon/agent/events"
@@ -343,7 +345,16 @@ func TestWedgeScanIntoFocusedEntry(t *testing.T) {
 				}
 				c.Focus(e)
 				test.Type(e, "DN4") // a person started typing
-				typeRunes = func(s string) { test.Type(e, s) }
+				// As GLFW does: a key event (and Shift for capitals) before each rune.
+				typeRunes = func(s string) {
+					for _, r := range s {
+						if unicode.IsUpper(r) {
+							e.TypedKey(&fyne.KeyEvent{Name: desktop.KeyShiftLeft})
+						}
+						e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyName(strings.ToUpper(string(r)))})
+						e.TypedRune(r)
+					}
+				}
 				enter = func() { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
 				defer func() {
 					if e.Text != "DN4" {
@@ -786,5 +797,25 @@ func TestEarlyChipVerdict(t *testing.T) {
 	h.u.apply(events.Event{Kind: events.CardProgress, Data: events.Progress{CheckID: "other", Percent: 10}})
 	if h.u.w.progress.Value != 70 {
 		t.Error("progress of another check shown")
+	}
+}
+
+// BenchmarkTypeRune is the Fyne goroutine's work for one keystroke in the
+// card-number field (the entry, the wedge and the as-typed validation). It
+// must stay well under a scanner's key interval, or key events queue up
+// and reach the wedge classifier bunched together.
+func BenchmarkTypeRune(b *testing.B) {
+	a := test.NewTempApp(b)
+	u := New(a, events.New(), newFake(), Options{Mute: true, Now: func() time.Time { return scenes.Now }})
+	defer u.Close()
+	u.win.Resize(fyne.NewSize(1200, 800))
+	u.win.Canvas().Focus(u.w.numEntry)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		u.w.numEntry.TypedRune(rune('0' + i%10))
+		if i++; i%12 == 0 {
+			u.w.numEntry.SetText("")
+		}
 	}
 }

@@ -7,18 +7,26 @@ import (
 
 // Wedge tells a keyboard-wedge scanner from a person typing. A wedge
 // scanner "types" its payload as keystrokes a few milliseconds apart and
-// ends it with Enter; a person, even a fast typist, leaves far longer and
-// more uneven gaps. Feed every typed character with Rune and every Enter
-// with Enter, with the time each arrived; Enter reports whether the burst
-// it ends is a scan.
+// ends it with Enter; a person, even a fast typist, averages 80 ms or more
+// a key. Feed every typed character with Rune and every Enter with Enter,
+// with the time each arrived; Enter reports whether the burst it ends is a
+// scan.
+//
+// The test is on the burst's mean rate, not on each gap: the window sees
+// key events only when its event loop runs, so a scan arrives in batches
+// one frame apart (16 ms on a PC with a GPU, 100 ms and more with software
+// rendering under load). A pause longer than MaxGap ends a burst.
 //
 // Wedge is pure (no clock, no goroutines); the window feeds it from its key
 // events whatever widget has focus. The zero value uses the defaults below.
 type Wedge struct {
-	// MaxGap is the longest pause between two keystrokes of one scan,
-	// and between the last one and Enter (default 40 ms). USB HID scanners
-	// send a key every 1–16 ms; people rarely keep under 60 ms for long.
+	// MaxGap is the longest pause inside one burst, and between its last
+	// key and Enter (default 150 ms).
 	MaxGap time.Duration
+	// MeanGap is the slowest mean time per key, Enter included, for a
+	// burst to be a scan (default 30 ms). USB HID scanners send a key
+	// every 1–16 ms.
+	MeanGap time.Duration
 	// MinLen is the fewest characters a scan can have (default 8): shorter
 	// bursts (a key-roll of two or three letters) are typing.
 	MinLen int
@@ -27,16 +35,25 @@ type Wedge struct {
 
 	buf      strings.Builder
 	n        int
+	first    time.Time
 	last     time.Time
 	overflow bool
 }
 
 // Wedge defaults.
 const (
-	DefaultWedgeMaxGap = 40 * time.Millisecond
-	DefaultWedgeMinLen = 8
-	DefaultWedgeMaxLen = 4096
+	DefaultWedgeMaxGap  = 150 * time.Millisecond
+	DefaultWedgeMeanGap = 30 * time.Millisecond
+	DefaultWedgeMinLen  = 8
+	DefaultWedgeMaxLen  = 4096
 )
+
+func (w *Wedge) meanGap() time.Duration {
+	if w.MeanGap > 0 {
+		return w.MeanGap
+	}
+	return DefaultWedgeMeanGap
+}
 
 func (w *Wedge) maxGap() time.Duration {
 	if w.MaxGap > 0 {
@@ -66,6 +83,7 @@ func (w *Wedge) maxLen() int {
 func (w *Wedge) Rune(r rune, at time.Time) (starts bool) {
 	if w.n == 0 || at.Sub(w.last) > w.maxGap() || at.Before(w.last) {
 		w.reset()
+		w.first = at
 		starts = true
 	}
 	w.last = at
@@ -89,6 +107,9 @@ func (w *Wedge) Enter(at time.Time) (payload string, scan bool) {
 	defer w.reset()
 	if w.n < w.minLen() || w.overflow || at.Sub(w.last) > w.maxGap() || at.Before(w.last) {
 		return "", false
+	}
+	if at.Sub(w.first) > time.Duration(w.n)*w.meanGap() {
+		return "", false // a person's pace
 	}
 	return w.buf.String(), true
 }

@@ -44,7 +44,9 @@ func TestWedgeClassifies(t *testing.T) {
 		// Scanners: USB HID full speed (1–8 ms), slow wedge boxes (~30 ms), jitter.
 		{"hid 2ms", qr, ms(2), 2 * time.Millisecond, true},
 		{"hid jitter", qr, ms(1, 8, 3, 16, 0), 5 * time.Millisecond, true},
-		{"slow wedge 30ms", qr, ms(30), 30 * time.Millisecond, true},
+		{"slow wedge 25ms", qr, ms(25), 25 * time.Millisecond, true},
+		{"frame batches", qr, ms(0, 0, 0, 0, 0, 0, 0, 0, 0, 120), 10 * time.Millisecond, true},
+		{"slow frames", qr, ms(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 140), 140 * time.Millisecond, true},
 		{"bhyt card number", "DN4010123456789", ms(4), 4 * time.Millisecond, true},
 		{"exactly min length", "12345678", ms(5), 5 * time.Millisecond, true},
 		// People: normal, fast typist, key-rolls and a paste-like short burst.
@@ -54,6 +56,8 @@ func TestWedgeClassifies(t *testing.T) {
 		{"too short burst", "abc", ms(3), 3 * time.Millisecond, false},
 		{"scan but enter late", qr, ms(2), 500 * time.Millisecond, false},
 		{"one slow gap splits", "0010901234" + "56", ms(2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 200), 2 * time.Millisecond, false},
+		{"very fast typist 60ms", "DN4010123456789", ms(60), 60 * time.Millisecond, false},
+		{"slow wedge 40ms", qr, ms(40), 40 * time.Millisecond, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var w Wedge
@@ -75,7 +79,7 @@ func TestWedgeTypingThenScan(t *testing.T) {
 	at := t0
 	for _, r := range "abc" {
 		w.Rune(r, at)
-		at = at.Add(200 * time.Millisecond)
+		at = at.Add(300 * time.Millisecond)
 	}
 	starts := 0
 	for _, r := range "DN4010123456789" {
@@ -131,8 +135,10 @@ func FuzzWedge(f *testing.F) {
 		if !ok {
 			return
 		}
-		if time.Duration(gap)*time.Millisecond > DefaultWedgeMaxGap || time.Duration(enterGap)*time.Millisecond > DefaultWedgeMaxGap {
-			t.Fatalf("slow input (%d ms, %d ms) classified as scan", gap, enterGap)
+		n := len([]rune(s))
+		total := time.Duration(gap)*time.Millisecond*time.Duration(n-1) + time.Duration(enterGap)*time.Millisecond
+		if total > time.Duration(n)*DefaultWedgeMeanGap || time.Duration(enterGap)*time.Millisecond > DefaultWedgeMaxGap {
+			t.Fatalf("slow input (%d chars, %d ms, %d ms) classified as scan", n, gap, enterGap)
 		}
 		if p != string([]rune(s)) {
 			t.Fatalf("payload %q differs from input %q", p, s)

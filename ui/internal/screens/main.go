@@ -34,14 +34,23 @@ func (fake) SetStaff(patient.Staff)                                  {}
 func (fake) Staff() patient.Staff {
 	return patient.Staff{Name: "Lê Thị Hoa", CitizenID: "001190012345"}
 }
-func (fake) Scan(string)                {}
+func (fake) Scan(p string) {
+	if *wedgeMode {
+		fmt.Printf("SCAN %s\n", p)
+	}
+}
 func (fake) ProvideCAN(string) error    { return nil }
 func (fake) Pairings() []ui.PairingInfo { return nil }
 func (fake) RevokePairing(string) error { return nil }
 
+var wedgeMode = flag.Bool("wedge", false, "show the idle window and print SCAN <payload> for each keyboard-wedge scan (ui/wedge-xvfb.sh)")
+
 func main() {
 	only := flag.String("scene", "", "comma-separated scene names (default: all)")
 	flag.Parse()
+	if *wedgeMode {
+		*only = "idle"
+	}
 	want := map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
 		if s != "" {
@@ -69,13 +78,17 @@ func run(a fyne.App, want map[string]bool, log *slog.Logger) error {
 		if len(want) > 0 && !want[sc.Name] {
 			continue
 		}
+		now := func() time.Time { return scenes.Now } // ages in the scenes are relative to it
+		if *wedgeMode {
+			now = time.Now // keystroke timing needs the real clock
+		}
 		bus := events.New()
 		rendered := make(chan uint64, 256)
 		var u *ui.UI
 		fyne.DoAndWait(func() {
 			u = ui.New(a, bus, fake{}, ui.Options{
 				Language: sc.Lang, Mute: true, Logger: log, Location: time.UTC, Size: fyne.NewSize(1200, 800),
-				Now:      func() time.Time { return scenes.Now },
+				Now:      now,
 				Rendered: func(ev events.Event) { rendered <- ev.Seq },
 			})
 			u.Show()
@@ -103,6 +116,10 @@ func run(a fyne.App, want map[string]bool, log *slog.Logger) error {
 		time.Sleep(900 * time.Millisecond)
 		fyne.DoAndWait(func() {})
 		fmt.Printf("READY %s\n", sc.Name)
+		if *wedgeMode {
+			in.Scan() // until the script closes stdin
+			return nil
+		}
 		if !in.Scan() {
 			return nil
 		}
