@@ -44,7 +44,11 @@ import (
 )
 
 //go:embed migrations/*.sql
-var migrations embed.FS
+var embedded embed.FS
+
+// migrations is the schema history (a variable so tests can stop at an old
+// version).
+var migrations fs.FS = embedded
 
 // Options configures a DB. The zero value keeps the key in a file next to
 // the database and answers for 30 days.
@@ -198,7 +202,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if n, _ := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0]); n != v {
 			return fmt.Errorf("migration %s out of sequence (want %04d)", name, v)
 		}
-		sqlText, err := migrations.ReadFile(name)
+		sqlText, err := fs.ReadFile(migrations, name)
 		if err != nil {
 			return err
 		}
@@ -569,8 +573,8 @@ func (db *DB) Stats(ctx context.Context) (Stats, error) {
 	return s, nil
 }
 
-// Purge deletes answers, audit lines and queued checks older than the
-// retention period, PurgeBatch rows per transaction so that the writer lock
+// Purge deletes answers (and their lookup keys), audit lines and queued
+// checks older than the retention period, PurgeBatch rows per transaction so that the writer lock
 // is held only briefly (readers never wait: WAL). It returns how many rows
 // it deleted.
 func (db *DB) Purge(ctx context.Context) (int, error) {
@@ -578,10 +582,11 @@ func (db *DB) Purge(ctx context.Context) (int, error) {
 	total := 0
 	for _, stmt := range []string{
 		`DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE checked_at < ? ORDER BY checked_at LIMIT ?)`,
+		`DELETE FROM answer_keys WHERE hash IN (SELECT hash FROM answer_keys WHERE checked_at < ? LIMIT ?)`,
 		`DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? ORDER BY at LIMIT ?)`,
 		`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE enqueued_at < ? LIMIT ?)`,
 	} {
-		answers := strings.Contains(stmt, "FROM answers")
+		answers := strings.HasPrefix(stmt, "DELETE FROM answers ")
 		for {
 			if err := ctx.Err(); err != nil {
 				return total, err
@@ -591,7 +596,9 @@ func (db *DB) Purge(ctx context.Context) (int, error) {
 				return total, fmt.Errorf("purging cache: %w", err)
 			}
 			n, _ := res.RowsAffected()
-			total += int(n)
+			if !strings.Contains(stmt, "answer_keys") {
+				total += int(n)
+			}
 			if answers {
 				db.rows.Add(-n)
 			}

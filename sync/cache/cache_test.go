@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -251,7 +253,7 @@ func TestMigrations(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cache.db")
 	db := open(t, path, Options{})
 	var v int
-	if err := db.r.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 1 {
+	if err := db.r.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 2 {
 		t.Fatalf("user_version %d %v", v, err)
 	}
 	var mode string
@@ -265,6 +267,36 @@ func TestMigrations(t *testing.T) {
 	raw.Close()
 	if _, err := Open(context.Background(), path, Options{Logger: quiet}); err == nil {
 		t.Fatal("newer schema accepted")
+	}
+}
+
+// TestUpgrade fills a version-1 database and opens it with the current
+// schema: the data must still be found.
+func TestUpgrade(t *testing.T) {
+	v1, err := fs.ReadFile(embedded, "migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrations = fstest.MapFS{"migrations/0001_init.sql": {Data: v1}}
+	path := filepath.Join(t.TempDir(), "cache.db")
+	db, err := Open(context.Background(), path, Options{Logger: quiet})
+	migrations = embedded
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := aliceAnswer
+	e.CheckedAt = time.Now()
+	if err := db.Save(context.Background(), alice, e); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db = open(t, path, Options{})
+	var v int
+	if err := db.r.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 2 {
+		t.Fatalf("user_version %d %v", v, err)
+	}
+	if got, ok, err := db.Lookup(context.Background(), patient.Query{CitizenID: alice.CitizenID}); !ok || err != nil || got.Holder != alice.Name {
+		t.Fatalf("lookup after upgrade: %v %v", ok, err)
 	}
 }
 
