@@ -64,8 +64,10 @@ type Options struct {
 	// kept (default 30 days).
 	Retention time.Duration
 	// PurgeBatch is how many rows one purge transaction deletes (default
-	// 500), and PurgeEvery how often Run purges (default 1 hour).
+	// 500), PurgePause the rest between two (default 2 ms), and PurgeEvery
+	// how often Run purges (default 1 hour).
 	PurgeBatch int
+	PurgePause time.Duration
 	PurgeEvery time.Duration
 	Now        func() time.Time
 	Logger     *slog.Logger
@@ -99,6 +101,9 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	}
 	if o.PurgeBatch <= 0 {
 		o.PurgeBatch = 500
+	}
+	if o.PurgePause <= 0 {
+		o.PurgePause = 2 * time.Millisecond
 	}
 	if o.PurgeEvery <= 0 {
 		o.PurgeEvery = time.Hour
@@ -604,6 +609,15 @@ func (db *DB) Purge(ctx context.Context) (int, error) {
 			}
 			if n < int64(db.o.PurgeBatch) {
 				break
+			}
+			// A breath between batches: lookups and the WAL checkpoint
+			// get the CPU and the disk.
+			t := time.NewTimer(db.o.PurgePause)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return total, ctx.Err()
+			case <-t.C:
 			}
 		}
 	}
