@@ -13,6 +13,10 @@
 // Every "the gateway could not answer" error wraps agent.ErrUnavailable;
 // every answer the gateway gives, good or bad, is a result.
 //
+// Check does not read the visit history (Lskcb2025) unless Options.Visits
+// is set: it is a second round trip that reception does not need for the
+// verdict. Visits reads it on demand (e.g. when the HIS asks).
+//
 // The wire quirks national-sources.md §1 lists are handled here: the MD5 of
 // the password in upper or lower case, form or JSON bodies, expires_in as a
 // time or as seconds, dates as dd/MM/yyyy or yyyy, maKetQua as a string or a
