@@ -43,8 +43,9 @@ type stack struct {
 
 	demo       bool
 	configFile string
-	can        chan string  // last 6 digits typed in the window for a chip
-	demoPKI    *virtual.PKI // demo: signs the virtual chips' SODs
+	devices    map[string]events.Device // by kind and name, for the window's status bar
+	can        chan string              // last 6 digits typed in the window for a chip
+	demoPKI    *virtual.PKI             // demo: signs the virtual chips' SODs
 	his        *hisapi.Server
 	hisAt      net.Addr
 
@@ -92,7 +93,8 @@ func (b backend) OutboxSize() int {
 // build wires every part of the agent from cfg. Parts that need a device
 // that is absent keep waiting for it rather than failing.
 func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logger) (*stack, error) {
-	s := &stack{cfg: cfg, log: log, bus: events.New(), demo: o.demo, configFile: o.configFile, ctx: ctx}
+	s := &stack{cfg: cfg, log: log, bus: events.New(), demo: o.demo, configFile: o.configFile, ctx: ctx,
+		devices: map[string]events.Device{}}
 	if o.demo {
 		if err := s.startDemo(ctx, o); err != nil {
 			return nil, err
@@ -127,6 +129,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 
+	s.runs = append(s.runs, s.trackDevices(s.bus.Subscribe(events.DeviceChanged, 64)))
 	var sources []drivers.Source
 	if src := s.scannerSource(); src != nil {
 		sources = append(sources, src)
@@ -192,6 +195,31 @@ func (s *stack) close() {
 	}
 	if s.db != nil {
 		s.db.Close()
+	}
+}
+
+// trackDevices keeps the state of every device, so that a window opened
+// later shows them all (the bus remembers only the last change).
+// The subscription is made before any source starts.
+func (s *stack) trackDevices(sub *events.Subscription) func(context.Context) error {
+	return func(ctx context.Context) error {
+		return s.track(ctx, sub)
+	}
+}
+
+func (s *stack) track(ctx context.Context, sub *events.Subscription) error {
+	defer sub.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-sub.C():
+			if d, ok := ev.Data.(events.Device); ok {
+				s.mu.Lock()
+				s.devices[string(d.Kind)+"\x00"+d.Name] = d
+				s.mu.Unlock()
+			}
+		}
 	}
 }
 

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers"
 	"github.com/tiepdon/tiepdon/ui"
@@ -81,4 +83,21 @@ func (w *windowActions) Pairings() []ui.PairingInfo {
 // RevokePairing implements ui.PairingManager.
 func (w *windowActions) RevokePairing(id string) error {
 	return w.s.his.Revoke(context.Background(), id)
+}
+
+// Devices implements ui.DeviceLister: the state of every device seen so far.
+func (w *windowActions) Devices() []events.Device {
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	out := make([]events.Device, 0, len(w.s.devices))
+	for _, d := range w.s.devices {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
 }
