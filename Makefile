@@ -28,9 +28,11 @@ deps: ## install the missing Debian/Ubuntu packages (and Go 1.26) the build and 
 build: ## build bin/tiepdon (the first build compiles Fyne and SQLite: minutes)
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
 
+run: DEPS = build run
 run: deps build ## start the agent in demo mode (simulated gateway, virtual scanner, window)
 	bash .ci/demo $(BIN)
 
+test: DEPS = build run test
 test: deps ## run every test (unit, fuzz seeds, pty, pcscd+vpcd, SQLite, WebSocket, Chromium)
 	@bash .ci/test
 
