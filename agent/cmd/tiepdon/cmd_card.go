@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/tiepdon/tiepdon/agent/config"
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers/cccd"
 	"github.com/tiepdon/tiepdon/drivers/emrtd"
@@ -33,8 +35,11 @@ type cardRead struct {
 }
 
 func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("card", "card readers | card read --can DIGITS [--reader NAME] [--csca PATH] [--photo FILE]", stderr)
-	can := fs.String("can", "", "last 6 digits of the citizen ID (or all 12)")
+	fs := newFlagSet("card", "card readers | card read (--can 123456 | --id ID12 | --mrz DOC9,YYMMDD,YYMMDD) [--reader NAME] [--csca FILE|DIR] [--photo FILE] [--json]", stderr)
+	can := fs.String("can", "", "last 6 digits of the citizen ID (PACE)")
+	idFlag := fs.String("id", "", "the whole 12-digit citizen ID (PACE with its last 6 digits)")
+	mrz := fs.String("mrz", "", "MRZ key for BAC: document number (last 9 digits of the ID), birth date and expiry date as YYMMDD, comma-separated")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
 	reader := fs.String("reader", "", "reader name (default: the first reader holding a card)")
 	csca := fs.String("csca", "", "trusted CSCA certificates (file or folder) for passive authentication")
 	photo := fs.String("photo", "", "write the chip's face image to this file")
@@ -75,12 +80,9 @@ func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	key := *can
-	if len(key) == 12 {
-		key = key[6:]
-	}
-	if !cccd.ValidCAN(key) {
-		fmt.Fprintln(stderr, "tiepdon card read: --can needs the last 6 digits of the citizen ID")
+	key, err := cardKey(*can, *idFlag, *mrz)
+	if err != nil {
+		fmt.Fprintf(stderr, "tiepdon card read: %v\n", err)
 		return 2
 	}
 	if *reader == "" {
@@ -92,10 +94,22 @@ func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		*reader = withCard[0]
 	}
 	src := &pcsc.ChipSource{Keys: pcsc.KeyFunc(func(context.Context, string) (emrtd.Key, error) {
-		return emrtd.Key{CAN: key}, nil
+		return key, nil
 	})}
-	if *csca != "" {
-		store, err := emrtd.LoadCSCAStore(*csca)
+	// Trusted CSCAs: the flag, else TIEPDON_CSCA, else the config's reader.csca.
+	var paths []string
+	switch {
+	case *csca != "":
+		paths = []string{*csca}
+	case os.Getenv("TIEPDON_CSCA") != "":
+		paths = filepath.SplitList(os.Getenv("TIEPDON_CSCA"))
+	default:
+		if cfg, err := config.Load("", os.Getenv); err == nil {
+			paths = cfg.Reader.CSCA
+		}
+	}
+	if len(paths) > 0 {
+		store, err := emrtd.LoadCSCAStore(paths...)
 		if err != nil {
 			fmt.Fprintf(stderr, "tiepdon card read: %v\n", err)
 			return 1
@@ -118,11 +132,66 @@ func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	enc.Encode(out)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(out)
+	} else {
+		fmt.Fprintf(stdout, "reader:       %s (read in %s)\n", out.Reader, out.Took)
+		fmt.Fprintf(stdout, "citizen ID:   %s\n", id.CitizenID.Masked())
+		fmt.Fprintf(stdout, "name:         %s\n", id.Name)
+		fmt.Fprintf(stdout, "birth date:   %s\n", id.BirthDate)
+		fmt.Fprintf(stdout, "authenticity: %s %s\n", id.Authenticity.Level, id.Authenticity.Clone)
+		if id.Authenticity.Detail != "" {
+			fmt.Fprintf(stdout, "              %s\n", id.Authenticity.Detail)
+		}
+		fmt.Fprintf(stdout, "photo:        %d bytes\n", out.PhotoBytes)
+	}
 	if id.Authenticity.Level == patient.Failed {
 		return 3
 	}
 	return 0
+}
+
+// cardKey builds the chip key from exactly one of --can, --id and --mrz.
+func cardKey(can, id, mrz string) (emrtd.Key, error) {
+	n := 0
+	for _, v := range []string{can, id, mrz} {
+		if v != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return emrtd.Key{}, fmt.Errorf("give exactly one of --can, --id and --mrz")
+	}
+	switch {
+	case can != "":
+		if !cccd.ValidCAN(can) {
+			return emrtd.Key{}, fmt.Errorf("--can needs the last 6 digits of the citizen ID")
+		}
+		return emrtd.Key{CAN: can}, nil
+	case id != "":
+		k, err := cccd.KeysFromID(patient.CitizenID(id))
+		if err != nil {
+			return emrtd.Key{}, fmt.Errorf("--id: %w", err)
+		}
+		return pcsc.EMRTDKey(k), nil
+	}
+	parts := strings.Split(mrz, ",")
+	if len(parts) != 3 || len(parts[0]) != 9 || !yymmdd(parts[1]) || !yymmdd(parts[2]) {
+		return emrtd.Key{}, fmt.Errorf("--mrz wants DOC9,YYMMDD,YYMMDD (document number, birth date, expiry date)")
+	}
+	return emrtd.Key{DocumentNumber: parts[0], BirthDate: parts[1], ExpiryDate: parts[2]}, nil
+}
+
+func yymmdd(s string) bool {
+	if len(s) != 6 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

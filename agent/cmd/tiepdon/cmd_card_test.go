@@ -41,7 +41,7 @@ func TestCardRead(t *testing.T) {
 	for {
 		out.Reset()
 		errb.Reset()
-		code = dispatch(ctx, []string{"card", "read", "--can", string(prof.CitizenID), "--reader", rig.Reader(0),
+		code = dispatch(ctx, []string{"card", "read", "--json", "--id", string(prof.CitizenID), "--reader", rig.Reader(0),
 			"--csca", cscaFile, "--photo", filepath.Join(dir, "face.jpg")}, &out, &errb)
 		if code == 0 || time.Now().After(deadline) {
 			break
@@ -64,6 +64,20 @@ func TestCardRead(t *testing.T) {
 	face, err := os.ReadFile(filepath.Join(dir, "face.jpg"))
 	if err != nil || len(face) != r.PhotoBytes || r.PhotoBytes < 100 || face[0] != 0xFF || face[1] != 0xD8 {
 		t.Errorf("photo: %d bytes written, %d reported, err %v", len(face), r.PhotoBytes, err)
+	}
+
+	// BAC with the MRZ key, human-readable output.
+	mrz, err := virtual.MRZ(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, birth, expiry := mrz[0][5:14], mrz[1][0:6], mrz[1][8:14]
+	out.Reset()
+	if code := dispatch(ctx, []string{"card", "read", "--mrz", doc + "," + birth + "," + expiry, "--reader", rig.Reader(0)}, &out, &errb); code != 0 {
+		t.Fatalf("card read --mrz: exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "intact-issuer-unknown") || strings.Contains(out.String(), string(prof.CitizenID)) {
+		t.Errorf("--mrz output (no CSCA given, ID masked): %s", out.String())
 	}
 
 	// A wrong CAN is refused with a message for staff, not a crash.
