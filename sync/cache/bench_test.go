@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -89,6 +90,45 @@ func BenchmarkSave(b *testing.B) {
 	}
 }
 
+var template = flag.String("cache.template", "", "keep the filled purge-benchmark database here and reuse it (setup takes minutes at 1,000,000)")
+
+// filled opens path, filled by fill or copied from -cache.template.
+func filled(b *testing.B, path string, fillFn func(*DB), clk *clock) *DB {
+	copyFile := func(from, to string) {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(to, data, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if *template != "" {
+		if _, err := os.Stat(*template); err == nil {
+			copyFile(*template, path)
+			copyFile(*template+".key", path+".key")
+			db, err := Open(context.Background(), path, Options{Logger: quiet, Now: clk.Now})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return db
+		}
+	}
+	db, err := Open(context.Background(), path, Options{Logger: quiet, Now: clk.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fillFn(db)
+	if *template != "" {
+		if _, err := db.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			b.Fatal(err)
+		}
+		copyFile(path, *template)
+		copyFile(path+".key", *template+".key")
+	}
+	return db
+}
+
 // readerLatencies runs lookups of fresh answers until work returns and
 // gives their latencies.
 func readerLatencies(b *testing.B, db *DB, from, n int, work func()) []time.Duration {
@@ -122,15 +162,15 @@ func BenchmarkPurgeStall(b *testing.B) {
 	clk := newClock()
 	for b.Loop() {
 		b.StopTimer()
-		db, err := Open(context.Background(), filepath.Join(b.TempDir(), "cache.db"), Options{Logger: quiet, Now: clk.Now})
-		if err != nil {
-			b.Fatal(err)
-		}
 		fresh := max(*people-expired, 1000)
-		fill(b, db, 0, expired, clk.Now().Add(-40*24*time.Hour))
-		fill(b, db, expired, fresh, clk.Now())
+		path := filepath.Join(b.TempDir(), "cache.db")
+		db := filled(b, path, func(db *DB) {
+			fill(b, db, 0, expired, clk.Now().Add(-40*24*time.Hour))
+			fill(b, db, expired, fresh, clk.Now())
+		}, clk)
 		var took time.Duration
 		var deleted int
+		var err error
 		during := readerLatencies(b, db, expired, fresh, func() {
 			b.StartTimer()
 			start := time.Now()
