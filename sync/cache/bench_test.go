@@ -90,6 +90,8 @@ func BenchmarkSave(b *testing.B) {
 	}
 }
 
+var purgeBatch = flag.Int("cache.batch", 0, "PurgeBatch for the purge benchmark (0: the default)")
+
 var template = flag.String("cache.template", "", "keep the filled purge-benchmark database here and reuse it (setup takes minutes at 1,000,000)")
 
 // filled opens path, filled by fill or copied from -cache.template.
@@ -107,14 +109,14 @@ func filled(b *testing.B, path string, fillFn func(*DB), clk *clock) *DB {
 		if _, err := os.Stat(*template); err == nil {
 			copyFile(*template, path)
 			copyFile(*template+".key", path+".key")
-			db, err := Open(context.Background(), path, Options{Logger: quiet, Now: clk.Now})
+			db, err := Open(context.Background(), path, Options{Logger: quiet, Now: clk.Now, PurgeBatch: *purgeBatch})
 			if err != nil {
 				b.Fatal(err)
 			}
 			return db
 		}
 	}
-	db, err := Open(context.Background(), path, Options{Logger: quiet, Now: clk.Now})
+	db, err := Open(context.Background(), path, Options{Logger: quiet, Now: clk.Now, PurgeBatch: *purgeBatch})
 	if err != nil {
 		b.Fatal(err)
 	}
