@@ -42,6 +42,7 @@ func fill(tb testing.TB, db *DB, from, n int, at time.Time) {
 		if err := tx.Commit(); err != nil {
 			tb.Fatal(err)
 		}
+		db.writes.Add(1)
 	}
 	db.rows.Add(int64(n))
 }
@@ -80,14 +81,19 @@ func BenchmarkLookup(b *testing.B) {
 func BenchmarkSave(b *testing.B) {
 	db := open(b, filepath.Join(b.TempDir(), "cache.db"), Options{})
 	ctx := context.Background()
+	lat := make([]time.Duration, 0, 4096)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		e := aliceAnswer
 		e.CheckedAt = time.Now()
+		start := time.Now()
 		if err := db.Save(ctx, patient.Query{CitizenID: citizen(i)}, e); err != nil {
 			b.Fatal(err)
 		}
+		lat = append(lat, time.Since(start))
 	}
+	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
 }
 
 var purgeBatch = flag.Int("cache.batch", 0, "PurgeBatch for the purge benchmark (0: the default)")

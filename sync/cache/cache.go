@@ -37,11 +37,27 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // database/sql driver "sqlite3"
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/tiepdon/tiepdon/agent"
 	"github.com/tiepdon/tiepdon/agent/patient"
 )
+
+// writerDriver is SQLite for the writer connection: it never checkpoints
+// the WAL on commit (which would fsync in the middle of a Save, in the
+// check's critical path); checkpointer does that in the background.
+const writerDriver = "sqlite3-tiepdon-writer"
+
+func init() {
+	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec(`PRAGMA wal_autocheckpoint = 0`, nil)
+		return err
+	}})
+}
+
+// checkpointEvery is how often the background checkpointer copies the WAL
+// into the database when there were writes.
+const checkpointEvery = 500 * time.Millisecond
 
 //go:embed migrations/*.sql
 var embedded embed.FS
@@ -81,17 +97,19 @@ var ErrKeyMismatch = errors.New("cache: encryption key does not match the databa
 // DB is the cache, audit log and outbox. Its methods are safe for
 // concurrent use.
 type DB struct {
-	o       Options
-	w       *sql.DB // the one writer connection
-	r       *sql.DB // readers
-	aead    cipher.AEAD
-	mac     []byte
-	log     *slog.Logger
-	stmtMu  sync.Mutex
-	lookups map[int]*sql.Stmt // prepared lookups by number of identifiers
-	rows    atomic.Int64      // answers rows
-	newest  atomic.Int64      // newest checked_at, Unix ms
-	path    string
+	o          Options
+	w          *sql.DB // the one writer connection
+	r          *sql.DB // readers
+	aead       cipher.AEAD
+	mac        []byte
+	log        *slog.Logger
+	stmtMu     sync.Mutex
+	lookups    map[int]*sql.Stmt // prepared lookups by number of identifiers
+	writes     atomic.Int64      // commits, for the checkpointer
+	stop, done chan struct{}
+	rows       atomic.Int64 // answers rows
+	newest     atomic.Int64 // newest checked_at, Unix ms
+	path       string
 }
 
 // Open opens (creating and migrating as needed) the cache at path.
@@ -137,7 +155,7 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 
 	dsn := "file:" + url.PathEscape(filepath.ToSlash(path)) +
 		"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=on"
-	if db.w, err = sql.Open("sqlite3", dsn+"&_txlock=immediate"); err != nil {
+	if db.w, err = sql.Open(writerDriver, dsn+"&_txlock=immediate"); err != nil {
 		return nil, fmt.Errorf("opening cache: %w", err)
 	}
 	db.w.SetMaxOpenConns(1)
@@ -163,12 +181,46 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	}
 	db.rows.Store(n.Int64)
 	db.newest.Store(newest.Int64)
+	db.stop = make(chan struct{})
+	db.done = make(chan struct{})
+	go db.checkpointer()
 	return db, nil
+}
+
+// checkpointer copies the WAL into the database file every checkpointEvery
+// when there were writes (PASSIVE: it never blocks readers or the writer).
+// It runs from Open to Close.
+func (db *DB) checkpointer() {
+	defer close(db.done)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	seen := db.writes.Load()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+		}
+		if w := db.writes.Load(); w != seen {
+			seen = w
+			if _, err := db.r.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+				db.log.Warn("checkpointing cache", "err", err)
+			}
+		}
+	}
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
 	var errs []error
+	if db.stop != nil {
+		close(db.stop)
+		<-db.done
+		db.stop = nil
+	}
+	if db.writes.Load() > 0 && db.r != nil {
+		db.r.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+	}
 	db.stmtMu.Lock()
 	for _, st := range db.lookups {
 		errs = append(errs, st.Close())
@@ -384,6 +436,7 @@ func (db *DB) Save(ctx context.Context, q patient.Query, e patient.Eligibility) 
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("caching answer: %w", err)
 	}
+	db.writes.Add(1)
 	db.rows.Add(1)
 	for {
 		old := db.newest.Load()
@@ -504,6 +557,7 @@ func (db *DB) Record(ctx context.Context, a agent.Audit) error {
 	if err != nil {
 		return fmt.Errorf("writing audit log: %w", err)
 	}
+	db.writes.Add(1)
 	return nil
 }
 
@@ -600,6 +654,7 @@ func (db *DB) Purge(ctx context.Context) (int, error) {
 			if err != nil {
 				return total, fmt.Errorf("purging cache: %w", err)
 			}
+			db.writes.Add(1)
 			n, _ := res.RowsAffected()
 			if !strings.Contains(stmt, "answer_keys") {
 				total += int(n)

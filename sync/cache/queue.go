@@ -45,6 +45,7 @@ func (db *DB) OutboxPut(ctx context.Context, checkID string, id patient.Identity
 	if err != nil {
 		return fmt.Errorf("queueing check: %w", err)
 	}
+	db.writes.Add(1)
 	return nil
 }
 
@@ -99,6 +100,7 @@ func (db *DB) OutboxDefer(ctx context.Context, id int64, next time.Time, reason 
 	if err != nil {
 		return fmt.Errorf("deferring queued check: %w", err)
 	}
+	db.writes.Add(1)
 	return nil
 }
 
@@ -108,6 +110,7 @@ func (db *DB) OutboxWake(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("waking outbox: %w", err)
 	}
+	db.writes.Add(1)
 	return nil
 }
 
@@ -116,6 +119,7 @@ func (db *DB) OutboxDone(ctx context.Context, id int64) error {
 	if _, err := db.w.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("removing queued check: %w", err)
 	}
+	db.writes.Add(1)
 	return nil
 }
 
