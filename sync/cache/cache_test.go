@@ -260,6 +260,12 @@ func TestMigrations(t *testing.T) {
 	if err := db.r.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal_mode %q %v", mode, err)
 	}
+	// Commits never checkpoint (no fsync inside a Save): the background
+	// checkpointer does.
+	var auto int
+	if err := db.w.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("writer wal_autocheckpoint %d %v", auto, err)
+	}
 	db.Close()
 	// A database from a newer tiepdon is refused.
 	raw, _ := sql.Open("sqlite3", path)
