@@ -16,7 +16,7 @@ DEPS     ?= build run test
 export GOFLAGS ?= -buildvcs=false
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build run test test-short bench fuzz lint check-cross screenshots screenshot-demo \
+.PHONY: help deps build run test test-short bench bench-1m fuzz lint check-cross screenshots screenshot-demo \
         package package-windows package-linux package-test clean
 
 help: ## list the targets
@@ -39,8 +39,13 @@ test: deps ## run every test (unit, fuzz seeds, pty, pcscd+vpcd, SQLite, WebSock
 test-short: ## run the unit tests only (no rigs, no browser)
 	$(GO) test -short ./...
 
-bench: ## run the benchmarks (results in bench.txt, compare with benchstat)
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./... | tee bench.txt
+bench: ## run the benchmarks (results in bench.txt, compare with benchstat; BENCHCOUNT=5 for benchstat)
+	$(GO) test -run '^$$' -bench . -benchmem -count $${BENCHCOUNT:-1} ./... | tee bench.txt
+
+bench-1m: ## cache benchmarks on 1,000,000 people: lookup p99 and purge reader stall (fills a DB: ~5 min once)
+	$(GO) test -run '^$$' -bench Lookup -benchtime 20000x ./sync/cache -args -cache.people=1000000 | tee -a bench.txt
+	$(GO) test -run '^$$' -bench PurgeStall -benchtime 1x ./sync/cache -args -cache.people=1000000 \
+	  -cache.template=$${TMPDIR:-/tmp}/tiepdon-purge1m.db | tee -a bench.txt
 
 fuzz: ## fuzz each parser of outside bytes for FUZZTIME (default 20s) each
 	@bash .ci/fuzz $${FUZZTIME:-20s}

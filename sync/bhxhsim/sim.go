@@ -8,7 +8,7 @@
 // and i, and their index is hidden in their social-insurance number and
 // citizen ID by an invertible map, so a Sim of a million people costs no
 // memory. The first people answer every result code in order (Showcase);
-// Example(code) finds one. SIMULATOR.md in this directory documents the
+// Example(code) finds one. docs/simulator.md documents the
 // population, the quirks and the admin API.
 package bhxhsim
 

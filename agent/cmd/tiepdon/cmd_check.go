@@ -3,30 +3,28 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
-	"github.com/tiepdon/tiepdon/agent"
 	"github.com/tiepdon/tiepdon/agent/config"
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/sync/bhxh"
 )
 
-// Exit codes of "tiepdon check", so scripts can tell the answers apart.
+// Exit codes of "tiepdon check" (bhxh.ExitStatus): 0 eligible, 1 any other
+// answer, 2 usage, 3 gateway unavailable.
 const (
-	checkEligible       = 0
-	checkNotEligible    = 1 // not eligible, input mismatch or staff sign-in problem
-	checkUsage          = 2
-	checkUnavailable    = 3
-	checkCheckDocuments = 4
+	checkEligible    = 0
+	checkNotEligible = 1
+	checkUsage       = 2
+	checkUnavailable = 3
 )
 
 func init() {
 	register(&command{
 		name:    "check",
-		summary: "check one patient's BHYT eligibility with the gateway (exit 0 eligible, 1 not, 3 unavailable, 4 check documents)",
+		summary: "check one patient's BHYT eligibility with the gateway (exit 0 eligible, 1 other answer, 3 unavailable)",
 		run:     runCheck,
 	})
 }
@@ -92,33 +90,15 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	e, err := c.Check(ctx, q)
 	if err != nil {
-		if errors.Is(err, agent.ErrUnavailable) {
-			return fail(checkUnavailable, "gateway unavailable: %v", err)
-		}
-		return fail(checkUnavailable, "%v", err)
+		fmt.Fprintf(stderr, "tiepdon check: %v\n", err)
+		return bhxh.ExitStatus(e, err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(e)
 	} else {
-		fmt.Fprintf(stdout, "%s (%s): %s\n", e.Verdict, e.Code, e.ReasonVI)
-		fmt.Fprintf(stdout, "  %s\n", e.ReasonEN)
-		if e.CardNumber != "" {
-			fmt.Fprintf(stdout, "card %s, valid %s to %s, facility %s, benefit level %d (%d%%)\n",
-				e.CardNumber, e.ValidFrom, e.ValidTo, e.RegisteredFacility, e.BenefitLevel, e.BenefitPercent)
-		}
-		if e.NewCard != nil {
-			fmt.Fprintf(stdout, "new card %s, valid %s to %s\n", e.NewCard.CardNumber, e.NewCard.ValidFrom, e.NewCard.ValidTo)
-		}
+		bhxh.WriteText(stdout, e)
 	}
-	switch e.Verdict {
-	case patient.Eligible:
-		return checkEligible
-	case patient.CheckDocuments:
-		return checkCheckDocuments
-	case patient.Unavailable:
-		return checkUnavailable
-	}
-	return checkNotEligible
+	return bhxh.ExitStatus(e, nil)
 }

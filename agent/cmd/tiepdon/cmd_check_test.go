@@ -35,7 +35,7 @@ func TestCheckCommand(t *testing.T) {
 	for _, tc := range []struct {
 		code string
 		exit int
-	}{{"000", checkEligible}, {"010", checkNotEligible}, {"001", checkCheckDocuments}} {
+	}{{"000", checkEligible}, {"010", checkNotEligible}, {"001", checkNotEligible}} {
 		p, ok := sim.Example(tc.code)
 		if !ok {
 			t.Fatalf("no person answering %s", tc.code)

@@ -13,26 +13,22 @@ import (
 func init() {
 	register(&command{
 		name:    "sim",
-		summary: "run the BHXH gateway simulator alone (synthetic people, fault injection)",
+		summary: "run the BHXH gateway simulator alone (synthetic people, quirks, fault injection)",
 		run:     runSim,
 	})
 }
 
 func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("sim", "sim [--addr 127.0.0.1:PORT] [--seed N] [--people N]", stderr)
+	fs := newFlagSet("sim", "sim [--addr 127.0.0.1:PORT] [--seed N] [quirk and fault flags]  (docs/simulator.md)", stderr)
 	addr := fs.String("addr", "127.0.0.1:8734", "address to listen on")
-	seed := fs.Int64("seed", 1, "seed of the synthetic population (same seed, same people)")
-	size := fs.Int("size", 0, "number of synthetic people (0: the simulator's default)")
-	md5Case := fs.String("md5-case", "", `password digest case the login accepts: "upper", "lower" or "" (either)`)
-	encoding := fs.String("encoding", "", `body encoding accepted: "form", "json" or "" (either)`)
 	people := fs.Int("people", 0, "print the first N people (one JSON object a line) before serving")
+	o := bhxhsim.Options{Seed: 1}
+	o.RegisterFlags(fs)
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	sim := bhxhsim.New(bhxhsim.Options{
-		Seed: *seed, Size: *size, MD5Case: *md5Case, Encoding: *encoding,
-		Logger: slog.New(slog.NewTextHandler(stderr, nil)),
-	})
+	o.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	sim := bhxhsim.New(o)
 	defer sim.Close()
 	enc := json.NewEncoder(stdout)
 	for i := range *people {
@@ -43,7 +39,8 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tiepdon sim: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "gateway simulator listening on %s (seed %d); Ctrl+C to stop\n", bhxhsim.URL(a), *seed)
+	fmt.Fprintf(stdout, "gateway simulator listening on %s (seed %d, %d people); faults at %s/sim/faults; Ctrl+C to stop\n",
+		bhxhsim.URL(a), o.Seed, o.Size, bhxhsim.URL(a))
 	<-ctx.Done()
 	return 0
 }
