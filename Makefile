@@ -20,7 +20,7 @@ export GOFLAGS ?= -buildvcs=false
         package package-windows package-linux package-test clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 deps: ## install the missing Debian/Ubuntu packages (and Go 1.26) the build and tests need
 	@bash .ci/deps $(DEPS)

@@ -220,14 +220,14 @@ func (a *Agent) finish(ctx context.Context, checkID string, id patient.Identity,
 		if e.CheckedAt.IsZero() {
 			e.CheckedAt = a.d.Now()
 		}
-		if err := a.d.Store.Save(ctx, q, e); err != nil {
-			a.log.Error("caching answer", "check", checkID, "err", err)
-		}
 		kind := events.EligibilityResult
 		if shown {
 			kind = events.EligibilityUpdated
 		}
-		a.publish(kind, checkID, id, e)
+		a.publish(kind, checkID, id, e) // first: the SQLite commit is off the verdict's path
+		if err := a.d.Store.Save(ctx, q, e); err != nil {
+			a.log.Error("caching answer", "check", checkID, "err", err)
+		}
 		a.audit(ctx, checkID, id, q, e, took)
 		return
 	}
@@ -263,8 +263,27 @@ func (a *Agent) lookup(ctx context.Context, q patient.Query) (patient.Eligibilit
 	if ok {
 		e.Source = patient.SourceCache
 		e.Age = a.d.Now().Sub(e.CheckedAt)
+		e = expireCached(e, a.d.Now())
 	}
 	return e, ok
+}
+
+// expireCached turns a cached "eligible" whose card validity has ended since
+// it was given into "check documents": the cache must not vouch for a card
+// the gateway would now refuse.
+func expireCached(e patient.Eligibility, now time.Time) patient.Eligibility {
+	if e.Verdict != patient.Eligible || !e.ValidTo.Full() {
+		return e
+	}
+	end := e.ValidTo.Time().AddDate(0, 0, 1) // valid through the whole last day
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	if today.Before(end) {
+		return e
+	}
+	e.Verdict = patient.CheckDocuments
+	e.ReasonVI = fmt.Sprintf("Kết quả lưu: thẻ hết hạn ngày %s; cổng BHXH chưa trả lời, đề nghị kiểm tra thẻ.", e.ValidTo)
+	e.ReasonEN = fmt.Sprintf("Cached answer: the card expired on %s and the gateway has not answered; check the card.", e.ValidTo)
+	return e
 }
 
 func (a *Agent) publish(kind events.Kind, checkID string, id patient.Identity, e patient.Eligibility) {

@@ -256,3 +256,31 @@ func TestLaterIdentityRefreshesReceipt(t *testing.T) {
 		}
 	})
 }
+
+func TestCachedEligibleExpires(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		validTo patient.Date
+		want    patient.Verdict
+	}{
+		{"valid for years", patient.Date{Year: 2027, Month: 12, Day: 31}, patient.Eligible},
+		{"last day is today", patient.Date{Year: 2026, Month: 11, Day: 23}, patient.Eligible},
+		{"ended yesterday", patient.Date{Year: 2026, Month: 11, Day: 22}, patient.CheckDocuments},
+		{"no end date (open-ended card)", patient.Date{}, patient.Eligible},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := expireCached(patient.Eligibility{Verdict: patient.Eligible, Code: "000", ValidTo: tc.validTo}, now)
+			if got.Verdict != tc.want {
+				t.Errorf("verdict %s, want %s", got.Verdict, tc.want)
+			}
+			if tc.want == patient.CheckDocuments && (got.Code != "000" || got.ReasonVI == "") {
+				t.Errorf("expired answer lost its code or reason: %+v", got)
+			}
+		})
+	}
+	// Other verdicts are never changed.
+	if got := expireCached(patient.Eligibility{Verdict: patient.NotEligible, ValidTo: patient.Date{Year: 2020, Month: 1, Day: 1}}, now); got.Verdict != patient.NotEligible {
+		t.Errorf("not-eligible changed to %s", got.Verdict)
+	}
+}
