@@ -199,25 +199,21 @@ func (s *stack) close() {
 }
 
 // trackDevices keeps the state of every device, so that a window opened
-// later shows them all (the bus remembers only the last change).
-// The subscription is made before any source starts.
+// later shows them all (the bus remembers only the last change). The
+// subscription is made in build, before any source starts.
 func (s *stack) trackDevices(sub *events.Subscription) func(context.Context) error {
 	return func(ctx context.Context) error {
-		return s.track(ctx, sub)
-	}
-}
-
-func (s *stack) track(ctx context.Context, sub *events.Subscription) error {
-	defer sub.Close()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev := <-sub.C():
-			if d, ok := ev.Data.(events.Device); ok {
-				s.mu.Lock()
-				s.devices[string(d.Kind)+"\x00"+d.Name] = d
-				s.mu.Unlock()
+		defer sub.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case ev := <-sub.C():
+				if d, ok := ev.Data.(events.Device); ok {
+					s.mu.Lock()
+					s.devices[string(d.Kind)+"\x00"+d.Name] = d
+					s.mu.Unlock()
+				}
 			}
 		}
 	}
