@@ -39,7 +39,7 @@ type stack struct {
 	agent *agent.Agent
 	db    *cache.DB
 	gw    *gateway
-	mu    sync.Mutex // guards cfg after start (the settings page changes it)
+	mu    sync.Mutex // guards cfg (the settings page changes it) and devices
 
 	demo       bool
 	configFile string
@@ -95,6 +95,12 @@ func (b backend) OutboxSize() int {
 func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logger) (*stack, error) {
 	s := &stack{cfg: cfg, log: log, bus: events.New(), demo: o.demo, configFile: o.configFile, ctx: ctx,
 		devices: map[string]events.Device{}}
+	built := false
+	defer func() {
+		if !built {
+			s.close()
+		}
+	}()
 	if o.demo {
 		if err := s.startDemo(ctx, o); err != nil {
 			return nil, err
@@ -114,7 +120,6 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	}
 	c, err := newGatewayClient(s.cfg, s.bus, s)
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("gateway client: %w", err)
 	}
 	s.gw = &gateway{}
@@ -125,7 +130,6 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		Staff: func() patient.Staff { return s.agent.Staff() },
 	})
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 
@@ -137,8 +141,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	if !cfg.Reader.Disabled {
 		chip, err := s.chipSource(!o.headless)
 		if err != nil {
-			db.Close()
-			return nil, err
+				return nil, err
 		}
 		sources = append(sources, chip)
 	}
@@ -147,7 +150,6 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		Staff: cfg.Staff, Hedge: cfg.Gateway.Hedge.Duration, Timeout: cfg.Gateway.Timeout.Duration, Logger: log,
 	})
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	s.runs = append(s.runs, s.agent.Run, ob.Run)
@@ -157,15 +159,14 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		DataDir: cfg.DataDir, Version: version, Logger: log,
 	}, backend{s.agent, db}, s.bus)
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("HIS API: %w", err)
 	}
 	if s.hisAt, err = s.his.Listen(); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("HIS API on %s: %w", cfg.HIS.Addr, err)
 	}
 	s.runs = append(s.runs, s.his.Run)
 	s.runs = append(s.runs, s.logResults)
+	built = true
 	return s, nil
 }
 
