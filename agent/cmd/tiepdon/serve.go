@@ -141,7 +141,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	if !cfg.Reader.Disabled {
 		chip, err := s.chipSource(!o.headless)
 		if err != nil {
-				return nil, err
+			return nil, err
 		}
 		sources = append(sources, chip)
 	}
