@@ -106,8 +106,8 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 			return nil, err
 		}
 	}
-	db, err := cache.Open(ctx, filepath.Join(cfg.DataDir, "cache.db"), cache.Options{
-		Retention: cfg.Cache.Retention.Duration, Keyring: !o.demo, Logger: log,
+	db, err := cache.Open(ctx, filepath.Join(s.cfg.DataDir, "cache.db"), cache.Options{
+		Retention: s.cfg.Cache.Retention.Duration, Keyring: !o.demo, Logger: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening cache: %w", err)
@@ -116,7 +116,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	s.runs = append(s.runs, db.Run)
 
 	if s.cfg.Gateway.Password == "" {
-		s.cfg.Gateway.Password, _, _ = config.PasswordStore{DataDir: cfg.DataDir}.Load(s.cfg.Gateway.Username)
+		s.cfg.Gateway.Password, _, _ = config.PasswordStore{DataDir: s.cfg.DataDir}.Load(s.cfg.Gateway.Username)
 	}
 	c, err := newGatewayClient(s.cfg, s.bus, s)
 	if err != nil {
@@ -138,7 +138,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	if src := s.scannerSource(); src != nil {
 		sources = append(sources, src)
 	}
-	if !cfg.Reader.Disabled {
+	if !s.cfg.Reader.Disabled {
 		chip, err := s.chipSource(!o.headless)
 		if err != nil {
 			return nil, err
@@ -147,7 +147,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	}
 	s.agent, err = agent.New(agent.Deps{
 		Bus: s.bus, Identify: payload.Identify, Checker: s.gw, Store: db, Queue: ob, Sources: sources,
-		Staff: cfg.Staff, Hedge: cfg.Gateway.Hedge.Duration, Timeout: cfg.Gateway.Timeout.Duration, Logger: log,
+		Staff: s.cfg.Staff, Hedge: s.cfg.Gateway.Hedge.Duration, Timeout: s.cfg.Gateway.Timeout.Duration, Logger: log,
 	})
 	if err != nil {
 		return nil, err
@@ -155,14 +155,14 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	s.runs = append(s.runs, s.agent.Run, ob.Run)
 
 	s.his, err = hisapi.New(hisapi.Options{
-		Addr: cfg.HIS.Addr, AllowNonLoopback: cfg.HIS.AllowNonLoopback, Origins: cfg.HIS.Origins,
-		DataDir: cfg.DataDir, Version: version, Logger: log,
+		Addr: s.cfg.HIS.Addr, AllowNonLoopback: s.cfg.HIS.AllowNonLoopback, Origins: s.cfg.HIS.Origins,
+		DataDir: s.cfg.DataDir, Version: version, Logger: log,
 	}, backend{s.agent, db}, s.bus)
 	if err != nil {
 		return nil, fmt.Errorf("HIS API: %w", err)
 	}
 	if s.hisAt, err = s.his.Listen(); err != nil {
-		return nil, fmt.Errorf("HIS API on %s: %w", cfg.HIS.Addr, err)
+		return nil, fmt.Errorf("HIS API on %s: %w", s.cfg.HIS.Addr, err)
 	}
 	s.runs = append(s.runs, s.his.Run)
 	s.runs = append(s.runs, s.logResults)
