@@ -49,7 +49,6 @@ type Agent struct {
 	current  *events.Result
 	receipts map[string]events.Result
 	order    []string // receipt IDs, oldest first
-	lastID   patient.CitizenID
 	checks   sync.WaitGroup
 	ctx      context.Context // set by Run: checks end with it
 }
@@ -159,9 +158,6 @@ func (a *Agent) Check(ctx context.Context, id patient.Identity) (string, error) 
 
 func (a *Agent) start(checkID string, id patient.Identity) {
 	a.mu.Lock()
-	if id.CitizenID.Valid() {
-		a.lastID = id.CitizenID
-	}
 	ctx := a.ctx
 	a.mu.Unlock()
 	a.d.Bus.Publish(events.IdentityRead, events.Identity{CheckID: checkID, Identity: id})
@@ -362,15 +358,6 @@ func (a *Agent) SetStaff(s patient.Staff) {
 	a.staff = s
 	a.mu.Unlock()
 	a.log.Info("staff signed in", "staff", s.CitizenID)
-}
-
-// LastCitizenID returns the citizen ID of the most recent identity that had
-// one: the chip reader uses it for PACE (CAN = its last 6 digits) when a
-// card is tapped right after its QR was scanned.
-func (a *Agent) LastCitizenID() patient.CitizenID {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.lastID
 }
 
 func newCheckID() string {

@@ -2,19 +2,17 @@ package virtual
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/drivers/cccd"
 )
 
 // QR returns the payload of the QR code printed on p's CCCD:
 // ID|old ID|name|ddMMyyyy|Nam/Nữ|address|issue ddMMyyyy. Demo mode has the
 // virtual scanner send it before the card is tapped (QR-then-tap).
 func (p Profile) QR() string {
-	date := func(d patient.Date) string { return fmt.Sprintf("%02d%02d%04d", d.Day, d.Month, d.Year) }
-	return strings.Join([]string{
-		string(p.CitizenID), p.OldID, string(p.Name), date(p.BirthDate), p.Sex.Vietnamese(), p.Address, date(p.IssueDate),
-	}, "|")
+	return cccd.QRPayload(patient.Identity{CitizenID: p.CitizenID, OldID: p.OldID, Name: p.Name,
+		BirthDate: p.BirthDate, Sex: p.Sex, Address: p.Address, IssueDate: p.IssueDate})
 }
 
 // DemoCard makes demo mode's virtual CCCD: Synthetic(n) with a fresh test

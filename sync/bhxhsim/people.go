@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/drivers/cccd"
 )
 
 // Person is one synthetic insured person. Every field is derived from the
@@ -63,10 +64,7 @@ func (p Person) Query() patient.Query {
 
 // CCCDQR returns the QR payload printed on the person's citizen-ID card:
 // ID|oldID|Name|ddMMyyyy|Nam/Nữ|Address|ddMMyyyy.
-func (p Person) CCCDQR() string {
-	return strings.Join([]string{string(p.CitizenID), p.OldID, string(p.Name), compact(p.BirthDate),
-		p.Sex.Vietnamese(), p.Address, compact(p.IssueDate)}, "|")
-}
+func (p Person) CCCDQR() string { return cccd.QRPayload(p.Identity()) }
 
 // BHYTQR returns the QR payload of the person's paper BHYT card
 // (national-sources.md §4.2): names and address hex-encoded, "$" at the end.
@@ -107,10 +105,6 @@ func reverseYear(y int) int {
 }
 
 // compact writes a date as the CCCD QR does: ddMMyyyy, MMyyyy or yyyy.
-func compact(d patient.Date) string {
-	return strings.ReplaceAll(d.String(), "/", "")
-}
-
 type province struct {
 	bhyt, cccd, name string
 }
