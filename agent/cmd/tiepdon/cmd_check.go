@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
 	"github.com/tiepdon/tiepdon/agent/config"
@@ -80,11 +81,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		cfg.Gateway.Password, _, _ = config.PasswordStore{DataDir: cfg.ResolvedDataDir()}.Load(cfg.Gateway.Username)
 	}
 	q.Staff = cfg.Staff
-	c, err := bhxh.New(bhxh.Options{
-		URL: cfg.Gateway.URL, Username: cfg.Gateway.Username, Password: cfg.Gateway.Password,
-		MD5Upper: cfg.Gateway.MD5Case == "upper", JSON: cfg.Gateway.Encoding == "json",
-		Timeout: cfg.Gateway.Timeout.Duration,
-	})
+	c, err := newGatewayClient(cfg, false, nil, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return fail(checkUsage, "%v", err)
 	}

@@ -118,7 +118,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	if s.cfg.Gateway.Password == "" {
 		s.cfg.Gateway.Password, _, _ = config.PasswordStore{DataDir: s.cfg.DataDir}.Load(s.cfg.Gateway.Username)
 	}
-	c, err := newGatewayClient(s.cfg, s.bus, s)
+	c, err := newGatewayClient(s.cfg, true, s.bus, log)
 	if err != nil {
 		return nil, fmt.Errorf("gateway client: %w", err)
 	}

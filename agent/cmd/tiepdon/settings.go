@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -25,11 +26,13 @@ func (g *gateway) Check(ctx context.Context, q patient.Query) (patient.Eligibili
 	return g.c.Load().Check(ctx, q)
 }
 
-func newGatewayClient(cfg config.Config, bus *events.Bus, s *stack) (*bhxh.Client, error) {
+// newGatewayClient returns a gateway client as cfg says. visits also reads
+// the visit history (Lskcb2025) after an eligible answer, for the window.
+func newGatewayClient(cfg config.Config, visits bool, bus *events.Bus, log *slog.Logger) (*bhxh.Client, error) {
 	return bhxh.New(bhxh.Options{
 		URL: cfg.Gateway.URL, Username: cfg.Gateway.Username, Password: cfg.Gateway.Password,
 		MD5Upper: cfg.Gateway.MD5Case == "upper", JSON: cfg.Gateway.Encoding == "json",
-		Timeout: cfg.Gateway.Timeout.Duration, Visits: true, Bus: bus, Logger: s.log,
+		Timeout: cfg.Gateway.Timeout.Duration, Visits: visits, Bus: bus, Logger: log,
 	})
 }
 
@@ -94,7 +97,7 @@ func (w *windowActions) SaveSettings(in ui.Settings) error {
 	if err := config.SaveUser(file, cfg); err != nil {
 		return fmt.Errorf("saving %s: %w", file, err)
 	}
-	c, err := newGatewayClient(cfg, s.bus, s)
+	c, err := newGatewayClient(cfg, true, s.bus, s.log)
 	if err != nil {
 		return err
 	}
