@@ -141,7 +141,20 @@ func (a *Agent) Present(p drivers.Presentation) {
 
 func (a *Agent) fail(checkID string, p drivers.Presentation, err error) {
 	a.log.Warn("presentation not read", "check", checkID, "medium", p.Medium, "device", p.Device, "err", err)
-	a.d.Bus.Publish(events.ReadFailed, events.Failure{CheckID: checkID, Medium: p.Medium, Device: p.Device, Reason: err.Error()})
+	a.d.Bus.Publish(events.ReadFailed, events.Failure{CheckID: checkID, Medium: p.Medium, Device: p.Device, Reason: failureReason(err)})
+}
+
+// failureReason is the text staff see for an unreadable presentation:
+// Vietnamese first when the error has it (as the chip reader's reasons do),
+// then the English.
+func failureReason(err error) string {
+	var vi interface{ Vietnamese() string }
+	if errors.As(err, &vi) {
+		if v := vi.Vietnamese(); v != "" {
+			return v + " (" + err.Error() + ")"
+		}
+	}
+	return err.Error()
 }
 
 // Check starts an eligibility check for id (typed at the counter, sent by

@@ -284,3 +284,17 @@ func TestCachedEligibleExpires(t *testing.T) {
 		t.Errorf("not-eligible changed to %s", got.Verdict)
 	}
 }
+
+type viError struct{}
+
+func (viError) Error() string      { return "scan is cut short" }
+func (viError) Vietnamese() string { return "Mã quét bị thiếu" }
+
+func TestFailureReasonVietnameseFirst(t *testing.T) {
+	if got := failureReason(fmt.Errorf("reading: %w", viError{})); got != "Mã quét bị thiếu (reading: scan is cut short)" {
+		t.Errorf("got %q", got)
+	}
+	if got := failureReason(errors.New("plain")); got != "plain" {
+		t.Errorf("got %q", got)
+	}
+}
