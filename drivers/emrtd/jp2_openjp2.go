@@ -34,6 +34,15 @@ static OPJ_BOOL mem_seek(OPJ_OFF_T n, void *user) {
 }
 static void quiet(const char *msg, void *data) { (void)msg; (void)data; }
 
+// too_large refuses images whose header claims more than 16 megapixels or
+// 4 components, before the decoder allocates for them (a CCCD face is about
+// 400×500 pixels, 3 components).
+static int too_large(const opj_image_t *img) {
+	if (!img || img->x1 <= img->x0 || img->y1 <= img->y0 || img->numcomps == 0 || img->numcomps > 4) return 1;
+	unsigned long long w = img->x1 - img->x0, h = img->y1 - img->y0;
+	return w * h > 4096ULL * 4096ULL;
+}
+
 // decode returns the image or NULL. codec: 0 = J2K codestream, 1 = JP2.
 static opj_image_t *decode(const unsigned char *buf, size_t len, int jp2) {
 	memsrc *m = calloc(1, sizeof *m);
@@ -54,7 +63,7 @@ static opj_image_t *decode(const unsigned char *buf, size_t len, int jp2) {
 	opj_set_default_decoder_parameters(&p);
 	opj_image_t *img = NULL;
 	if (!opj_setup_decoder(c, &p) || !opj_read_header(st, c, &img) ||
-	    !opj_decode(c, st, img) || !opj_end_decompress(c, st)) {
+	    too_large(img) || !opj_decode(c, st, img) || !opj_end_decompress(c, st)) {
 		if (img) opj_image_destroy(img);
 		img = NULL;
 	}

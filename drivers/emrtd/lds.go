@@ -309,6 +309,15 @@ var ErrJPEG2000Unsupported = errors.New("emrtd: JPEG 2000 decoding not in this b
 func (f *Face) Decode() (image.Image, error) {
 	switch f.MIME {
 	case "image/jpeg":
+		// A hostile header can claim 65535×65535 pixels: check before
+		// the decoder allocates for it.
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(f.Data))
+		if err != nil {
+			return nil, fmt.Errorf("decoding JPEG face: %w", err)
+		}
+		if err := checkFaceSize(cfg.Width, cfg.Height); err != nil {
+			return nil, err
+		}
 		img, err := jpeg.Decode(bytes.NewReader(f.Data))
 		if err != nil {
 			return nil, fmt.Errorf("decoding JPEG face: %w", err)
@@ -318,4 +327,18 @@ func (f *Face) Decode() (image.Image, error) {
 		return decodeJPEG2000(f.Data)
 	}
 	return nil, fmt.Errorf("emrtd: unknown face image type %q", f.MIME)
+}
+
+// MaxFacePixels bounds the face images Decode accepts: a CCCD face is about
+// 400×500; anything above 16 megapixels is refused before decoding.
+const MaxFacePixels = 4096 * 4096
+
+// ErrFaceTooLarge is returned by Decode for an image larger than MaxFacePixels.
+var ErrFaceTooLarge = errors.New("emrtd: face image too large")
+
+func checkFaceSize(w, h int) error {
+	if w <= 0 || h <= 0 || w > MaxFacePixels/h {
+		return fmt.Errorf("%w: %d×%d", ErrFaceTooLarge, w, h)
+	}
+	return nil
 }
