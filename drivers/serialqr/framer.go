@@ -51,6 +51,7 @@ type framer struct {
 	max      int
 	buf      []byte
 	overflow bool // the current line passed max: discard up to its end
+	lastCR   bool // the last byte of the current line was CR (kept when an overflowing line's bytes are not)
 	// line is called with each line (CR/LF trimmed, never empty) or, for
 	// a line longer than max, with tooLong set and no bytes.
 	line func(b []byte, tooLong bool)
@@ -86,7 +87,7 @@ func (f *framer) index(p []byte) int {
 				return -1
 			}
 			i += off
-			if (i > 0 && p[i-1] == '\r') || (i == 0 && len(f.buf) > 0 && f.buf[len(f.buf)-1] == '\r') {
+			if (i > 0 && p[i-1] == '\r') || (i == 0 && f.lastCR) {
 				return i
 			}
 			off = i + 1 // a lone LF is data
@@ -96,6 +97,9 @@ func (f *framer) index(p []byte) int {
 }
 
 func (f *framer) add(p []byte) {
+	if len(p) > 0 {
+		f.lastCR = p[len(p)-1] == '\r'
+	}
 	if f.overflow {
 		return
 	}
@@ -115,6 +119,7 @@ func (f *framer) pending() bool { return len(f.buf) > 0 || f.overflow }
 
 // end ends the current line (terminator seen or inter-byte timeout).
 func (f *framer) end() {
+	f.lastCR = false
 	if f.overflow {
 		f.overflow = false
 		f.buf = f.buf[:0]
