@@ -275,17 +275,7 @@ func qrIDConsistency(id patient.CitizenID, birth patient.Date, sex patient.Sex) 
 // ddMMyyyy, MMyyyy or yyyy): the inverse of ParseQR, for the simulator,
 // the virtual scanner and tests.
 func QRPayload(id patient.Identity) string {
-	date := func(d patient.Date) string {
-		switch {
-		case d.IsZero():
-			return ""
-		case d.Month == 0:
-			return fmt.Sprintf("%04d", d.Year)
-		case d.Day == 0:
-			return fmt.Sprintf("%02d%04d", d.Month, d.Year)
-		}
-		return fmt.Sprintf("%02d%02d%04d", d.Day, d.Month, d.Year)
-	}
+	date := func(d patient.Date) string { return strings.ReplaceAll(d.String(), "/", "") }
 	return strings.Join([]string{
 		string(id.CitizenID), id.OldID, string(id.Name), date(id.BirthDate),
 		id.Sex.Vietnamese(), id.Address, date(id.IssueDate),

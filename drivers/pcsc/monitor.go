@@ -34,6 +34,12 @@ func ListReaders() ([]string, error) {
 		return nil, wrap("establish context", err)
 	}
 	defer sctx.Release()
+	return listReaders(sctx)
+}
+
+// listReaders lists the readers of an established context; no readers is
+// an empty list, not an error.
+func listReaders(sctx *scard.Context) ([]string, error) {
 	names, err := sctx.ListReaders()
 	if errors.Is(err, scard.ErrNoReadersAvailable) {
 		return nil, nil
@@ -52,12 +58,9 @@ func ReadersWithCard() ([]string, error) {
 		return nil, wrap("establish context", err)
 	}
 	defer sctx.Release()
-	names, err := sctx.ListReaders()
-	if errors.Is(err, scard.ErrNoReadersAvailable) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, wrap("list readers", err)
+	names, err := listReaders(sctx)
+	if err != nil || len(names) == 0 {
+		return nil, err
 	}
 	states := make([]scard.ReaderState, len(names))
 	for i, n := range names {

@@ -622,14 +622,20 @@ type Stats struct {
 // Stats returns the cache's size and freshness. It is cheap: the counts are
 // kept in memory, the outbox count uses its index.
 func (db *DB) Stats(ctx context.Context) (Stats, error) {
-	s := Stats{Answers: db.rows.Load()}
-	if n := db.newest.Load(); n > 0 {
-		s.Newest = time.UnixMilli(n)
-	}
+	s := Stats{Answers: db.rows.Load(), Newest: db.Newest()}
 	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&s.Pending); err != nil {
 		return s, fmt.Errorf("counting outbox: %w", err)
 	}
 	return s, nil
+}
+
+// Newest returns when the newest cached answer was given (zero if none),
+// without touching the database.
+func (db *DB) Newest() time.Time {
+	if n := db.newest.Load(); n > 0 {
+		return time.UnixMilli(n)
+	}
+	return time.Time{}
 }
 
 // Purge deletes answers (and their lookup keys), audit lines and queued

@@ -74,11 +74,11 @@ type backend struct {
 
 // CacheAge implements hisapi.CacheAger.
 func (b backend) CacheAge() time.Duration {
-	st, err := b.db.Stats(context.Background())
-	if err != nil || st.Newest.IsZero() {
+	newest := b.db.Newest()
+	if newest.IsZero() {
 		return -1
 	}
-	return time.Since(st.Newest)
+	return time.Since(newest)
 }
 
 // OutboxSize implements hisapi.OutboxSizer.
