@@ -2,7 +2,6 @@ package hisapi
 
 import (
 	"bytes"
-	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -11,8 +10,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/tiepdon/tiepdon/agent/events"
 )
 
 func benchLimits(o *Options) {
@@ -30,70 +27,6 @@ func percentile(d []time.Duration, p float64) time.Duration {
 	slices.Sort(d)
 	i := int(float64(len(d)-1) * p)
 	return d[i]
-}
-
-// BenchmarkFanout publishes one eligibility.result to 200 connected clients
-// (real WebSockets on loopback) per iteration and measures, for every
-// client, the time from Publish to the frame being read. Goal: p99 ≤ 5 ms.
-func BenchmarkFanout(b *testing.B) {
-	for _, n := range []int{1, 50, 200} {
-		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) { benchFanout(b, n) })
-	}
-}
-
-func benchFanout(b *testing.B, n int) {
-	ts := startServer(b, benchLimits)
-	tok := ts.token(b, "", ScopeEligibility, ScopeIdentity)
-	var (
-		published atomic.Int64 // UnixNano of the current Publish
-		wg        sync.WaitGroup
-		mu        sync.Mutex
-		lat       []time.Duration
-	)
-	conns := make([]*client, n)
-	for i := range conns {
-		conns[i] = helloWith(b, ts, "", tok)
-	}
-	var readers sync.WaitGroup
-	for _, c := range conns {
-		readers.Go(func() {
-			var local []time.Duration
-			for {
-				c.c.SetReadDeadline(time.Time{})
-				_, msg, err := c.c.ReadMessage()
-				if err != nil {
-					mu.Lock()
-					lat = append(lat, local...)
-					mu.Unlock()
-					return
-				}
-				if bytes.Contains(msg[:min(len(msg), 64)], []byte(`"eligibility.result"`)) {
-					local = append(local, time.Duration(time.Now().UnixNano()-published.Load()))
-					wg.Done()
-				}
-			}
-		})
-	}
-	r := events.Result{CheckID: "bench", Identity: sampleIdentity(), Eligibility: sampleEligibility()}
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := cpuTime()
-	for b.Loop() {
-		wg.Add(n)
-		published.Store(time.Now().UnixNano())
-		ts.bus.Publish(events.EligibilityResult, r)
-		wg.Wait()
-	}
-	cpu := cpuTime() - cpu0
-	b.StopTimer()
-	for _, c := range conns {
-		c.c.Close()
-	}
-	readers.Wait()
-	b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op") // server and clients together
-	b.ReportMetric(0, "ns/op")                                                 // per-iteration time is the slowest client: see p99
 }
 
 // BenchmarkCheckFromCache sends eligibility.check (waiting for the answer)

@@ -12,6 +12,9 @@ import (
 // reader and writer, every pairing wait and the server's own loops end when
 // Run returns.
 func TestMain(m *testing.M) {
+	if os.Getenv(envFanoutN) != "" {
+		os.Exit(fanoutClientProcess()) // BenchmarkFanout's clients
+	}
 	code := m.Run()
 	http.DefaultClient.CloseIdleConnections()
 	if code == 0 {
