@@ -126,3 +126,25 @@ func TestEncodeEvent(t *testing.T) {
 		t.Fatalf("cache holds %d entries, want 4", len(c.m))
 	}
 }
+
+func TestEligibilityViewDurations(t *testing.T) {
+	for _, tc := range []struct {
+		age, latency          time.Duration
+		ageSeconds, latencyMs any // nil: absent
+	}{
+		{0, 0, nil, nil},
+		{0, 412340 * time.Microsecond, nil, 412.3},
+		{95250 * time.Millisecond, 0, 95.3, nil},
+		{20 * time.Millisecond, 0, 0.0, nil}, // cached a moment ago: present, 0
+	} {
+		b, err := json.Marshal(eligibilityViewOf(patient.Eligibility{Verdict: patient.Eligible, Source: patient.SourceLive, Age: tc.age, Latency: tc.latency}))
+		var m map[string]any
+		if err == nil {
+			err = json.Unmarshal(b, &m)
+		}
+		if err != nil || m["verdict"] != "eligible" || m["ageSeconds"] != tc.ageSeconds || m["latencyMs"] != tc.latencyMs ||
+			(tc.age != 0) != (m["age"] != nil) || (tc.latency != 0) != (m["latency"] != nil) {
+			t.Errorf("age %v latency %v: got %s %v, want ageSeconds %v latencyMs %v", tc.age, tc.latency, b, err, tc.ageSeconds, tc.latencyMs)
+		}
+	}
+}

@@ -392,7 +392,10 @@ func TestScopesAndPhoto(t *testing.T) {
 				var r resultView
 				json.Unmarshal(n.Params, &r)
 				if r.Eligibility == nil || r.Eligibility.Verdict != patient.Eligible {
-					t.Errorf("eligibility missing: %s", n.Params)
+					t.Fatalf("eligibility missing: %s", n.Params)
+				}
+				if a := r.Eligibility.AgeSeconds; a == nil || *a != 3600 || r.Eligibility.Age != time.Hour || r.Eligibility.LatencyMS != nil {
+					t.Errorf("a cached answer an hour old: want ageSeconds 3600 and age in ns, no latencyMs: %s", n.Params)
 				}
 			}
 			if tc.identity {

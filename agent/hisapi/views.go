@@ -3,6 +3,7 @@ package hisapi
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -42,11 +43,33 @@ type minimalIdentity struct {
 // resultView is the wire form of a check's result (eligibility.result,
 // eligibility.updated, receipt.get, identity.current, identity.read).
 type resultView struct {
-	CheckID     string               `json:"checkId"`
-	Identity    any                  `json:"identity"`
-	Eligibility *patient.Eligibility `json:"eligibility,omitempty"`
-	Photo       []byte               `json:"photo,omitempty"` // base64
-	PhotoType   string               `json:"photoType,omitempty"`
+	CheckID     string           `json:"checkId"`
+	Identity    any              `json:"identity"`
+	Eligibility *eligibilityView `json:"eligibility,omitempty"`
+	Photo       []byte           `json:"photo,omitempty"` // base64
+	PhotoType   string           `json:"photoType,omitempty"`
+}
+
+// eligibilityView is an answer on the wire: the answer as the agent keeps
+// it, plus its durations in the units a web page wants. (age and latency,
+// in nanoseconds, stay for clients written against them.)
+type eligibilityView struct {
+	*patient.Eligibility
+	AgeSeconds *float64 `json:"ageSeconds,omitempty"` // cached answers: how old, in seconds (0.1 s steps)
+	LatencyMS  *float64 `json:"latencyMs,omitempty"`  // live answers: the gateway's round trip, in milliseconds (0.1 ms steps)
+}
+
+func eligibilityViewOf(e patient.Eligibility) *eligibilityView {
+	v := &eligibilityView{Eligibility: &e}
+	if e.Age != 0 {
+		s := math.Round(e.Age.Seconds()*10) / 10
+		v.AgeSeconds = &s
+	}
+	if e.Latency != 0 {
+		ms := math.Round(float64(e.Latency)/float64(time.Millisecond)*10) / 10
+		v.LatencyMS = &ms
+	}
+	return v
 }
 
 func identityView(checkID string, id patient.Identity, v view) resultView {
@@ -66,8 +89,7 @@ func identityView(checkID string, id patient.Identity, v view) resultView {
 func resultViewOf(res events.Result, v view, withEligibility bool) resultView {
 	r := identityView(res.CheckID, res.Identity, v)
 	if withEligibility {
-		e := res.Eligibility
-		r.Eligibility = &e
+		r.Eligibility = eligibilityViewOf(res.Eligibility)
 	}
 	return r
 }

@@ -52,7 +52,7 @@ export const CloseCodes = Object.freeze({
  * @typedef {{verdict:"eligible"|"check-documents"|"not-eligible"|"input-mismatch"|"staff-problem"|"unavailable",
  *   code:string, reasonVi:string, reasonEn:string, field?:string, cardNumber?:string, holder?:string,
  *   validFrom?:string, validTo?:string, registeredFacility?:string, facilityName?:string, benefitPercent?:number,
- *   newCard?:object, source:"live"|"cache"|"none", checkedAt:string, age?:number}} Eligibility
+ *   newCard?:object, source:"live"|"cache"|"none", checkedAt:string, ageSeconds?:number, latencyMs?:number}} Eligibility
  * @typedef {{seq:number, time:string, checkId:string, identity:Identity, eligibility?:Eligibility,
  *   photo?:string, photoType?:string}} ResultEvent  photo: base64, only with the photo scope
  * @typedef {{seq:number, time:string, kind:"reader"|"scanner", name:string, state:string, detail?:string}} DeviceEvent

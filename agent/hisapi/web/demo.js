@@ -58,7 +58,7 @@ function renderResult(r) {
   $("result-valid").textContent = e.validFrom || e.validTo ? (e.validFrom || "?") + " → " + (e.validTo || "?") : "–";
   $("result-reason").textContent = e.reasonVi ? e.reasonVi + (e.code ? " (" + e.code + ")" : "") : "–";
   let src = e.source || "–";
-  if (e.source === "cache" && e.age) src += " · " + Math.round(e.age / 60e9) + " min old";
+  if (e.source === "cache" && e.ageSeconds != null) src += " · " + Math.round(e.ageSeconds / 60) + " min old";
   $("result-source").textContent = src;
   $("result-auth").textContent = (id.authenticity && id.authenticity.level) || "–";
   $("result-check").textContent = r.checkId || "–";
