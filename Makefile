@@ -39,8 +39,8 @@ test: deps ## run every test (unit, fuzz seeds, pty, pcscd+vpcd, SQLite, WebSock
 test-short: ## run the unit tests only (no rigs, no browser)
 	$(GO) test -short ./...
 
-bench: ## run the benchmarks (results in bench.txt, compare with benchstat; BENCHCOUNT=5 for benchstat)
-	$(GO) test -run '^$$' -bench . -benchmem -count $${BENCHCOUNT:-1} ./... | tee bench.txt
+bench: ## run the benchmarks one package at a time (results in bench.txt; BENCHCOUNT=5 for benchstat)
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -count $${BENCHCOUNT:-1} ./... | tee bench.txt
 
 bench-1m: ## cache benchmarks on 1,000,000 people: lookup p99 and purge reader stall (fills a DB: ~5 min once)
 	$(GO) test -run '^$$' -bench Lookup -benchtime 20000x ./sync/cache -args -cache.people=1000000 | tee -a bench.txt
