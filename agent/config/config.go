@@ -69,6 +69,16 @@ type HIS struct {
 	Addr             string   `toml:"addr"`
 	Origins          []string `toml:"origins"`
 	AllowNonLoopback bool     `toml:"allow_non_loopback"`
+	DemoPage         bool     `toml:"demo_page"` // serve /demo and allow the agent's own origin
+
+	// Limits on clients (see docs/his-api.md for how each refusal looks).
+	MaxClients        int      `toml:"max_clients"`         // connections in all
+	ClientsPerOrigin  int      `toml:"clients_per_origin"`  // connections from one origin
+	MessagesPerSecond float64  `toml:"messages_per_second"` // sustained requests per connection
+	Burst             int      `toml:"burst"`               // requests at once above that rate
+	MaxMessageBytes   int64    `toml:"max_message_bytes"`   // largest request frame
+	IdleTimeout       Duration `toml:"idle_timeout"`        // silence (not even a pong) before closing
+	PairingTimeout    Duration `toml:"pairing_timeout"`     // time staff have to approve a pairing
 }
 
 // Scanner configures the serial QR scanner.
@@ -219,6 +229,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("his.origins: %q is not an origin like https://his.example.vn", o))
 		}
 	}
+	errs = append(errs, c.HIS.validateLimits()...)
 	if c.Scanner.Baud <= 0 {
 		errs = append(errs, fmt.Errorf("scanner.baud: %d is not positive", c.Scanner.Baud))
 	}
@@ -234,6 +245,30 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("TIEPDON_STAFF_CCCD: not a 12-digit citizen ID"))
 	}
 	return errors.Join(errs...)
+}
+
+// validateLimits checks the HIS client limits against what the API and its
+// documented clients need (a check request is under 2 KiB; the JS client
+// pings well within 10 s).
+func (h *HIS) validateLimits() []error {
+	var errs []error
+	between := func(key string, v, lo, hi float64) {
+		if v < lo || v > hi {
+			errs = append(errs, fmt.Errorf("his.%s: %v is not between %v and %v", key, v, lo, hi))
+		}
+	}
+	between("max_clients", float64(h.MaxClients), 1, 10000)
+	between("clients_per_origin", float64(h.ClientsPerOrigin), 1, float64(max(h.MaxClients, 1)))
+	between("messages_per_second", h.MessagesPerSecond, 1, 100000)
+	between("burst", float64(h.Burst), 1, 100000)
+	between("max_message_bytes", float64(h.MaxMessageBytes), 4096, 16<<20)
+	if d := h.IdleTimeout.Duration; d < 10*time.Second || d > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("his.idle_timeout: %s is not between 10s and 24h", d))
+	}
+	if d := h.PairingTimeout.Duration; d < 30*time.Second || d > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("his.pairing_timeout: %s is not between 30s and 10m", d))
+	}
+	return errs
 }
 
 // IsLoopback reports whether host is a loopback name or address.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -75,6 +77,13 @@ func TestValidate(t *testing.T) {
 		{"facility", func(c *Config) { c.Facility.Code = "7901" }, "facility.code"},
 		{"staff id", func(c *Config) { c.Staff.CitizenID = "123" }, "TIEPDON_STAFF_CCCD"},
 		{"retention", func(c *Config) { c.Cache.Retention.Duration = time.Minute }, "retention"},
+		{"no HIS clients", func(c *Config) { c.HIS.MaxClients = 0 }, "his.max_clients"},
+		{"more per origin than in all", func(c *Config) { c.HIS.MaxClients = 4; c.HIS.ClientsPerOrigin = 8 }, "his.clients_per_origin"},
+		{"tiny frames", func(c *Config) { c.HIS.MaxMessageBytes = 512 }, "his.max_message_bytes"},
+		{"zero rate", func(c *Config) { c.HIS.MessagesPerSecond = 0 }, "his.messages_per_second"},
+		{"short idle", func(c *Config) { c.HIS.IdleTimeout.Duration = time.Second }, "his.idle_timeout"},
+		{"long pairing", func(c *Config) { c.HIS.PairingTimeout.Duration = time.Hour }, "his.pairing_timeout"},
+		{"generous limits", func(c *Config) { c.HIS.MaxClients = 2000; c.HIS.ClientsPerOrigin = 2000; c.HIS.MessagesPerSecond = 500 }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Default()
@@ -91,4 +100,30 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDocumented keeps docs/configuration.md naming every key of the
+// built-in defaults, so that IT staff find each setting there.
+func TestDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if _, err := toml.Decode(Defaults, &m); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			if sub, ok := v.(map[string]any); ok {
+				walk(prefix+k+".", sub)
+				continue
+			}
+			if !strings.Contains(string(doc), "| `"+prefix+k+"` |") {
+				t.Errorf("docs/configuration.md has no row for %s%s", prefix, k)
+			}
+		}
+	}
+	walk("", m)
 }

@@ -118,7 +118,8 @@ func TestThinPath(t *testing.T) {
 	t.Setenv("TIEPDON_STAFF_NAME", "Trần Thị Bình")
 	t.Setenv("TIEPDON_STAFF_CCCD", "079190000001")
 	t.Setenv("TIEPDON_CONFIG", filepath.Join(dir, "none.toml"))
-	writeFile(t, filepath.Join(dir, "none.toml"), "")
+	// IT's settings for the HIS API reach it: no demo page, a higher rate.
+	writeFile(t, filepath.Join(dir, "none.toml"), "[his]\ndemo_page = false\nmessages_per_second = 50.0\n")
 	hisAddr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr bytes.Buffer
@@ -167,6 +168,23 @@ func TestThinPath(t *testing.T) {
 	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if err := ws.ReadJSON(&hello); err != nil || hello.Error != nil {
 		t.Fatalf("session.hello: %v %+v", err, hello.Error)
+	}
+
+	ws.WriteJSON(map[string]any{"jsonrpc": "2.0", "id": 2, "method": "system.info"})
+	var info struct {
+		Result struct {
+			Limits struct {
+				MessagesPerSecond float64 `json:"messagesPerSecond"`
+			} `json:"limits"`
+		} `json:"result"`
+	}
+	if err := ws.ReadJSON(&info); err != nil || info.Result.Limits.MessagesPerSecond != 50 {
+		t.Errorf("system.info: %v, limits.messagesPerSecond %v, want 50 from his.messages_per_second", err, info.Result.Limits.MessagesPerSecond)
+	}
+	if resp, err := http.Get("http://" + hisAddr + "/demo"); err != nil {
+		t.Error(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /demo with his.demo_page = false: %s, want 404", resp.Status)
 	}
 
 	// 1. Live: a CCCD QR on the pty → simulator → cache → WebSocket.

@@ -154,10 +154,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	}
 	s.runs = append(s.runs, s.agent.Run, ob.Run)
 
-	s.his, err = hisapi.New(hisapi.Options{
-		Addr: s.cfg.HIS.Addr, AllowNonLoopback: s.cfg.HIS.AllowNonLoopback, Origins: s.cfg.HIS.Origins,
-		DataDir: s.cfg.DataDir, Version: version, Logger: log,
-	}, backend{s.agent, db}, s.bus)
+	s.his, err = hisapi.New(hisOptions(s.cfg, log), backend{s.agent, db}, s.bus)
 	if err != nil {
 		return nil, fmt.Errorf("HIS API: %w", err)
 	}
@@ -168,6 +165,20 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	s.runs = append(s.runs, s.logResults)
 	built = true
 	return s, nil
+}
+
+// hisOptions is the HIS API's part of the config.
+func hisOptions(cfg config.Config, log *slog.Logger) hisapi.Options {
+	h := cfg.HIS
+	return hisapi.Options{
+		Addr: h.Addr, AllowNonLoopback: h.AllowNonLoopback, Origins: h.Origins, DisableDemo: !h.DemoPage,
+		DataDir: cfg.DataDir, Version: version, Logger: log,
+		Limits: hisapi.Limits{
+			MaxClients: h.MaxClients, ClientsPerOrigin: h.ClientsPerOrigin,
+			MessagesPerSecond: h.MessagesPerSecond, Burst: h.Burst, MaxMessageBytes: h.MaxMessageBytes,
+			IdleTimeout: h.IdleTimeout.Duration, PairingTimeout: h.PairingTimeout.Duration,
+		}, // the rest: hisapi.DefaultLimits
+	}
 }
 
 // run runs every part until ctx ends or one fails.
