@@ -803,7 +803,7 @@ func TestClientsPerOrigin(t *testing.T) {
 	}
 	// A slot frees when a client leaves.
 	a.c.Close()
-	waitUntil(t, 5*time.Second, func() bool { return ts.connCount() == 2 })
+	waitUntil(t, 5*time.Second, func() bool { return ts.originCount(testOrigin) == 1 })
 	var info infoResult
 	if e := connect(t, ts, testOrigin).call("system.info", nil, &info); e != nil {
 		t.Fatal(e)
@@ -841,6 +841,13 @@ func (s *Server) connCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.sessions)
+}
+
+// originCount is how many connections hold a slot of origin's quota.
+func (s *Server) originCount(origin string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.perOrigin[origin]
 }
 
 func waitUntil(t *testing.T, within time.Duration, cond func() bool) {
