@@ -76,7 +76,7 @@ props=$(table "$msi" Property)
 [ "$(field "$props" UpgradeCode 2)" = "{6B0F2D1E-5C3A-4E8B-9A41-7D2C0E9F3B15}" ] && ok "UpgradeCode is the stable one" || bad "UpgradeCode changed: $(field "$props" UpgradeCode 2)"
 [ "$(field "$props" ProductVersion 2)" = "$ver" ] && ok "ProductVersion $ver" || bad "ProductVersion $(field "$props" ProductVersion 2) != $ver"
 [ "$(field "$props" ALLUSERS 2)" = 1 ] && ok "per-machine (ALLUSERS=1)" || bad "ALLUSERS is not 1"
-[ "$(field "$props" AUTOSTART 2)" = 1 ] && ok "AUTOSTART defaults to 1" || bad "AUTOSTART default"
+[ -z "$(field "$props" AUTOSTART 2)" ] && ok "AUTOSTART has no default in the MSI (machine-config remembers it)" || bad "AUTOSTART default"
 has "SecureCustomProperties" "$(field "$props" SecureCustomProperties 2)" WIX_UPGRADE_DETECTED GATEWAY_URL GATEWAY_USER FACILITY_CODE HIS_ORIGINS HIS_PORT LANGUAGE SCANNER_PORT AUTOSTART REMOVE_DATA
 dirs=$(table "$msi" Directory)
 [ "$(field "$dirs" INSTALLDIR 2)" = ProgramFiles64Folder ] && [ "$(field "$dirs" INSTALLDIR 3)" = tiepdon ] && ok "INSTALLDIR = Program Files\\tiepdon" || bad "INSTALLDIR: $(grep INSTALLDIR <<<"$dirs")"

@@ -245,3 +245,28 @@ func FuzzApply(f *testing.F) {
 		}
 	})
 }
+
+func TestAutostartRemembered(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tiepdon")
+	steps := []struct {
+		prop *bool
+		want bool
+	}{
+		{nil, true},         // fresh install, no AUTOSTART: on
+		{new(false), false}, // AUTOSTART=0
+		{nil, false},        // upgrade without AUTOSTART: still off
+		{nil, false},
+		{new(true), true}, // AUTOSTART=1 turns it back on
+		{nil, true},
+	}
+	for i, s := range steps {
+		got, err := Autostart(dir, s.prop)
+		if err != nil || got != s.want {
+			t.Fatalf("step %d: Autostart = %v, %v; want %v", i, got, err, s.want)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, AutostartFile), []byte("yes"), 0o644)
+	if got, err := Autostart(dir, nil); err == nil || !got {
+		t.Errorf("a damaged file: %v, %v; want on and an error", got, err)
+	}
+}

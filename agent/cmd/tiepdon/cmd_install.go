@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -79,21 +78,27 @@ func runMachineConfig(ctx context.Context, args []string, stdout, stderr io.Writ
 	} else {
 		logf("%s unchanged", *file)
 	}
-	if autostart != nil {
-		exe, err := os.Executable()
-		if err == nil {
-			err = install.SetAutostart(*autostart, exe)
+	if runtime.GOOS != "windows" { // the package owns autostart
+		if autostart != nil {
+			logf("AUTOSTART ignored: %v", install.ErrNoAutostart)
 		}
-		switch {
-		case errors.Is(err, install.ErrNoAutostart):
-			logf("AUTOSTART ignored: %v", err)
-		case err != nil:
-			logf("%v", err)
-			return 1
-		default:
-			logf("autostart %v", *autostart)
-		}
+		return 0
 	}
+	// The MSI passes AUTOSTART=[AUTOSTART], empty unless given: then the
+	// choice remembered from an earlier install stands.
+	enable, err := install.Autostart(filepath.Dir(*file), autostart)
+	if err != nil {
+		logf("%v", err) // the answer is still usable: a damaged memory means "on"
+	}
+	exe, err := os.Executable()
+	if err == nil {
+		err = install.SetAutostart(enable, exe)
+	}
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	logf("autostart %v", enable)
 	return 0
 }
 
