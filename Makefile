@@ -57,7 +57,8 @@ lint: ## check formatting (gofmt) and run go vet
 check-cross: ## check that linux/amd64 and windows/amd64 (mingw cgo) compile
 	@bash .ci/deps build cross
 	GOOS=linux GOARCH=amd64 CGO_ENABLED=1 $(GO) build -o /dev/null $(PKG)
-	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc $(GO) build -ldflags '-H=windowsgui' -o /dev/null $(PKG)
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc PKG_CONFIG_LIBDIR=$$(bash packaging/windows/openjp2.sh) \
+	  $(GO) build -tags openjp2 -ldflags '-H=windowsgui' -o /dev/null $(PKG)
 
 screenshots: ## real-window screenshots of every verdict state under Xvfb into docs/screens/
 	@bash .ci/deps build test

@@ -123,6 +123,25 @@ exe=$(find "$tmp/x" -name tiepdon.exe) com=$(find "$tmp/x" -name tiepdon.com)
 cmp -s "$exe" "$DIST/work/windows/tiepdon.exe" && ok "the MSI carries the signed exe" || bad "the MSI's exe differs from the signed one"
 pe=$(x86_64-w64-mingw32-objdump -p "$exe")
 has "tiepdon.exe is a GUI program" "$pe" "(Windows GUI)"
+grep -a -q 'emrtd._Cfunc_opj_image_destroy' "$exe" && ok "tiepdon.exe decodes JPEG 2000 chip photos (OpenJPEG linked in)" || bad "tiepdon.exe was built without OpenJPEG (-tags openjp2)"
+# The static OpenJPEG the exe links decodes as Debian's does: the same small C
+# program, built for both, on the test faces (the Windows one under Wine; Go
+# 1.26 programs themselves need a newer Wine than Debian 12's).
+ojp=$(bash packaging/windows/openjp2.sh)
+wine=$(command -v wine64 || ls /usr/lib/wine/wine64 2>/dev/null || true)
+gcc -O2 packaging/windows/openjp2-check.c $(pkg-config --cflags --libs libopenjp2) -o "$tmp/openjp2-check"
+x86_64-w64-mingw32-gcc -O2 -DOPJ_STATIC -I"$ojp/include" packaging/windows/openjp2-check.c -L"$ojp/lib" -lopenjp2 \
+  -o "$tmp/openjp2-check.exe"
+for f in face.jp2:jp2 face.j2k:j2k; do
+  img=drivers/emrtd/testdata/${f%%:*}
+  lin=$("$tmp/openjp2-check" "$img" "${f##*:}" 2>&1 || true)
+  win=$(WINEDEBUG=-all WINEPREFIX="$tmp/wine" "$wine" "$tmp/openjp2-check.exe" "$img" "${f##*:}" 2>/dev/null | tr -d '\r' || true)
+  if [ -n "$lin" ] && [ "$lin" = "$win" ] && [[ $lin == *components=3* ]]; then
+    ok "Windows OpenJPEG decodes ${f%%:*} as Linux does ($lin)"
+  else
+    bad "Windows OpenJPEG on ${f%%:*}: '$win', Linux: '$lin'"
+  fi
+done
 has "tiepdon.com is a console program" "$(x86_64-w64-mingw32-objdump -p "$com")" "(Windows CUI)"
 (( $(stat -c %s "$com") < 5000000 )) && ok "tiepdon.com is small ($(stat -c %s "$com") bytes)" || bad "tiepdon.com is $(stat -c %s "$com") bytes"
 dlls=$(grep -i "DLL Name" <<<"$pe" | awk '{print tolower($3)}' | sort -u | tr '\n' ' ')

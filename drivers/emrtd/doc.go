@@ -45,10 +45,11 @@
 // LogValue never contain the CAN, the MRZ data or any other personal data.
 //
 // DG2 JPEG images are decoded with image/jpeg. JPEG 2000 is decoded with
-// Debian's libopenjp2 by cgo, on Linux with cgo or with the build tag
-// openjp2. Other builds, such as Windows, keep the JPEG 2000 bytes
-// (Face.Data, MIME image/jp2) and Face.Decode returns
-// ErrJPEG2000Unsupported (see JPEG2000Supported).
+// OpenJPEG's libopenjp2 by cgo: on Linux Debian's shared library, on
+// Windows (build tag openjp2) a static one that
+// packaging/windows/openjp2.sh builds from Debian's source package. Builds
+// without it keep the JPEG 2000 bytes (Face.Data, MIME image/jp2) and
+// Face.Decode returns ErrJPEG2000Unsupported (see JPEG2000Supported).
 //
 // # Side-neutral crypto layer
 //

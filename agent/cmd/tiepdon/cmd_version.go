@@ -7,6 +7,8 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/tiepdon/tiepdon/drivers/emrtd"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -19,10 +21,11 @@ type buildInfo struct {
 	GoVersion string `json:"go"`
 	OS        string `json:"os"`
 	Arch      string `json:"arch"`
+	JPEG2000  bool   `json:"jpeg2000"` // decodes JPEG 2000 chip photos
 }
 
 func currentBuild() buildInfo {
-	b := buildInfo{Version: version, GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	b := buildInfo{Version: version, GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, JPEG2000: emrtd.JPEG2000Supported}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
@@ -52,7 +55,11 @@ func init() {
 			if b.Commit != "" {
 				fmt.Fprintf(stdout, " (%s)", b.Commit)
 			}
-			fmt.Fprintf(stdout, " %s %s/%s\n", b.GoVersion, b.OS, b.Arch)
+			fmt.Fprintf(stdout, " %s %s/%s", b.GoVersion, b.OS, b.Arch)
+			if !b.JPEG2000 {
+				fmt.Fprint(stdout, ", without JPEG 2000 photos")
+			}
+			fmt.Fprintln(stdout)
 			return 0
 		},
 	})

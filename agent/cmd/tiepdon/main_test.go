@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -43,6 +44,9 @@ func TestDispatch(t *testing.T) {
 	var b buildInfo
 	if err := json.Unmarshal(out.Bytes(), &b); err != nil || b.Version == "" || b.GoVersion == "" {
 		t.Errorf("version --json = %q (%v)", out.String(), err)
+	}
+	if runtime.GOOS == "linux" && !b.JPEG2000 { // the Linux build links Debian's libopenjp2
+		t.Errorf("version --json = %q: a Linux build decodes JPEG 2000", out.String())
 	}
 }
 
