@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -28,9 +29,7 @@ func (u *UI) newEntry() *wedgeEntry {
 
 // TypedRune implements fyne.Focusable.
 func (e *wedgeEntry) TypedRune(r rune) {
-	if e.u.wedge.Rune(r, e.u.now()) {
-		e.snap = e.Text
-	}
+	e.u.keyRune(r, e)
 	e.Entry.TypedRune(r)
 }
 
@@ -69,7 +68,7 @@ func (u *UI) newButton(label string, icon fyne.Resource, tapped func()) *wedgeBu
 
 // TypedRune implements fyne.Focusable.
 func (b *wedgeButton) TypedRune(r rune) {
-	b.u.wedge.Rune(r, b.u.now())
+	b.u.keyRune(r, nil)
 	b.Button.TypedRune(r)
 }
 
@@ -97,7 +96,7 @@ func isEnter(k *fyne.KeyEvent) bool { return k.Name == fyne.KeyReturn || k.Name 
 // classifier and the function keys.
 func (u *UI) installKeys() {
 	c := u.win.Canvas()
-	c.SetOnTypedRune(func(r rune) { u.wedge.Rune(r, u.now()) })
+	c.SetOnTypedRune(func(r rune) { u.keyRune(r, nil) })
 	c.SetOnTypedKey(func(k *fyne.KeyEvent) {
 		if isEnter(k) {
 			if p, ok := u.wedge.Enter(u.now()); ok {
@@ -110,6 +109,41 @@ func (u *UI) installKeys() {
 		}
 		u.hotkey(k)
 	})
+}
+
+// keyRune feeds a typed character to the keyboard-wedge classifier and
+// re-arms the pause that ends a scan sent without Enter. field is the text
+// field with the focus, if any: a scan typed into it is taken back out.
+func (u *UI) keyRune(r rune, field *wedgeEntry) {
+	if u.wedge.Rune(r, u.now()) {
+		u.wedgeField = field
+		if field != nil {
+			field.snap = field.Text
+		}
+	}
+	pause := u.wedge.maxGap() + 20*time.Millisecond
+	if u.wedgePause == nil {
+		u.wedgePause = time.AfterFunc(pause, func() {
+			if u.ctx.Err() == nil {
+				u.do(u.wedgeIdle)
+			}
+		})
+		return
+	}
+	u.wedgePause.Reset(pause)
+}
+
+// wedgeIdle ends the current burst after a pause: a scanner that sends no
+// Enter has finished.
+func (u *UI) wedgeIdle() {
+	p, ok := u.wedge.Idle(u.now())
+	if !ok {
+		return
+	}
+	if f := u.wedgeField; f != nil {
+		f.SetText(f.snap)
+	}
+	u.scan(p)
 }
 
 // editingKey reports keys no scanner sends inside a payload (editing and

@@ -166,6 +166,10 @@ type UI struct {
 	st    state
 	w     *widgets
 	wedge Wedge
+	// wedgePause fires a pause after the last key, for scanners that send
+	// no Enter; wedgeField is the text field the current burst went into.
+	wedgePause *time.Timer
+	wedgeField *wedgeEntry
 
 	photoSrc []byte // the chip photo last decoded, and its image
 	photoImg image.Image

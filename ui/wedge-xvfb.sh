@@ -2,7 +2,8 @@
 # Keyboard-wedge scans in a real window: under Xvfb, xdotool types into the
 # reception window through X11 and GLFW, like a USB HID scanner (2 ms a key)
 # and like a person (120 ms a key), with the focus in a text field, on a
-# button and on nothing. Only the fast bursts may come out as scans.
+# button and on nothing, with and without Enter. Only the fast bursts may
+# come out as scans.
 #
 #   bash ui/wedge-xvfb.sh
 #
@@ -66,15 +67,21 @@ xdotool mousemove --window "$win" 600 180 click 1
 xdotool type --delay 2 $'DN4010123456789$\r'
 wait_line '^SCAN DN4010123456789\$$' || fail=1
 
+# 4. A scanner set up without Enter, into the card-number field: the pause ends the scan.
+qr2='079190000001|987654321|Tran Thi Binh|15071985|Nu|So 5 Nguyen Hue, TP HCM|20062022'
+xdotool key F2
+xdotool type --delay 2 "$qr2"
+wait_line "^SCAN $qr2\$" || fail=1
+
 if grep -q '^SCAN DN4010123456789$' "$work/out"; then
 	echo "wedge: the slowly typed number was taken for a scan" >&2
 	fail=1
 fi
 n=$(scans)
-if [ "$n" != 2 ]; then
-	echo "wedge: $n scans, want 2:" >&2
+if [ "$n" != 3 ]; then
+	echo "wedge: $n scans, want 3:" >&2
 	cat "$work/out" >&2
 	fail=1
 fi
-[ "$fail" = 0 ] && echo "wedge: ok (2 fast bursts were scans, typing was not)"
+[ "$fail" = 0 ] && echo "wedge: ok (3 fast bursts were scans, one without Enter; typing was not)"
 exit "$fail"

@@ -10,7 +10,7 @@ import (
 // ends it with Enter; a person, even a fast typist, averages 80 ms or more
 // a key. Feed every typed character with Rune and every Enter with Enter,
 // with the time each arrived; Enter reports whether the burst it ends is a
-// scan.
+// scan. For scanners set up without Enter, call Idle after a pause.
 //
 // The test is on the burst's mean rate, not on each gap: the window sees
 // key events only when its event loop runs, so a scan arrives in batches
@@ -32,6 +32,11 @@ type Wedge struct {
 	MinLen int
 	// MaxLen bounds the buffer (default 4096); a longer burst is not a scan.
 	MaxLen int
+	// NoEnterMinLen is the fewest characters a burst ended by a pause
+	// instead of Enter needs to be a scan (default 20; negative: such
+	// bursts are never scans). Some scanners are set up to send no suffix;
+	// the payloads they read (CCCD and BHYT QR codes) are far longer.
+	NoEnterMinLen int
 
 	buf      strings.Builder
 	n        int
@@ -46,6 +51,8 @@ const (
 	DefaultWedgeMeanGap = 30 * time.Millisecond
 	DefaultWedgeMinLen  = 8
 	DefaultWedgeMaxLen  = 4096
+
+	DefaultWedgeNoEnterMinLen = 20
 )
 
 func (w *Wedge) meanGap() time.Duration {
@@ -109,6 +116,29 @@ func (w *Wedge) Enter(at time.Time) (payload string, scan bool) {
 		return "", false
 	}
 	if at.Sub(w.first) > time.Duration(w.n)*w.meanGap() {
+		return "", false // a person's pace
+	}
+	return w.buf.String(), true
+}
+
+// Idle reports, once a pause longer than MaxGap has followed the last key,
+// whether the burst it ended was a scan sent without Enter: at least
+// NoEnterMinLen characters at a scanner's pace. The window calls it from a
+// timer that every key re-arms. Before the pause is long enough it reports
+// nothing and the burst goes on; after it the burst is over either way.
+func (w *Wedge) Idle(at time.Time) (payload string, scan bool) {
+	if w.n == 0 || !at.After(w.last.Add(w.maxGap())) {
+		return "", false
+	}
+	defer w.reset()
+	min := w.NoEnterMinLen
+	if min == 0 {
+		min = DefaultWedgeNoEnterMinLen
+	}
+	if min < 0 || w.n < max(min, w.minLen()) || w.overflow {
+		return "", false
+	}
+	if w.last.Sub(w.first) > time.Duration(w.n-1)*w.meanGap() {
 		return "", false // a person's pace
 	}
 	return w.buf.String(), true

@@ -145,3 +145,70 @@ func FuzzWedge(f *testing.F) {
 		}
 	})
 }
+
+// keysAt feeds s to w with the given gaps (cycled) from t0 and returns the
+// time of the last key.
+func keysAt(w *Wedge, t0 time.Time, s string, gaps []time.Duration) time.Time {
+	at := t0
+	i := 0
+	for _, r := range s {
+		if i > 0 {
+			at = at.Add(gaps[(i-1)%len(gaps)])
+		}
+		w.Rune(r, at)
+		i++
+	}
+	return at
+}
+
+func TestWedgeScanWithoutEnter(t *testing.T) {
+	const qr = "001090123456|123456789|Nguyễn Văn An|02011990|Nam|Hà Nội|01012021"
+	t0 := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	pause := DefaultWedgeMaxGap + 20*time.Millisecond
+	for _, tc := range []struct {
+		name string
+		w    Wedge
+		in   string
+		gaps []time.Duration
+		scan bool
+	}{
+		{"hid 2ms", Wedge{}, qr, ms(2), true},
+		{"frame batches", Wedge{}, qr, ms(0, 0, 0, 0, 0, 0, 0, 0, 0, 120), true},
+		{"slow wedge 25ms", Wedge{}, qr, ms(25), true},
+		{"typing 180ms", Wedge{}, qr, ms(180), false},
+		{"fast typist 60ms", Wedge{}, qr, ms(60), false},
+		{"short fast burst", Wedge{}, "DN4010123456789", ms(3), false}, // a scan only with Enter
+		{"turned off", Wedge{NoEnterMinLen: -1}, qr, ms(2), false},
+		{"lower minimum", Wedge{NoEnterMinLen: 10}, "DN4010123456789", ms(3), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := tc.w
+			last := keysAt(&w, t0, tc.in, tc.gaps)
+			p, ok := w.Idle(last.Add(pause))
+			if ok != tc.scan || (ok && p != tc.in) {
+				t.Fatalf("Idle = %q, %v; want scan %v", p, ok, tc.scan)
+			}
+			if w.Pending() != 0 {
+				t.Errorf("the pause did not end the burst (%d pending)", w.Pending())
+			}
+		})
+	}
+}
+
+func TestWedgeIdleTooEarly(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	var w Wedge
+	const qr = "001090123456|123456789|Nguyen Van An|02011990"
+	last := keysAt(&w, t0, qr, ms(2))
+	// A timer armed by an earlier key fires while the scan is still coming.
+	if _, ok := w.Idle(last.Add(DefaultWedgeMaxGap)); ok || w.Pending() != len(qr) {
+		t.Fatalf("Idle within MaxGap ended the burst (pending %d)", w.Pending())
+	}
+	if p, ok := w.Enter(last.Add(5 * time.Millisecond)); !ok || p != qr {
+		t.Fatalf("Enter after an early Idle = %q, %v", p, ok)
+	}
+	// After Enter there is nothing for the pause to report.
+	if _, ok := w.Idle(last.Add(time.Second)); ok {
+		t.Error("Idle after Enter reported a second scan")
+	}
+}
