@@ -82,8 +82,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.ctx = ctx
 	a.mu.Unlock()
 	g, gctx := errgroup.WithContext(ctx)
-	// Results published by others (the outbox's re-checks) are remembered
-	// too, so that Current and Receipt show the newest answer.
+	// Updates published by others (the outbox's re-checks) are remembered
+	// too, so that Receipt, and Current if it is the same check, show the
+	// newest answer. An update to an earlier patient's check never becomes
+	// Current: that is the patient at the desk now.
 	// A chip source sends the full identity (with the photo) after the
 	// verdict: it replaces the early one in the remembered result.
 	sub := a.d.Bus.Subscribe(events.EligibilityUpdated|events.IdentityRead, 64)
@@ -96,7 +98,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			case ev := <-sub.C():
 				switch d := ev.Data.(type) {
 				case events.Result:
-					a.remember(d)
+					a.remember(d, false)
 				case events.Identity:
 					a.refreshIdentity(d)
 				}
@@ -297,7 +299,7 @@ func expireCached(e patient.Eligibility, now time.Time) patient.Eligibility {
 
 func (a *Agent) publish(kind events.Kind, checkID string, id patient.Identity, e patient.Eligibility) {
 	r := events.Result{CheckID: checkID, Identity: id, Eligibility: e}
-	a.remember(r)
+	a.remember(r, kind == events.EligibilityResult)
 	a.d.Bus.Publish(kind, r)
 }
 
@@ -311,10 +313,15 @@ func (a *Agent) audit(ctx context.Context, checkID string, id patient.Identity, 
 	}
 }
 
-func (a *Agent) remember(r events.Result) {
+// remember keeps r as its check's receipt. A new check's first result
+// (current) becomes Current; a later one replaces Current only if Current
+// is the same check.
+func (a *Agent) remember(r events.Result, current bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.current = &r
+	if current || (a.current != nil && a.current.CheckID == r.CheckID) {
+		a.current = &r
+	}
 	if _, ok := a.receipts[r.CheckID]; !ok {
 		a.order = append(a.order, r.CheckID)
 		if len(a.order) > maxReceipts {

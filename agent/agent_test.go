@@ -215,7 +215,7 @@ func TestCheckNeedsIdentifier(t *testing.T) {
 func TestReceiptsBounded(t *testing.T) {
 	a, _ := newTestAgent(t, &fakeChecker{}, newMemStore(), nil)
 	for i := range maxReceipts + 10 {
-		a.remember(events.Result{CheckID: fmt.Sprint(i)})
+		a.remember(events.Result{CheckID: fmt.Sprint(i)}, true)
 	}
 	if _, ok := a.Receipt("0"); ok {
 		t.Error("oldest receipt should have been forgotten")
@@ -226,6 +226,42 @@ func TestReceiptsBounded(t *testing.T) {
 	if len(a.receipts) != maxReceipts {
 		t.Errorf("len = %d", len(a.receipts))
 	}
+}
+
+// TestOldCheckUpdateKeepsCurrent: the outbox's re-check of an earlier
+// patient updates that check's receipt, not the patient at the desk now.
+func TestOldCheckUpdateKeepsCurrent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &fakeChecker{delay: time.Millisecond, e: patient.Eligibility{Verdict: patient.Eligible, Code: "000"}}
+		a, sub := newTestAgent(t, c, newMemStore(), nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- a.Run(ctx) }()
+		a.Present(drivers.Presentation{Medium: patient.MediumQRCCCD, Payload: []byte("good"), CheckID: "early"})
+		next(t, sub, events.EligibilityResult)
+		a.Present(drivers.Presentation{Medium: patient.MediumQRCCCD, Payload: []byte("good"), CheckID: "now"})
+		next(t, sub, events.EligibilityResult)
+		// The outbox re-checks the early patient's check after an outage.
+		later := events.Result{CheckID: "early", Identity: testID, Eligibility: patient.Eligibility{Verdict: patient.NotEligible, Code: "070"}}
+		a.d.Bus.Publish(events.EligibilityUpdated, later)
+		synctest.Wait()
+		if r, ok := a.Receipt("early"); !ok || r.Eligibility.Code != "070" {
+			t.Errorf("the early check's receipt: %v %+v, want the update", ok, r.Eligibility)
+		}
+		if cur, _ := a.Current(); cur.CheckID != "now" {
+			t.Errorf("Current is check %q, want the patient at the desk (now)", cur.CheckID)
+		}
+		// An update to the current check does replace it.
+		a.d.Bus.Publish(events.EligibilityUpdated, events.Result{CheckID: "now", Identity: testID, Eligibility: patient.Eligibility{Verdict: patient.Eligible, Code: "001"}})
+		synctest.Wait()
+		if cur, _ := a.Current(); cur.CheckID != "now" || cur.Eligibility.Code != "001" {
+			t.Errorf("Current after its own update: %s %s", cur.CheckID, cur.Eligibility.Code)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 func TestLaterIdentityRefreshesReceipt(t *testing.T) {
