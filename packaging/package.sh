@@ -86,8 +86,19 @@ package_windows() {
   step "OpenJPEG for mingw-w64 from Debian's source (cold: ~30 s)"
   local ojp
   ojp=$(bash "$ROOT/packaging/windows/openjp2.sh")
+  # Icon and version details for Explorer and inventory tools (no manifest: the
+  # window's DPI handling stays GLFW's). The .syso lives only for this build.
+  step "Windows resources: icon and version $PKG_VERSION"
+  local syso=$ROOT/${PKG#./}/rsrc_windows_amd64.syso
+  (cd "$ROOT/${PKG#./}" && go run github.com/tc-hib/go-winres@v0.3.3 simply --arch amd64 --out rsrc \
+    --manifest none --icon "$ROOT/packaging/icons/tiepdon.ico" \
+    --product-name tiepdon --file-description "tiepdon: health-insurance check at the reception desk" \
+    --product-version "$PKG_VERSION" --file-version "$PKG_VERSION" --original-filename tiepdon.exe \
+    --copyright "tiepdon contributors")
   local env=(CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc PKG_CONFIG_LIBDIR="$ojp")
-  env "${env[@]}" go build -tags openjp2 -ldflags "-s -w -H=windowsgui -X main.version=$VERSION" -o "$w/tiepdon.exe" "$PKG"
+  env "${env[@]}" go build -tags openjp2 -ldflags "-s -w -H=windowsgui -X main.version=$VERSION" -o "$w/tiepdon.exe" "$PKG" ||
+    { rm -f "$syso"; return 1; }
+  rm -f "$syso"
   # tiepdon.com: a small console program that runs tiepdon.exe and relays its output, so
   # that "tiepdon doctor" typed in cmd/PowerShell prints and waits (packaging/windows/console).
   CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -ldflags "-s -w" -o "$w/tiepdon.com" ./packaging/windows/console

@@ -124,6 +124,8 @@ cmp -s "$exe" "$DIST/work/windows/tiepdon.exe" && ok "the MSI carries the signed
 pe=$(x86_64-w64-mingw32-objdump -p "$exe")
 has "tiepdon.exe is a GUI program" "$pe" "(Windows GUI)"
 grep -a -q 'emrtd._Cfunc_opj_image_destroy' "$exe" && ok "tiepdon.exe decodes JPEG 2000 chip photos (OpenJPEG linked in)" || bad "tiepdon.exe was built without OpenJPEG (-tags openjp2)"
+res=$(strings -e l "$exe" | grep -A1 -x -E 'ProductVersion|OriginalFilename' | tr '\n' ' ')
+has "tiepdon.exe carries its version and name for Explorer and inventory tools" "$res" "ProductVersion $ver" "OriginalFilename tiepdon.exe"
 # The static OpenJPEG the exe links decodes as Debian's does: the same small C
 # program, built for both, on the test faces (the Windows one under Wine; Go
 # 1.26 programs themselves need a newer Wine than Debian 12's).
