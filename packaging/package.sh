@@ -62,7 +62,7 @@ package_linux() {
 }
 
 setup_signing() {
-  if [ -n "${SIGN_PKCS12:-}" ]; then
+  if [ -n "${SIGN_PKCS12:-}" ] || [ -n "${SIGN_PKCS11_MODULE:-}" ]; then
     return 0
   fi
   if [ "${SIGN_TEST_CERT:-}" = 1 ]; then
@@ -72,10 +72,10 @@ setup_signing() {
     return 0
   fi
   if [ "${REQUIRE_SIGNING:-}" = 1 ]; then
-    echo "package: REQUIRE_SIGNING=1 but SIGN_PKCS12 is not set" >&2
+    echo "package: REQUIRE_SIGNING=1 but neither SIGN_PKCS12 nor SIGN_PKCS11_MODULE is set" >&2
     exit 1
   fi
-  echo "package: WARNING: SIGN_PKCS12 is not set: the exe and the MSI are NOT signed" >&2
+  echo "package: WARNING: no signing key (SIGN_PKCS12 or SIGN_PKCS11_MODULE): the exe and the MSI are NOT signed" >&2
   return 1
 }
 

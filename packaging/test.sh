@@ -161,6 +161,26 @@ if osslsigncode verify -CAfile "$cert" -in "$tmp/tampered.msi" 2>&1 | grep -q "S
   bad "a tampered MSI still verifies"
 else ok "a tampered MSI fails verification"; fi
 
+# A key in a token, through PKCS#11: SoftHSM stands in for the USB token or cloud HSM that
+# public code-signing keys must live in; sign.sh is the same one a release runs.
+hsm=$tmp/hsm
+mkdir -p "$hsm/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$hsm/tokens" >"$hsm/softhsm2.conf"
+export SOFTHSM2_CONF=$hsm/softhsm2.conf
+module=$(ls /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so 2>/dev/null | head -1 || true)
+openssl pkcs8 -topk8 -nocrypt -in "${cert%.crt}.key" -out "$hsm/key.p8"
+if [ -n "$module" ] && softhsm2-util --init-token --free --label tiepdon-release --pin 4321 --so-pin 8765 >/dev/null &&
+  softhsm2-util --import "$hsm/key.p8" --token tiepdon-release --label codesign --id 01 --pin 4321 >/dev/null &&
+  printf '4321\n' >"$hsm/pin" &&
+  SIGN_PKCS12= SIGN_PKCS11_MODULE=$module SIGN_PKCS11_KEY="pkcs11:token=tiepdon-release;object=codesign;type=private" \
+    SIGN_CERTS=$cert SIGN_PIN_FILE=$hsm/pin bash packaging/windows/sign.sh "$DIST/work/windows/tiepdon.com" "$hsm/tiepdon.com" "tiepdon (console)"; then
+  v=$(osslsigncode verify -CAfile "$cert" -in "$hsm/tiepdon.com" 2>&1 || true)
+  if grep -q "Signature verification: ok" <<<"$v"; then ok "signing with a key in a PKCS#11 token (SoftHSM) verifies"
+  else bad "PKCS#11 signature: $(tail -3 <<<"$v")"; fi
+else
+  bad "signing through PKCS#11 failed (module '$module')"
+fi
+
 echo "== Windows major upgrade: a newer build of the same source"
 IFS=. read -r a b c <<<"$ver"
 next="$a.$b.$((c + 1))"
