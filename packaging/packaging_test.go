@@ -3,11 +3,13 @@ package packaging
 import (
 	"encoding/xml"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tiepdon/tiepdon/agent/config"
 	"github.com/tiepdon/tiepdon/agent/install"
 )
 
@@ -109,10 +111,39 @@ func namesToArgs(names []string) []string {
 	return args
 }
 
+// TestMachineTemplateSetsNothing: the machine config as installed (the
+// Linux conffile, the MSI's first file) is all comments, so a new release
+// never changes it, dpkg never stops an upgrade to ask about the
+// administrator's edits, and no default is pinned.
+func TestMachineTemplateSetsNothing(t *testing.T) {
+	text := read(t, "../agent/config/machine.toml")
+	for i, line := range strings.Split(text, "\n") {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "#") {
+			t.Errorf("agent/config/machine.toml line %d sets something: %q", i+1, line)
+		}
+	}
+	// Its commented example is valid when uncommented.
+	var example strings.Builder
+	for _, line := range strings.Split(text, "\n") {
+		if l, ok := strings.CutPrefix(line, "# "); ok && (strings.HasPrefix(l, "[") || strings.Contains(l, " = ")) {
+			example.WriteString(l + "\n")
+		}
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "example.toml"), []byte(example.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(filepath.Join(dir, "example.toml"), func(string) string { return "" })
+	if err != nil || c.Facility.Code != "79014" || len(c.HIS.Origins) != 1 {
+		t.Errorf("the conffile's example does not load: %v (facility %q, origins %v)\n%s", err, c.Facility.Code, c.HIS.Origins, example.String())
+	}
+}
+
 func TestNFPMShipsTheDefaults(t *testing.T) {
 	y := read(t, "linux/nfpm.yaml")
 	for _, want := range []string{
-		"src: agent/config/defaults.toml\n    dst: /etc/tiepdon/config.toml\n    type: config|noreplace",
+		"src: agent/config/machine.toml\n    dst: /etc/tiepdon/config.toml\n    type: config|noreplace",
+		"src: agent/config/defaults.toml\n    dst: /usr/share/doc/tiepdon/config.toml.example",
 		"dst: /etc/xdg/autostart/tiepdon.desktop\n    type: config|noreplace",
 		"dst: /usr/lib/systemd/user/tiepdon.service",
 		"- pcscd", "- libpcsclite1", "- pcsc-lite",

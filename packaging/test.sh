@@ -211,7 +211,10 @@ for so in $(objdump -p "$tmp/deb/usr/bin/tiepdon" | awk '/NEEDED/{print $2}'); d
 done
 check "desktop entries validate" desktop-file-validate "$tmp/deb/usr/share/applications/tiepdon.desktop" "$tmp/deb/etc/xdg/autostart/tiepdon.desktop"
 has "systemd user unit runs headless" "$(cat "$tmp/deb/usr/lib/systemd/user/tiepdon.service")" "ExecStart=/usr/bin/tiepdon run --headless" "WantedBy=default.target"
-cmp -s "$tmp/deb/etc/tiepdon/config.toml" agent/config/defaults.toml && ok "default config = agent/config/defaults.toml" || bad "default config differs"
+cmp -s "$tmp/deb/etc/tiepdon/config.toml" agent/config/machine.toml && ok "conffile = agent/config/machine.toml" || bad "conffile differs"
+keys=$(grep -v -E '^[[:space:]]*(#|$)' "$tmp/deb/etc/tiepdon/config.toml" || true)
+[ -z "$keys" ] && ok "the conffile sets no key (new defaults never change it)" || bad "the conffile sets keys: $keys"
+cmp -s "$tmp/deb/usr/share/doc/tiepdon/config.toml.example" agent/config/defaults.toml && ok "every key documented in config.toml.example (= agent/config/defaults.toml)" || bad "config.toml.example differs from the defaults"
 rinfo=$(rpm -qpi "$rpmf" 2>/dev/null)
 has "rpm header" "$rinfo" "Name        : tiepdon" "Version     : $ver"
 has "rpm requires" "$(rpm -qpR "$rpmf" 2>/dev/null)" pcsc-lite pcsc-lite-libs libX11 openjpeg2
@@ -245,10 +248,19 @@ else
     echo "---- tiepdon doctor on this machine:"; sed 's/^/    /' "$tmp/doctor.txt"
     # What IT does after installing: set the machine config with the MSI's property names.
     if /usr/bin/tiepdon machine-config FACILITY_CODE=79014 HIS_ORIGINS=https://his.benhvien.vn >/dev/null 2>&1; then
-      has "machine-config edits /etc/tiepdon/config.toml" "$(cat /etc/tiepdon/config.toml)" 'code = "79014"' 'origins = ["https://his.benhvien.vn"]' "# tiepdon configuration."
+      has "machine-config edits /etc/tiepdon/config.toml" "$(cat /etc/tiepdon/config.toml)" 'code = "79014"' 'origins = ["https://his.benhvien.vn"]' "# tiepdon: machine-wide settings"
       has "machine-config logs to /etc/tiepdon/install.log" "$(cat /etc/tiepdon/install.log)" "machine-config: wrote /etc/tiepdon/config.toml (facility.code, his.origins)"
     else bad "tiepdon machine-config failed"; fi
     has "doctor sees the new config" "$(HOME=$tmp/home XDG_DATA_HOME=$tmp/home/data /usr/bin/tiepdon doctor --lang en 2>/dev/null || true)" "] config           Valid, read from /etc/tiepdon/config.toml." "] browser-policy"
+    # An unattended upgrade to the next version keeps IT's edits and asks nothing (stdin closed).
+    nd=$tmp/next-deb
+    dpkg-deb -R "$deb" "$nd"
+    sed -i "s/^Version: .*/Version: ${ver}.1-1/" "$nd/DEBIAN/control"
+    dpkg-deb -b "$nd" "$tmp/next.deb" >/dev/null
+    if dpkg -i "$tmp/next.deb" </dev/null >"$tmp/dpkg-up.log" 2>&1; then
+      ok "upgrade to ${ver}.1 with dpkg -i, stdin closed"
+    else bad "upgrade failed: $(tail -3 "$tmp/dpkg-up.log")"; fi
+    grep -q 'code = "79014"' /etc/tiepdon/config.toml && ok "IT's edits kept by the upgrade" || bad "the upgrade lost /etc/tiepdon/config.toml's edits"
     dpkg -r tiepdon >/dev/null 2>&1 && ok "dpkg -r" || bad "dpkg -r"
     [ ! -e /usr/bin/tiepdon ] && ok "binary gone after dpkg -r" || bad "/usr/bin/tiepdon left after dpkg -r"
     grep -q 'code = "79014"' /etc/tiepdon/config.toml 2>/dev/null && ok "edited config kept after dpkg -r (conffile)" || bad "config lost by dpkg -r"

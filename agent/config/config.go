@@ -22,11 +22,18 @@ import (
 	"github.com/tiepdon/tiepdon/agent/patient"
 )
 
-// Defaults is the built-in configuration, also shipped as the packages'
-// default config file.
+// Defaults is the built-in configuration: every key with its default and
+// meaning (shipped for reference as config.toml.example).
 //
 //go:embed defaults.toml
 var Defaults string
+
+// MachineTemplate is the machine-wide config file as installed: comments
+// only, so that it holds just what IT sets and new defaults reach the
+// machine (and a package upgrade never changes it).
+//
+//go:embed machine.toml
+var MachineTemplate string
 
 // Config is the whole of tiepdon's settings.
 type Config struct {

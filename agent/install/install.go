@@ -167,12 +167,14 @@ func Apply(text string, sets []Setting) (string, error) {
 		newLine := key + " = " + s.Value
 		cur := ""
 		tableStart, tableEnd := -1, -1 // tableEnd: index after the table's last key line
-		if table == "" {
-			tableStart, tableEnd = 0, 0
-		}
+		firstTable := -1
+		rootKeys := false
 		done := false
 		for i := 0; i < len(lines); i++ {
 			if m := tableLine.FindStringSubmatch(lines[i]); m != nil {
+				if firstTable < 0 {
+					firstTable = i
+				}
 				cur = m[1]
 				if cur == table {
 					tableStart, tableEnd = i, i+1
@@ -184,6 +186,9 @@ func Apply(text string, sets []Setting) (string, error) {
 				continue
 			}
 			end := valueEnd(lines, i)
+			if table == "" {
+				rootKeys = true
+			}
 			if m[2] == key {
 				lines = slices.Replace(lines, i, end+1, m[1]+newLine)
 				done = true
@@ -196,6 +201,19 @@ func Apply(text string, sets []Setting) (string, error) {
 			continue
 		}
 		switch {
+		case table == "" && rootKeys:
+			lines = slices.Insert(lines, tableEnd, newLine)
+		case table == "":
+			// No top-level key yet: after the opening comments, before the
+			// first table (top-level keys must come before any).
+			switch {
+			case firstTable >= 0:
+				lines = slices.Insert(lines, firstTable, newLine, "")
+			case len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) != "":
+				lines = append(lines, "", newLine)
+			default:
+				lines = append(lines, newLine)
+			}
 		case tableStart >= 0:
 			lines = slices.Insert(lines, tableEnd, newLine)
 		default:
@@ -259,8 +277,8 @@ func bracketDepth(line string, first bool) int {
 }
 
 // WriteMachineConfig applies sets to the config file at path, starting
-// from the built-in defaults (with their comments) if the file does not
-// exist. The result must load and validate as a whole config; then it is
+// from config.MachineTemplate (comments only) if the file does not exist,
+// so that the file holds what IT set and nothing that pins a default. The result must load and validate as a whole config; then it is
 // written atomically (0644: every user reads it, only administrators write
 // it). It returns whether the file changed.
 func WriteMachineConfig(path string, sets []Setting) (bool, error) {
@@ -273,7 +291,7 @@ func WriteMachineConfig(path string, sets []Setting) (bool, error) {
 	}
 	base := string(old)
 	if old == nil {
-		base = config.Defaults
+		base = config.MachineTemplate
 	}
 	text, err := Apply(base, sets)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,8 +150,9 @@ func TestWriteMachineConfig(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ProgramData", "tiepdon")
 	path := filepath.Join(dir, "config.toml")
 
-	// First install: the file is made from the defaults.
-	sets, _, _ := FromProperties([]string{"FACILITY_CODE=79014", "HIS_ORIGINS=https://his.benhvien.vn"})
+	// First install: the file is made from the template and holds only
+	// what was set (no default is pinned in it).
+	sets, _, _ := FromProperties([]string{"FACILITY_CODE=79014", "HIS_ORIGINS=https://his.benhvien.vn", "LANGUAGE=en"})
 	changed, err := WriteMachineConfig(path, sets)
 	if err != nil || !changed {
 		t.Fatalf("first write: changed=%v err=%v", changed, err)
@@ -159,9 +161,21 @@ func TestWriteMachineConfig(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o644 {
 		t.Fatalf("stat: %v %v", fi, err)
 	}
-	// An administrator edits the file by hand.
 	b, _ := os.ReadFile(path)
-	hand := strings.Replace(string(b), `level = "info"`, `level = "debug" # set by IT`, 1)
+	var set []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "#") {
+			set = append(set, l)
+		}
+	}
+	if want := []string{`language = "en"`, "[facility]", `code = "79014"`, "[his]", `origins = ["https://his.benhvien.vn"]`}; !slices.Equal(set, want) {
+		t.Errorf("first install's file sets %q, want %q", set, want)
+	}
+	if !strings.HasPrefix(string(b), "# tiepdon: machine-wide settings") {
+		t.Errorf("the template's comments are not kept at the top:\n%s", b)
+	}
+	// An administrator edits the file by hand.
+	hand := string(b) + "\n[log]\nlevel = \"debug\" # set by IT\n"
 	os.WriteFile(path, []byte(hand), 0o644)
 
 	// Upgrade without properties: nothing changes.
