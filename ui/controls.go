@@ -90,6 +90,48 @@ func (b *wedgeButton) TypedKey(k *fyne.KeyEvent) {
 	b.Button.TypedKey(k)
 }
 
+// wedgeSelect is a Select (settings) that feeds keystrokes typed while it
+// has focus to the keyboard-wedge classifier. A space inside a burst (a
+// scanned name has spaces) does not open its list.
+type wedgeSelect struct {
+	widget.Select
+	u *UI
+}
+
+func (u *UI) newSelect(options []string) *wedgeSelect {
+	s := &wedgeSelect{u: u}
+	s.Options = options
+	s.ExtendBaseWidget(s)
+	return s
+}
+
+// TypedRune implements fyne.Focusable.
+func (s *wedgeSelect) TypedRune(r rune) {
+	s.u.keyRune(r, nil)
+	s.Select.TypedRune(r)
+}
+
+// TypedKey implements fyne.Focusable.
+func (s *wedgeSelect) TypedKey(k *fyne.KeyEvent) {
+	switch {
+	case isEnter(k):
+		if p, ok := s.u.wedge.Enter(s.u.now()); ok {
+			s.u.scan(p)
+			return
+		}
+	case k.Name == fyne.KeySpace && s.u.wedge.Pending() > 0:
+		return // a space inside a burst: its rune follows
+	default:
+		if editingKey(k) {
+			s.u.wedge.Other()
+		}
+		if s.u.hotkey(k) {
+			return
+		}
+	}
+	s.Select.TypedKey(k)
+}
+
 func isEnter(k *fyne.KeyEvent) bool { return k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter }
 
 // installKeys feeds keystrokes typed with nothing focused to the wedge

@@ -57,11 +57,11 @@ type settingsForm struct {
 	url, user *wedgeEntry
 	password  *wedgeEntry
 	pwHint    *widget.Label
-	reader    *widget.Select
-	scanner   *widget.Select
+	reader    *wedgeSelect
+	scanner   *wedgeSelect
 	origins   *wedgeEntry
 	retention *wedgeEntry
-	language  *widget.Select
+	language  *wedgeSelect
 	save      *wedgeButton
 	msg       *widget.Label
 	store     SettingsStore
@@ -79,13 +79,13 @@ func (u *UI) newSettingsForm() *settingsForm {
 	f.url, f.user, f.password = u.newEntry(), u.newEntry(), u.newEntry()
 	f.password.Password = true
 	f.pwHint = small("")
-	f.reader = widget.NewSelect(nil, nil)
-	f.scanner = widget.NewSelect(nil, nil)
+	f.reader = u.newSelect(nil)
+	f.scanner = u.newSelect(nil)
 	f.origins = u.newEntry()
 	f.origins.MultiLine = true
 	f.origins.SetMinRowsVisible(3)
 	f.retention = u.newEntry()
-	f.language = widget.NewSelect([]string{"Tiếng Việt", "English"}, nil)
+	f.language = u.newSelect([]string{"Tiếng Việt", "English"})
 	f.msg = widget.NewLabel("")
 	f.msg.Wrapping = fyne.TextWrapWord
 	f.save = u.newButton(u.t("set.save"), theme.DocumentSaveIcon(), func() { u.saveSettings(f) })

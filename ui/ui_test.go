@@ -329,7 +329,7 @@ func TestManualEntryErrors(t *testing.T) {
 // payload goes to Scan.
 func TestWedgeScanIntoFocusedEntry(t *testing.T) {
 	const payload = "001090123456|123456789|Nguyễn Văn An|02011990|Nam|Hà Nội|15042021"
-	for _, target := range []string{"number", "name", "canvas", "button"} {
+	for _, target := range []string{"number", "name", "canvas", "button", "select"} {
 		t.Run(target, func(t *testing.T) {
 			h := newHarness(t, "vi", false)
 			w := h.u.w
@@ -373,6 +373,26 @@ func TestWedgeScanIntoFocusedEntry(t *testing.T) {
 					}
 				}
 				enter = func() { w.checkBtn.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+			case "select": // a drop-down of the settings tab
+				sel := w.settings.language
+				h.u.w.tabs.SelectIndex(3)
+				c.Focus(sel)
+				before := sel.Selected
+				typeRunes = func(s string) {
+					for _, r := range s {
+						if r == ' ' {
+							sel.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+						}
+						sel.TypedRune(r)
+					}
+				}
+				enter = func() { sel.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+				defer func() {
+					if sel.Selected != before || len(c.Overlays().List()) != 0 {
+						t.Errorf("the scan changed the drop-down (%q, was %q) or opened its list (%d overlays)",
+							sel.Selected, before, len(c.Overlays().List()))
+					}
+				}()
 			}
 			h.clock.setStep(3 * time.Millisecond) // the scanner
 			typeRunes(payload)
