@@ -35,19 +35,12 @@ func (e *wedgeEntry) TypedRune(r rune) {
 
 // TypedKey implements fyne.Focusable.
 func (e *wedgeEntry) TypedKey(k *fyne.KeyEvent) {
-	if isEnter(k) {
-		if p, ok := e.u.wedge.Enter(e.u.now()); ok {
+	if p, done := e.u.wedgeKey(k); done {
+		if p != "" { // a scan: take its characters back out
 			e.SetText(e.snap)
-			e.u.scan(p)
-			return
 		}
-	} else {
-		if editingKey(k) {
-			e.u.wedge.Other()
-		}
-		if e.u.hotkey(k) {
-			return
-		}
+		e.u.scan(p)
+		return
 	}
 	e.Entry.TypedKey(k)
 }
@@ -74,18 +67,9 @@ func (b *wedgeButton) TypedRune(r rune) {
 
 // TypedKey implements fyne.Focusable.
 func (b *wedgeButton) TypedKey(k *fyne.KeyEvent) {
-	if isEnter(k) {
-		if p, ok := b.u.wedge.Enter(b.u.now()); ok {
-			b.u.scan(p)
-			return
-		}
-	} else {
-		if editingKey(k) {
-			b.u.wedge.Other()
-		}
-		if b.u.hotkey(k) {
-			return
-		}
+	if p, done := b.u.wedgeKey(k); done {
+		b.u.scan(p)
+		return
 	}
 	b.Button.TypedKey(k)
 }
@@ -113,23 +97,28 @@ func (s *wedgeSelect) TypedRune(r rune) {
 
 // TypedKey implements fyne.Focusable.
 func (s *wedgeSelect) TypedKey(k *fyne.KeyEvent) {
-	switch {
-	case isEnter(k):
-		if p, ok := s.u.wedge.Enter(s.u.now()); ok {
-			s.u.scan(p)
-			return
-		}
-	case k.Name == fyne.KeySpace && s.u.wedge.Pending() > 0:
+	if k.Name == fyne.KeySpace && s.u.wedge.Pending() > 0 {
 		return // a space inside a burst: its rune follows
-	default:
-		if editingKey(k) {
-			s.u.wedge.Other()
-		}
-		if s.u.hotkey(k) {
-			return
-		}
+	}
+	if p, done := s.u.wedgeKey(k); done {
+		s.u.scan(p)
+		return
 	}
 	s.Select.TypedKey(k)
+}
+
+// wedgeKey gives a key event to the keyboard-wedge classifier and the
+// hotkeys, whatever has focus. done says the focused widget must not see
+// the key: an Enter that ended a scan (payload is the scan) or a hotkey
+// (payload is empty).
+func (u *UI) wedgeKey(k *fyne.KeyEvent) (payload string, done bool) {
+	if isEnter(k) {
+		return u.wedge.Enter(u.now())
+	}
+	if editingKey(k) {
+		u.wedge.Other()
+	}
+	return "", u.hotkey(k)
 }
 
 func isEnter(k *fyne.KeyEvent) bool { return k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter }
@@ -140,16 +129,8 @@ func (u *UI) installKeys() {
 	c := u.win.Canvas()
 	c.SetOnTypedRune(func(r rune) { u.keyRune(r, nil) })
 	c.SetOnTypedKey(func(k *fyne.KeyEvent) {
-		if isEnter(k) {
-			if p, ok := u.wedge.Enter(u.now()); ok {
-				u.scan(p)
-			}
-			return
-		}
-		if editingKey(k) {
-			u.wedge.Other()
-		}
-		u.hotkey(k)
+		p, _ := u.wedgeKey(k)
+		u.scan(p)
 	})
 }
 
@@ -258,7 +239,11 @@ func (u *UI) mainMenu() *fyne.MainMenu {
 }
 
 // scan hands a keyboard-wedge scan to the agent.
+// An empty payload (a key that was no scan) is ignored.
 func (u *UI) scan(payload string) {
+	if payload == "" {
+		return
+	}
 	sc, ok := u.act.(Scanner)
 	if !ok {
 		u.log.Warn("ui: keyboard-wedge scan ignored: no Scanner", "len", len(payload))
