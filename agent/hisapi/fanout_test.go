@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -53,10 +51,9 @@ func fanoutClientProcess() int {
 	if err != nil {
 		return fail(err)
 	}
-	hdr := http.Header{"Host": {"127.0.0.1"}}
 	conns := make([]*websocket.Conn, n)
 	for i := range conns {
-		c, _, err := websocket.DefaultDialer.Dial(os.Getenv(envFanoutURL), hdr)
+		c, _, err := websocket.DefaultDialer.Dial(os.Getenv(envFanoutURL), nil)
 		if err != nil {
 			return fail(err)
 		}
@@ -138,10 +135,9 @@ func fanoutClientProcess() int {
 		c.Close()
 	}
 	wg.Wait()
-	slices.Sort(lat)
 	s := fanoutSummary{Received: len(lat)}
 	if len(lat) > 0 {
-		s.P50, s.P99, s.Max = percentile(lat, 0.50), percentile(lat, 0.99), lat[len(lat)-1]
+		s.P50, s.P99, s.Max = percentile(lat, 0.50), percentile(lat, 0.99), percentile(lat, 1)
 	}
 	json.NewEncoder(os.Stdout).Encode(s)
 	return 0
