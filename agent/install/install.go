@@ -166,9 +166,8 @@ func Apply(text string, sets []Setting) (string, error) {
 		}
 		newLine := key + " = " + s.Value
 		cur := ""
-		tableStart, tableEnd := -1, -1 // tableEnd: index after the table's last key line
+		tableEnd := -1 // index after the table's last key line (or its header); -1: not in the file
 		firstTable := -1
-		rootKeys := false
 		done := false
 		for i := 0; i < len(lines); i++ {
 			if m := tableLine.FindStringSubmatch(lines[i]); m != nil {
@@ -177,7 +176,7 @@ func Apply(text string, sets []Setting) (string, error) {
 				}
 				cur = m[1]
 				if cur == table {
-					tableStart, tableEnd = i, i+1
+					tableEnd = i + 1
 				}
 				continue
 			}
@@ -186,9 +185,6 @@ func Apply(text string, sets []Setting) (string, error) {
 				continue
 			}
 			end := valueEnd(lines, i)
-			if table == "" {
-				rootKeys = true
-			}
 			if m[2] == key {
 				lines = slices.Replace(lines, i, end+1, m[1]+newLine)
 				done = true
@@ -201,7 +197,7 @@ func Apply(text string, sets []Setting) (string, error) {
 			continue
 		}
 		switch {
-		case table == "" && rootKeys:
+		case tableEnd >= 0: // after the table's last key (or its header)
 			lines = slices.Insert(lines, tableEnd, newLine)
 		case table == "":
 			// No top-level key yet: after the opening comments, before the
@@ -214,8 +210,6 @@ func Apply(text string, sets []Setting) (string, error) {
 			default:
 				lines = append(lines, newLine)
 			}
-		case tableStart >= 0:
-			lines = slices.Insert(lines, tableEnd, newLine)
 		default:
 			if len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) != "" {
 				lines = append(lines, "")
