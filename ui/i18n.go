@@ -226,6 +226,9 @@ var messages = map[string][2]string{
 	"status.gateway.degraded": {"chậm", "degraded"},
 	"status.gateway.offline":  {"mất kết nối (dùng kết quả lưu)", "offline (using cache)"},
 	"status.gateway.unknown":  {"chưa rõ", "unknown"},
+	// The gateway answers but refuses the facility's account: only IT can
+	// fix it, and staff should call them rather than wait.
+	"status.gateway.account-refused": {"từ chối tài khoản của cơ sở: gọi IT (dùng kết quả lưu)", "refused the facility's account: call IT (using cache)"},
 
 	// Pairing.
 	"pair.pending":       {"Yêu cầu ghép nối", "Pairing requests"},

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
@@ -639,6 +640,19 @@ type minimal struct{}
 
 func (minimal) Check(context.Context, patient.Identity) (string, error) { return "x", nil }
 func (minimal) SetStaff(patient.Staff)                                  {}
+
+// TestAccountRefusedStatus: a refused gateway account reads as a plain
+// "call IT" in the status bar, in both languages, not as an outage.
+func TestAccountRefusedStatus(t *testing.T) {
+	for lang, want := range map[string]string{"vi": "gọi IT", "en": "call IT"} {
+		h := newHarness(t, lang, false)
+		h.u.apply(events.Event{Seq: 1, Time: scenes.Now, Kind: events.GatewayChanged,
+			Data: events.Gateway{State: events.GatewayAccountRefused, Since: scenes.Now, Reason: "login refused (code 402)"}})
+		if got := h.u.w.stGateway.Text; !strings.Contains(got, want) || h.u.w.stGateway.Importance != widget.DangerImportance {
+			t.Errorf("%s: status bar %q (importance %v), want %q as danger", lang, got, h.u.w.stGateway.Importance, want)
+		}
+	}
+}
 
 func TestMinimalActions(t *testing.T) {
 	a := test.NewTempApp(t)

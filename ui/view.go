@@ -805,6 +805,9 @@ func (u *UI) renderStatus() {
 	case events.GatewayOffline:
 		gw = u.t("status.gateway.offline")
 		w.stGateway.Importance = widget.DangerImportance
+	case events.GatewayAccountRefused:
+		gw = u.t("status.gateway.account-refused")
+		w.stGateway.Importance = widget.DangerImportance
 	}
 	w.stGateway.SetText(u.t("status.gateway") + " " + gw)
 	w.stOutbox.SetText(u.t("status.outbox", st.outbox))

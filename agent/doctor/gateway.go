@@ -181,8 +181,10 @@ func Gateway(ctx context.Context, client *http.Client, p GatewayParams, now func
 		acct.Status = Fail
 		acct.Found = bi("The gateway refused the account %s (code %s): wrong account name or password.",
 			"Cổng giám định từ chối tài khoản %s (mã %s): sai tên tài khoản hoặc mật khẩu.", p.Username, code)
-		acct.Fix = bi("Check the account and password with the facility's BHXH contact. If they are right, try gateway.md5_case = \"lower\" (or \"upper\").",
-			"Kiểm tra tài khoản và mật khẩu với cán bộ BHXH của cơ sở. Nếu đúng, thử gateway.md5_case = \"lower\" (hoặc \"upper\").")
+		acct.Fix = bi("Check the account and password with the facility's BHXH contact. If they are right, try gateway.md5_case = \"lower\" (or \"upper\"). "+
+			"Meanwhile the running agent shows \"account refused\" and signs in again only a few times an hour (at once when the settings are saved), so the account is not locked.",
+			"Kiểm tra tài khoản và mật khẩu với cán bộ BHXH của cơ sở. Nếu đúng, thử gateway.md5_case = \"lower\" (hoặc \"upper\"). "+
+				"Trong lúc đó tiepdon đang chạy báo \"từ chối tài khoản\" và chỉ đăng nhập lại vài lần mỗi giờ (ngay khi lưu cài đặt), để tài khoản không bị khóa.")
 	case code == "500":
 		acct.Status = Warn
 		acct.Found = bi("The gateway says it is under maintenance (code 500); the account could not be checked.",

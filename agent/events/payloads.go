@@ -69,6 +69,10 @@ const (
 	GatewayOnline   GatewayState = "online"
 	GatewayDegraded GatewayState = "degraded" // slow or failing intermittently
 	GatewayOffline  GatewayState = "offline"  // breaker open: answers come from the cache
+	// GatewayAccountRefused: the gateway answers but refuses the facility's
+	// account (login codes 401, 402, 403). Nothing recovers by waiting: IT
+	// must fix the account or password. Answers come from the cache.
+	GatewayAccountRefused GatewayState = "account-refused"
 )
 
 // Gateway is the payload of GatewayChanged.

@@ -53,11 +53,27 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 		defer s.mu.Unlock()
 		return float64(s.authed)
 	})
+	// The gateway's state, one series per state, 1 for the current one:
+	// an alert on tiepdon_gateway_state{state="account-refused"} == 1
+	// tells IT a password needs fixing before staff call.
+	var gateway []prometheus.Collector
+	for _, st := range []events.GatewayState{events.GatewayOnline, events.GatewayDegraded, events.GatewayOffline, events.GatewayAccountRefused} {
+		gateway = append(gateway, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tiepdon_gateway_state", Help: "The BHXH gateway's state as the agent sees it: 1 for the current state.",
+			ConstLabels: prometheus.Labels{"state": string(st)}}, func() float64 {
+			if ev, ok := s.bus.Last(events.GatewayChanged); ok {
+				if g, ok := ev.Data.(events.Gateway); ok && g.State == st {
+					return 1
+				}
+			}
+			return 0
+		}))
+	}
 	m.perKind = map[events.Kind]prometheus.Counter{}
 	for k := range forwarded {
 		m.perKind[k] = m.notifications.WithLabelValues(k.String())
 	}
-	for _, c := range []prometheus.Collector{m.connections, m.refused, m.closed, m.requests, m.latency, m.notifications, m.dropped, m.pairings, clients} {
+	for _, c := range append([]prometheus.Collector{m.connections, m.refused, m.closed, m.requests, m.latency, m.notifications, m.dropped, m.pairings, clients}, gateway...) {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -645,7 +645,7 @@ func (s *Server) health(withCurrent bool) health {
 		switch g.State {
 		case events.GatewayDegraded:
 			h.Status = "degraded"
-		case events.GatewayOffline:
+		case events.GatewayOffline, events.GatewayAccountRefused:
 			h.Status = "offline"
 		}
 	}

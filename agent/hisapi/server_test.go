@@ -917,9 +917,25 @@ func TestHTTPEndpoints(t *testing.T) {
 	c := helloWith(t, ts, "", ts.token(t, "", ScopeEligibility))
 	c.call("system.info", nil, nil)
 	_, body = get("/metrics", "")
-	for _, want := range []string{`tiepdon_his_connections 1`, `tiepdon_his_clients 1`, `tiepdon_his_requests_total{code="ok",method="system.info"} 1`, "go_goroutines"} {
+	for _, want := range []string{`tiepdon_his_connections 1`, `tiepdon_his_clients 1`, `tiepdon_his_requests_total{code="ok",method="system.info"} 1`, "go_goroutines",
+		`tiepdon_gateway_state{state="online"} 1`, `tiepdon_gateway_state{state="account-refused"} 0`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+
+	// A refused gateway account is its own state in /healthz and /metrics.
+	ts.bus.Publish(events.GatewayChanged, events.Gateway{State: events.GatewayAccountRefused, Since: time.Now(), Reason: "login refused (code 402)"})
+	_, body = get("/healthz", "")
+	h = health{}
+	if err := json.Unmarshal([]byte(body), &h); err != nil || h.Status != "offline" || h.Gateway == nil ||
+		h.Gateway.State != events.GatewayAccountRefused || !strings.Contains(h.Gateway.Reason, "402") {
+		t.Errorf("/healthz with a refused account: %s", body)
+	}
+	_, body = get("/metrics", "")
+	for _, want := range []string{`tiepdon_gateway_state{state="online"} 0`, `tiepdon_gateway_state{state="account-refused"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics with a refused account lacks %q", want)
 		}
 	}
 	r, body = get("/v1/client.js", "")

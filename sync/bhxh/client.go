@@ -13,6 +13,20 @@
 // Every "the gateway could not answer" error wraps agent.ErrUnavailable;
 // every answer the gateway gives, good or bad, is a result.
 //
+// A refused login (codes 401, 402 or 403 in the login answer: a wrong
+// account or password, or a locked account) is its own state,
+// events.GatewayAccountRefused: checks fail at once with ErrAccountRefused
+// and logins back off (Options.LoginBackoff: one more try after a minute,
+// then after 5, then every 20 minutes), so that a wrong password never gets
+// the facility's account locked. A new Client (the window builds one when
+// IT saves the settings) signs in at once.
+//
+// Gateway state changes have hysteresis: while the breaker is closed the
+// state moves between online and degraded at most once per
+// Options.StateHold, so a flapping gateway does not make the window and the
+// HIS blink. The breaker's own moves (offline, trying again) and the
+// account state show at once.
+//
 // Check does not read the visit history (Lskcb2025) unless Options.Visits
 // is set: it is a second round trip that reception does not need for the
 // verdict. Visits reads it on demand (e.g. when the HIS asks).
@@ -83,6 +97,14 @@ type Options struct {
 	FailureThreshold int
 	OpenFor          time.Duration
 	Slow             time.Duration
+	// StateHold is the least time between two online/degraded changes
+	// (default 5 s; negative: none). A change wanted sooner waits, and is
+	// dropped if the gateway turns back before the time is up.
+	StateHold time.Duration
+	// LoginBackoff is how long the client waits before signing in again
+	// after the 1st, 2nd, … refused login; the last entry repeats
+	// (default 1 min, 5 min, 20 min: at most 3 logins an hour).
+	LoginBackoff []time.Duration
 
 	// Visits makes Check also read the visit history (Lskcb2025) after an
 	// eligible answer, best effort, within the same deadline.
@@ -102,6 +124,10 @@ var (
 	ErrLogin        = errors.New("gateway login refused")
 	ErrUnauthorized = errors.New("gateway refused the token")
 	ErrBreakerOpen  = errors.New("gateway circuit breaker open")
+	// ErrAccountRefused is matched by the error of every check made
+	// while the gateway refuses the facility's account (login codes 401,
+	// 402, 403).
+	ErrAccountRefused = errors.New("gateway refused the facility's account")
 	// ErrNoIdentifier is returned (not wrapping ErrUnavailable) for a query
 	// with no card number, social-insurance number or citizen ID.
 	ErrNoIdentifier = errors.New("no card number, social-insurance number or citizen ID to check")
@@ -116,12 +142,23 @@ type CodeError struct {
 
 func (e *CodeError) Error() string { return fmt.Sprintf("gateway %s: result code %s", e.Step, e.Code) }
 
-// Unwrap lets errors.Is find agent.ErrUnavailable (and ErrLogin for login).
+// Unwrap lets errors.Is find agent.ErrUnavailable (and ErrLogin for login,
+// and ErrAccountRefused for a login refused for the account's sake).
 func (e *CodeError) Unwrap() []error {
-	if e.Step == "login" {
+	switch {
+	case e.Step == "login" && accountRefused(e.Code):
+		return []error{agent.ErrUnavailable, ErrLogin, ErrAccountRefused}
+	case e.Step == "login":
 		return []error{agent.ErrUnavailable, ErrLogin}
 	}
 	return []error{agent.ErrUnavailable}
+}
+
+// accountRefused reports whether a login result code refuses the account
+// itself: 401 authentication error, 402 account and password do not match,
+// 403 account not allowed (BHXH's login codes, Phụ lục 2).
+func accountRefused(code string) bool {
+	return code == "401" || code == "402" || code == "403"
 }
 
 // unavailable wraps err so that it matches agent.ErrUnavailable.
@@ -143,6 +180,18 @@ type Client struct {
 	tok    *token
 	state  events.Gateway
 	logins int // successful logins, for tests and metrics
+
+	// The account: refusals in a row, when the next login may be tried,
+	// and the error checks get until then.
+	refusals   int
+	loginAfter time.Time
+	refusedErr error
+
+	// Hysteresis: when the state last changed, and the change waiting
+	// for StateHold to pass.
+	changed time.Time
+	pending *events.Gateway
+	holdT   *time.Timer
 }
 
 type token struct {
@@ -185,6 +234,12 @@ func New(o Options) (*Client, error) {
 	}
 	if o.Slow <= 0 {
 		o.Slow = 3 * time.Second
+	}
+	if o.StateHold == 0 {
+		o.StateHold = 5 * time.Second
+	}
+	if len(o.LoginBackoff) == 0 {
+		o.LoginBackoff = []time.Duration{time.Minute, 5 * time.Minute, 20 * time.Minute}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -237,11 +292,15 @@ func New(o Options) (*Client, error) {
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			switch to {
 			case gobreaker.StateOpen:
-				c.setState(events.GatewayOffline, fmt.Sprintf("%d consecutive failures; retrying in %s", o.FailureThreshold, o.OpenFor))
+				c.setState(events.GatewayOffline, fmt.Sprintf("%d consecutive failures; retrying in %s", o.FailureThreshold, o.OpenFor), true)
 			case gobreaker.StateHalfOpen:
-				c.setState(events.GatewayDegraded, "trying the gateway again")
+				c.setState(events.GatewayDegraded, "trying the gateway again", true)
 			case gobreaker.StateClosed:
-				c.setState(events.GatewayOnline, "")
+				if st, reason := c.accountState(); st != "" {
+					c.setState(st, reason, true)
+				} else {
+					c.setState(events.GatewayOnline, "", true)
+				}
 			}
 		},
 	})
@@ -259,33 +318,97 @@ func (c *Client) State() events.Gateway {
 	return c.state
 }
 
-func (c *Client) setState(s events.GatewayState, reason string) {
+// accountState returns GatewayAccountRefused and its reason while the
+// account is refused, else "".
+func (c *Client) accountState() (events.GatewayState, string) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.refusedErr == nil {
+		return "", ""
+	}
+	var ce *CodeError
+	errors.As(c.refusedErr, &ce)
+	return events.GatewayAccountRefused, fmt.Sprintf("login refused (code %s)", ce.Code)
+}
+
+// setState moves the gateway state to s. A change that is not now (the
+// online/degraded moves of afterCall) waits until StateHold has passed since
+// the last change, and is dropped if the state it would leave is wanted
+// again meanwhile.
+func (c *Client) setState(s events.GatewayState, reason string, now bool) {
+	c.mu.Lock()
+	if !now && c.o.StateHold > 0 {
+		if c.state.State == s {
+			c.pending = nil // the gateway turned back: nothing to show
+			c.mu.Unlock()
+			return
+		}
+		if wait := c.o.StateHold - c.o.Now().Sub(c.changed); !c.changed.IsZero() && wait > 0 {
+			c.pending = &events.Gateway{State: s, Reason: reason}
+			if c.holdT == nil {
+				c.holdT = time.AfterFunc(wait, c.flushPending)
+			}
+			c.mu.Unlock()
+			return
+		}
+	}
+	c.pending = nil
 	if c.state.State == s {
 		c.mu.Unlock()
 		return
 	}
 	c.state = events.Gateway{State: s, Since: c.o.Now(), Reason: reason}
+	c.changed = c.state.Since
 	st := c.state
 	c.mu.Unlock()
-	c.log.Info("gateway state", "state", st.State, "reason", reason)
+	switch s {
+	case events.GatewayOnline:
+		c.log.Info("The BHXH gateway answers normally again", "state", st.State)
+	case events.GatewayDegraded:
+		c.log.Warn("The BHXH gateway is slow or failing now and then; checks may show the cached answer first. Nothing to do unless it lasts; then check the network",
+			"state", st.State, "reason", reason)
+	case events.GatewayOffline:
+		c.log.Warn("The BHXH gateway cannot be reached; checks show the cached answer and are re-checked when it returns. If it lasts, check this computer's network and run tiepdon doctor",
+			"state", st.State, "reason", reason)
+	case events.GatewayAccountRefused:
+		c.log.Error("The BHXH gateway refuses the facility's account; checks use the cache. Ask IT to fix the gateway account or password in the settings",
+			"state", st.State, "reason", reason)
+	}
 	if c.o.Bus != nil {
 		c.o.Bus.Publish(events.GatewayChanged, st)
 	}
 }
 
-// afterCall updates online/degraded while the breaker is closed.
+// flushPending applies the change that waited for StateHold, if the
+// breaker has not taken over meanwhile.
+func (c *Client) flushPending() {
+	c.mu.Lock()
+	p := c.pending
+	c.pending, c.holdT = nil, nil
+	c.mu.Unlock()
+	if p != nil && c.cb.State() == gobreaker.StateClosed {
+		if st, _ := c.accountState(); st == "" {
+			c.setState(p.State, p.Reason, true)
+		}
+	}
+}
+
+// afterCall updates online/degraded while the breaker is closed and the
+// account is not refused.
 func (c *Client) afterCall(took time.Duration, err error) {
 	if c.cb.State() != gobreaker.StateClosed {
 		return
 	}
+	if st, _ := c.accountState(); st != "" {
+		return
+	}
 	switch {
 	case err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrUnauthorized) && !errors.Is(err, ErrLogin):
-		c.setState(events.GatewayDegraded, "failing intermittently: "+safeCause(err))
+		c.setState(events.GatewayDegraded, "failing intermittently: "+safeCause(err), false)
 	case err == nil && took > c.o.Slow:
-		c.setState(events.GatewayDegraded, fmt.Sprintf("slow: answered in %s", took.Round(time.Millisecond)))
+		c.setState(events.GatewayDegraded, fmt.Sprintf("slow: answered in %s", took.Round(time.Millisecond)), false)
 	case err == nil:
-		c.setState(events.GatewayOnline, "")
+		c.setState(events.GatewayOnline, "", false)
 	}
 }
 
@@ -366,7 +489,11 @@ func (c *Client) post(ctx context.Context, step, path string, query url.Values, 
 		}
 		return b, nil
 	})
-	c.afterCall(c.o.Now().Sub(start), err)
+	if step != "login" || err != nil {
+		// A login's answer says nothing about the state until signIn
+		// has read it.
+		c.afterCall(c.o.Now().Sub(start), err)
+	}
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 		return nil, unavailable{fmt.Errorf("%s: %w", step, ErrBreakerOpen)}
 	}
@@ -410,10 +537,15 @@ func encode(asJSON bool, kv ...string) ([]byte, string) {
 // expire. Concurrent callers share one login.
 func (c *Client) token(ctx context.Context) (*token, error) {
 	c.mu.Lock()
-	t := c.tok
+	t, refused, after := c.tok, c.refusedErr, c.loginAfter
 	c.mu.Unlock()
 	if t != nil && c.o.Now().Before(t.refreshAt) {
 		return t, nil
+	}
+	if refused != nil && c.o.Now().Before(after) {
+		// The account was refused: do not ask again before the
+		// backoff is over, or the gateway may lock it.
+		return nil, refused
 	}
 	ch := c.login.DoChan("login", func() (any, error) {
 		// The login outlives a caller that gives up, so that the
@@ -447,6 +579,9 @@ func (c *Client) signIn(ctx context.Context) (*token, error) {
 	body, ct := encode(c.o.JSON, "username", c.o.Username, "password", c.pwHash)
 	sent := c.o.Now()
 	b, err := c.post(ctx, "login", PathLogin, nil, body, ct)
+	if errors.Is(err, ErrUnauthorized) {
+		return nil, c.refused("401")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -455,10 +590,14 @@ func (c *Client) signIn(ctx context.Context) (*token, error) {
 		return nil, unavailable{fmt.Errorf("gateway login: %w", err)}
 	}
 	if code := normCode(string(r.MaKetQua)); code != "200" || r.APIKey == nil || r.APIKey.AccessToken == "" {
+		if accountRefused(code) {
+			return nil, c.refused(code)
+		}
 		if code == "200" {
 			code = "200-no-token"
 		}
-		c.log.Error("gateway login refused", "code", code, "username", c.o.Username)
+		c.log.Error("The BHXH gateway did not sign the facility in; checks use the cache meanwhile. If it lasts, run tiepdon doctor",
+			"code", code, "username", c.o.Username)
 		return nil, &CodeError{Step: "login", Code: code}
 	}
 	now := c.o.Now()
@@ -480,9 +619,32 @@ func (c *Client) signIn(ctx context.Context) (*token, error) {
 	c.mu.Lock()
 	c.tok = t
 	c.logins++
+	wasRefused := c.refusedErr != nil
+	c.refusals, c.refusedErr, c.loginAfter = 0, nil, time.Time{}
 	c.mu.Unlock()
 	c.log.Debug("gateway login", "expires", exp)
+	if wasRefused {
+		c.setState(events.GatewayOnline, "", true)
+	}
 	return t, nil
+}
+
+// refused records a login refused with code and returns the error checks
+// get until the next login may be tried.
+func (c *Client) refused(code string) error {
+	err := &CodeError{Step: "login", Code: code}
+	c.mu.Lock()
+	c.refusals++
+	n := c.refusals
+	wait := c.o.LoginBackoff[min(n, len(c.o.LoginBackoff))-1]
+	c.loginAfter = c.o.Now().Add(wait)
+	c.refusedErr = err
+	c.tok = nil
+	c.mu.Unlock()
+	c.log.Error("The BHXH gateway refused the facility's account: live checks stop and the cache is used. Ask IT to check the gateway account and password in the settings",
+		"code", code, "username", c.o.Username, "refusals_in_a_row", n, "next_login_in", wait)
+	c.setState(events.GatewayAccountRefused, fmt.Sprintf("login refused (code %s)", code), true)
+	return err
 }
 
 // call sends an authenticated /api/egw request: signs in as needed, and on a

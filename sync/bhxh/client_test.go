@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -487,7 +488,7 @@ func TestFaults(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sim, url := startSim(t, bhxhsim.Options{Seed: 11})
-			c := newClient(t, url, bhxh.Options{Timeout: 300 * time.Millisecond})
+			c := newClient(t, url, bhxh.Options{Timeout: 300 * time.Millisecond, StateHold: 50 * time.Millisecond})
 			p := example(t, sim, "000")
 			if _, err := c.Check(context.Background(), query(p)); err != nil { // signed in, warm
 				t.Fatal(err)
@@ -508,8 +509,13 @@ func TestFaults(t *testing.T) {
 			if _, err := c.Check(context.Background(), query(p)); err != nil {
 				t.Fatalf("after recovery: %v", err)
 			}
-			if s := c.State().State; s != events.GatewayOnline {
-				t.Errorf("state %s after recovery, want online", s)
+			// Online once the state hold is over.
+			deadline := time.Now().Add(5 * time.Second)
+			for c.State().State != events.GatewayOnline {
+				if time.Now().After(deadline) {
+					t.Fatalf("state %s after recovery, want online", c.State().State)
+				}
+				time.Sleep(5 * time.Millisecond)
 			}
 		})
 	}
@@ -690,3 +696,128 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 func upperNFD(s string) string { return norm.NFD.String(strings.ToUpper(s)) }
 
 func contains(s, sub string) bool { return sub != "" && strings.Contains(s, sub) }
+
+// TestAccountRefusedBacksOff: a refused account is its own state, checks
+// fail at once, and over ten minutes of refused checks (one every 6 s on
+// the shared clock) the client signs in only 3 times (at 0, 1 and 6 min),
+// then again once its backoff is over and the account is fixed; a new
+// client (settings saved) signs in at once.
+func TestAccountRefusedBacksOff(t *testing.T) {
+	clk := newClock()
+	sim, url := startSim(t, bhxhsim.Options{Seed: 21, Now: clk.Now})
+	bus := events.New()
+	sub := bus.Subscribe(events.GatewayChanged, 64)
+	defer sub.Close()
+	c := newClient(t, url, bhxh.Options{Bus: bus, Now: clk.Now})
+	p := example(t, sim, "000")
+	ctx := context.Background()
+	sim.SetFaults(bhxhsim.Faults{LoginCode: "402"})
+
+	for i := 0; i < 100; i++ { // 10 minutes, a check every 6 s
+		_, err := c.Check(ctx, query(p))
+		if !errors.Is(err, bhxh.ErrAccountRefused) || !errors.Is(err, agent.ErrUnavailable) {
+			t.Fatalf("check %d: err = %v, want account refused (and unavailable)", i, err)
+		}
+		if s := c.State(); s.State != events.GatewayAccountRefused || !strings.Contains(s.Reason, "402") {
+			t.Fatalf("check %d: state %+v, want account-refused with the code", i, s)
+		}
+		clk.Add(6 * time.Second)
+	}
+	st := sim.Stats()
+	if st.LoginsRefused != 3 || st.Logins != 0 {
+		t.Fatalf("10 minutes of refused checks made %d refused and %d good logins, want 3 and 0", st.LoginsRefused, st.Logins)
+	}
+	if st.Checks != 0 {
+		t.Errorf("%d card checks sent without a token", st.Checks)
+	}
+	// Another 40 minutes: at most a few logins an hour.
+	for i := 0; i < 40; i++ {
+		c.Check(ctx, query(p))
+		clk.Add(time.Minute)
+	}
+	if n := sim.Stats().LoginsRefused; n > 5 {
+		t.Fatalf("%d refused logins in 50 minutes, want at most 5", n)
+	}
+
+	// IT fixes the account at the gateway: the client resumes when its
+	// backoff is over, and the state turns online.
+	sim.SetFaults(bhxhsim.Faults{})
+	clk.Add(20 * time.Minute)
+	if _, err := c.Check(ctx, query(p)); err != nil {
+		t.Fatalf("after the account was fixed: %v", err)
+	}
+	if s := c.State(); s.State != events.GatewayOnline {
+		t.Fatalf("state %+v after a good login, want online", s)
+	}
+
+	// Settings saved: a new client signs in at once, whatever the old
+	// one's backoff.
+	sim.SetFaults(bhxhsim.Faults{LoginCode: "403"})
+	c.Check(ctx, query(p)) // token still valid: no login, a good answer
+	before := sim.Stats().LoginsRefused
+	c2 := newClient(t, url, bhxh.Options{Bus: bus, Now: clk.Now})
+	if _, err := c2.Check(ctx, query(p)); !errors.Is(err, bhxh.ErrAccountRefused) {
+		t.Fatalf("new client: err = %v", err)
+	}
+	sim.SetFaults(bhxhsim.Faults{})
+	c3 := newClient(t, url, bhxh.Options{Bus: bus, Now: clk.Now})
+	if _, err := c3.Check(ctx, query(p)); err != nil {
+		t.Fatalf("new client after the fix: %v", err)
+	}
+	if n := sim.Stats().LoginsRefused - before; n != 1 {
+		t.Fatalf("new client: %d refused logins, want 1", n)
+	}
+
+	var seen []events.GatewayState
+	for len(sub.C()) > 0 {
+		seen = append(seen, (<-sub.C()).Data.(events.Gateway).State)
+	}
+	if !slices.Contains(seen, events.GatewayAccountRefused) {
+		t.Fatalf("gateway.state events %v: no account-refused", seen)
+	}
+}
+
+// TestStateHysteresis: a gateway flapping between slow and fast answers
+// changes the published state once within StateHold (no blinking), and the
+// last wanted state shows once the hold is over.
+func TestStateHysteresis(t *testing.T) {
+	sim, url := startSim(t, bhxhsim.Options{Seed: 22})
+	p := example(t, sim, "000")
+	ctx := context.Background()
+	flap := func(c *bhxh.Client) {
+		for i := range 10 {
+			f := bhxhsim.Faults{}
+			if i%2 == 0 {
+				f.Latency = bhxhsim.Duration(30 * time.Millisecond)
+			}
+			sim.SetFaults(f)
+			if _, err := c.Check(ctx, query(p)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	bus := events.New()
+	sub := bus.Subscribe(events.GatewayChanged, 64)
+	defer sub.Close()
+	c := newClient(t, url, bhxh.Options{Bus: bus, Slow: 20 * time.Millisecond, StateHold: time.Hour})
+	flap(c)
+	var seen []events.GatewayState
+	for len(sub.C()) > 0 {
+		seen = append(seen, (<-sub.C()).Data.(events.Gateway).State)
+	}
+	if want := []events.GatewayState{events.GatewayOnline, events.GatewayDegraded}; !slices.Equal(seen, want) {
+		t.Fatalf("events while flapping %v, want %v", seen, want)
+	}
+
+	// With a short hold, the last answer (fast) shows once it is over.
+	c = newClient(t, url, bhxh.Options{Slow: 20 * time.Millisecond, StateHold: 100 * time.Millisecond})
+	flap(c)
+	deadline := time.Now().Add(5 * time.Second)
+	for c.State().State != events.GatewayOnline {
+		if time.Now().After(deadline) {
+			t.Fatalf("state %+v, want online after the hold", c.State())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -37,4 +37,5 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Faults.Down, "down", false, "reset every connection: the gateway is unreachable")
 	fs.BoolVar(&o.Faults.Storm401, "storm401", false, "answer 401 to every /api/egw call")
 	fs.StringVar(&o.Faults.Code, "code", "", "answer every card check with this maKetQua")
+	fs.StringVar(&o.Faults.LoginCode, "login-code", "", `answer every login with this maKetQua ("402": the account is refused)`)
 }

@@ -81,6 +81,10 @@ type Faults struct {
 	Storm401 bool     `json:"storm401"` // every /api/egw call answers 401, even with a fresh token
 	Down     bool     `json:"down"`     // every request is reset: the gateway is unreachable
 	Code     string   `json:"code"`     // every card check answers this result code (e.g. "500")
+	// LoginCode makes every login answer this result code instead of a
+	// token: "401", "402" or "403" refuse the account, as the gateway does
+	// for a wrong password or a locked account.
+	LoginCode string `json:"loginCode"`
 }
 
 // Duration is a time.Duration written as "250ms" in JSON.
@@ -98,12 +102,15 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // Stats counts what the simulator has served.
 type Stats struct {
-	Logins  int            `json:"logins"`
-	Checks  int            `json:"checks"`
-	Visits  int            `json:"visits"`
-	Refused int            `json:"refused"` // 401 answers
-	Faulted int            `json:"faulted"` // requests a fault was applied to
-	Codes   map[string]int `json:"codes"`   // card-check answers by maKetQua
+	Logins int `json:"logins"`
+	// LoginsRefused counts logins answered with a refusal (a wrong
+	// account or password, or Faults.LoginCode).
+	LoginsRefused int            `json:"loginsRefused"`
+	Checks        int            `json:"checks"`
+	Visits        int            `json:"visits"`
+	Refused       int            `json:"refused"` // 401 answers
+	Faulted       int            `json:"faulted"` // requests a fault was applied to
+	Codes         map[string]int `json:"codes"`   // card-check answers by maKetQua
 }
 
 // Sim is the simulated gateway. It is an http.Handler and safe for
@@ -343,8 +350,15 @@ func (s *Sim) login(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"maKetQua": "205"})
 		return
 	}
-	if (s.o.Username != "" && f["username"] != s.o.Username) || f["username"] == "" || !s.passwordOK(f["password"]) {
-		writeJSON(w, http.StatusOK, map[string]string{"maKetQua": "402"})
+	code := s.Faults().LoginCode
+	if code == "" && ((s.o.Username != "" && f["username"] != s.o.Username) || f["username"] == "" || !s.passwordOK(f["password"])) {
+		code = "402"
+	}
+	if code != "" {
+		s.mu.Lock()
+		s.stats.LoginsRefused++
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]string{"maKetQua": code})
 		return
 	}
 	now := s.o.Now()
