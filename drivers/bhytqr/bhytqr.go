@@ -5,7 +5,8 @@
 // hex-encoded UTF-8, dates are dd/MM/yyyy, and the last field is a "$"
 // terminator ("#" in one sample seen). Older cards put the 15-character card
 // number first; cards issued since 2021 put the 10-digit social-insurance
-// number (mã số BHXH) there. Field 14 is an unknown checksum: it is kept as
+// number (mã số BHXH) there. An older layout stops after the nine core
+// fields (card number to issue date) and its terminator. Field 14 is an unknown checksum: it is kept as
 // it is and never checked. Real samples are in testdata/qr at the root of
 // the module.
 //
@@ -75,6 +76,9 @@ const (
 	FieldIssuePlace          // new cards: hex UTF-8 "nơi cấp, đổi thẻ"
 
 	requiredFields = FieldFiveYearDate + 1
+	// coreFields is the older layout's length: the nine fields up to
+	// the issue date, then the terminator.
+	coreFields = FieldIssueDate + 1
 )
 
 var fieldNames = [...]string{
@@ -126,6 +130,11 @@ type Card struct {
 	// Terminator is the last field: "$", "#", or "" when the scan had
 	// none but was otherwise complete.
 	Terminator string
+	// Core is set for the older layout that ends after the nine core
+	// fields (card number to issue date) with its terminator: the manager
+	// code, parent name, area code and five-year date are absent, not
+	// empty.
+	Core bool
 }
 
 // LogValue implements slog.LogValuer: only the format and the masked card
@@ -175,8 +184,10 @@ func LooksLike(payload string) bool {
 }
 
 // Parse reads a BHYT card QR payload, old or new. Surrounding white space
-// is ignored; the terminator may be "$", "#" or missing. Errors wrap
-// ErrNotBHYT, ErrTruncated or ErrInvalid.
+// is ignored; the terminator may be "$", "#" or missing. The older layout
+// of nine fields (card number to issue date) is accepted when its
+// terminator shows the scan is complete (Card.Core); without one it is a
+// cut-short scan. Errors wrap ErrNotBHYT, ErrTruncated or ErrInvalid.
 func Parse(payload string) (Card, error) {
 	s := strings.TrimSpace(strings.TrimPrefix(payload, "\ufeff"))
 	if !utf8.ValidString(s) {
@@ -197,7 +208,8 @@ func Parse(payload string) (Card, error) {
 		c.Terminator = t
 		n--
 	}
-	if n < requiredFields {
+	c.Core = n == coreFields && c.Terminator != ""
+	if n < requiredFields && !c.Core {
 		return Card{}, fmt.Errorf("%w: %d of %d fields", ErrTruncated, n, requiredFields)
 	}
 	c.Format, c.Number = format, number
@@ -257,6 +269,9 @@ func (c *Card) fill(f []string) error {
 	}
 	if c.IssueDate, err = date(f, FieldIssueDate, false); err != nil {
 		return err
+	}
+	if c.Core {
+		return nil
 	}
 	c.ManagerCode = strings.TrimSpace(f[FieldManagerCode])
 	if c.ManagerCode == "-" {
@@ -541,6 +556,15 @@ func (c Card) Payload() string {
 	field(dateOrDash(c.ValidFrom))
 	field(dateOrDash(c.ValidTo))
 	field(dateOrDash(c.IssueDate))
+	if c.Core {
+		// The layout is complete only with its terminator.
+		t := c.Terminator
+		if t == "" {
+			t = "$"
+		}
+		field(t)
+		return b.String()
+	}
 	if c.ManagerCode == "" {
 		field("-")
 	} else {

@@ -71,6 +71,14 @@ func TestParseSamples(t *testing.T) {
 			ManagerCode: "79010123456789", AreaCode: "4", FiveYearDate: d(1, 1, 2019),
 			Check: "0a1b2c3d4e5f6071-4202", Terminator: "$",
 		}},
+		// The older layout: nine fields, then the terminator.
+		{"bhyt-synth-old-nine-field", Card{
+			Format: FormatOld, Number: "HC4790123456789", CardNumber: "HC4790123456789",
+			Name: "Phạm Thị Hương", BirthDate: d(5, 6, 1970), Sex: patient.Female,
+			Address:  "12 Nguyễn Huệ, Quận 1, TP. Hồ Chí Minh",
+			Facility: "79024", ValidFrom: d(1, 1, 2024), ValidTo: d(31, 12, 2024), IssueDate: d(15, 12, 2023),
+			Terminator: "$", Core: true,
+		}},
 		{"bhyt-synth-new-upperhex-noterm", Card{
 			Format: FormatNew, Number: "7912345678", SocialInsuranceNumber: "7912345678",
 			Name: "Đỗ Văn Bình", BirthDate: patient.Date{Year: 1950}, Sex: patient.Male,
@@ -165,6 +173,9 @@ func TestParseErrors(t *testing.T) {
 		{"mid date", strings.Join(fields[:12], "|") + "|20/09/20", ErrTruncated, -1},
 		{"mid issuing place", strings.Join(fields[:15], "|") + "|54e1bb896e6", ErrTruncated, -1},
 		{"terminator alone", strings.Join(fields[:5], "|") + "|$", ErrTruncated, -1},
+		{"nine fields without terminator", strings.Join(fields[:9], "|"), ErrTruncated, -1},
+		{"ten fields and terminator", strings.Join(fields[:10], "|") + "|$", ErrTruncated, -1},
+		{"nine fields, bad issue date", strings.Join(fields[:8], "|") + "|32/01/2022|$", ErrInvalid, FieldIssueDate},
 		// Bad fields.
 		{"name not hex", with(1, "Trần Thanh Nhàng"), ErrInvalid, FieldName},
 		{"name odd hex", with(1, "5472e"), ErrInvalid, FieldName},

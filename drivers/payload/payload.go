@@ -144,7 +144,7 @@ const MaxLen = 8 << 10
 func KindOf(b []byte) Kind {
 	k, s, _ := classify(clean(b))
 	switch {
-	case k == CCCD && strings.Count(s, "|") < 5, k == BHYT && bhytFields(s) < 13:
+	case k == CCCD && strings.Count(s, "|") < 5, k == BHYT && bhytFields(s) < 13 && !bhytCore(s):
 		return Truncated
 	}
 	return k
@@ -278,6 +278,13 @@ func classify(s string) (Kind, string, string) {
 
 // bhytFields counts the fields of a BHYT payload, not counting the
 // terminator.
+// bhytCore reports whether s is the older BHYT layout: nine fields and a
+// terminator, complete as scanned.
+func bhytCore(s string) bool {
+	t := strings.TrimSpace(s)
+	return bhytFields(s) == 9 && (strings.HasSuffix(t, "|$") || strings.HasSuffix(t, "|#"))
+}
+
 func bhytFields(s string) int {
 	n := strings.Count(s, "|") + 1
 	s = strings.TrimSpace(s)
