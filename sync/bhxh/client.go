@@ -482,7 +482,9 @@ func (c *Client) post(ctx context.Context, step, path string, query url.Values, 
 			return nil, err
 		}
 		switch code := normCode(string(head.MaKetQua)); {
-		case step != "login" && code == "401":
+		case step != "login" && (code == "401" || code == "501"):
+			// 501 "Token không đúng" is seen in the field for a
+			// stale token: sign in again, as for 401.
 			return nil, ErrUnauthorized
 		case step != "login" && RuleFor(code).Unavailable:
 			return nil, &CodeError{Step: step, Code: code}

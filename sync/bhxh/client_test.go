@@ -821,3 +821,136 @@ func TestStateHysteresis(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestGatewayQuirks runs each irregularity seen from the live gateway
+// through the simulator over HTTP and checks what reception would expect.
+func TestGatewayQuirks(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("blank values and null lists read as absent", func(t *testing.T) {
+		sim, url := startSim(t, bhxhsim.Options{Seed: 31, Blanks: true})
+		c := newClient(t, url, bhxh.Options{Visits: true})
+		p := example(t, sim, "000")
+		e, err := c.Check(ctx, query(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Verdict != patient.Eligible || e.NewCard != nil || e.AreaCode != "" {
+			t.Fatalf("blank fields: verdict %s, new card %+v, area %q; want eligible, none, empty", e.Verdict, e.NewCard, e.AreaCode)
+		}
+		checkCardDetails(t, p, e)
+		for _, code := range []string{"010", "050", "060"} {
+			if e, err := c.Check(ctx, query(example(t, sim, code))); err != nil || e.Code != code || e.Holder != "" && code != "010" {
+				t.Errorf("code %s with blanks: %+v %v", code, e, err)
+			}
+		}
+		// A person with no visits: Lskcb2025 answers a null list.
+		for i := range 300 {
+			pp := sim.Person(i)
+			if pp.Code != "000" {
+				continue
+			}
+			v, err := c.Visits(ctx, query(pp))
+			if err != nil {
+				t.Fatalf("visits: %v", err)
+			}
+			if len(v) == 0 {
+				return // null read as no visits, no error
+			}
+		}
+		t.Fatal("no person without visits in 300")
+	})
+
+	t.Run("501 Token không đúng signs in again", func(t *testing.T) {
+		sim, url := startSim(t, bhxhsim.Options{Seed: 32})
+		c := newClient(t, url, bhxh.Options{})
+		p := example(t, sim, "000")
+		if _, err := c.Check(ctx, query(p)); err != nil {
+			t.Fatal(err)
+		}
+		sim.SetFaults(bhxhsim.Faults{Token501: true})
+		_, err := c.Check(ctx, query(p))
+		var ce *bhxh.CodeError
+		if !errors.Is(err, agent.ErrUnavailable) || !errors.As(err, &ce) {
+			t.Fatalf("persistent 501: err = %v, want unavailable (cache and re-check), not a verdict", err)
+		}
+		if c.Logins() != 2 {
+			t.Errorf("%d logins, want 2 (one more after the 501)", c.Logins())
+		}
+		sim.SetFaults(bhxhsim.Faults{})
+		if e, err := c.Check(ctx, query(p)); err != nil || e.Verdict != patient.Eligible {
+			t.Fatalf("after the 501s: %+v %v", e, err)
+		}
+	})
+
+	t.Run("unknown codes ask to check documents and show the code", func(t *testing.T) {
+		sim, url := startSim(t, bhxhsim.Options{Seed: 33})
+		c := newClient(t, url, bhxh.Options{})
+		p := example(t, sim, "000")
+		for _, code := range []string{"777", "003.1", "999"} {
+			sim.SetFaults(bhxhsim.Faults{Code: code})
+			e, err := c.Check(ctx, query(p))
+			if err != nil {
+				t.Fatalf("code %s: %v", code, err)
+			}
+			if e.Verdict != patient.CheckDocuments || e.Code != code || !strings.Contains(e.ReasonVI, code) || !strings.Contains(e.ReasonEN, code) {
+				t.Errorf("code %s: %s %q / %q, want check-documents naming the code", code, e.Verdict, e.ReasonVI, e.ReasonEN)
+			}
+		}
+	})
+
+	t.Run("090 and 002 as the table says", func(t *testing.T) {
+		sim, url := startSim(t, bhxhsim.Options{Seed: 34})
+		c := newClient(t, url, bhxh.Options{})
+		p := example(t, sim, "000")
+		for code, want := range map[string]patient.Verdict{"090": patient.InputMismatch, "002": patient.CheckDocuments} {
+			sim.SetFaults(bhxhsim.Faults{Code: code})
+			e, err := c.Check(ctx, query(p))
+			if err != nil || e.Verdict != want || e.ReasonVI != bhxh.RuleFor(code).ReasonVI {
+				t.Errorf("code %s: %+v %v, want %s", code, e, err, want)
+			}
+		}
+	})
+
+	t.Run("002 from Lskcb2025 is no history, not a failure", func(t *testing.T) {
+		sim, url := startSim(t, bhxhsim.Options{Seed: 35})
+		c := newClient(t, url, bhxh.Options{Visits: true})
+		p := example(t, sim, "002")
+		v, err := c.Visits(ctx, query(p))
+		if !errors.Is(err, bhxh.ErrNoHistory) || errors.Is(err, agent.ErrUnavailable) || !strings.Contains(err.Error(), "002") || len(v) != 0 {
+			t.Fatalf("visits of a 002 card: %d, %v; want no history naming code 002", len(v), err)
+		}
+		if e, err := c.Check(ctx, query(p)); err != nil || e.Verdict != patient.CheckDocuments {
+			t.Fatalf("check of a 002 card: %+v %v", e, err)
+		}
+	})
+
+	t.Run("Lskcb2025 gets a form body when checks are JSON", func(t *testing.T) {
+		sim, url := startSim(t, bhxhsim.Options{Seed: 36, Encoding: "json"})
+		c := newClient(t, url, bhxh.Options{JSON: true})
+		p := example(t, sim, "000")
+		if _, err := c.Visits(ctx, query(p)); err != nil {
+			t.Fatalf("visits with JSON checks: %v (the gateway refuses JSON there)", err)
+		}
+	})
+
+	t.Run("expires_in with 7 fractional digits sets the token's life", func(t *testing.T) {
+		clk := newClock()
+		sim, url := startSim(t, bhxhsim.Options{Seed: 37, Now: clk.Now, TokenTTL: 10 * time.Minute})
+		c := newClient(t, url, bhxh.Options{Now: clk.Now})
+		p := example(t, sim, "000")
+		for range 9 { // 9 minutes on one token
+			if _, err := c.Check(ctx, query(p)); err != nil {
+				t.Fatal(err)
+			}
+			clk.Add(time.Minute)
+		}
+		if c.Logins() != 1 || sim.Stats().Refused != 0 {
+			t.Fatalf("%d logins and %d refused calls in the token's life, want 1 and 0", c.Logins(), sim.Stats().Refused)
+		}
+		clk.Add(2 * time.Minute)
+		if _, err := c.Check(ctx, query(p)); err != nil || c.Logins() != 2 || sim.Stats().Refused != 0 {
+			t.Fatalf("after expiry: %v, %d logins, %d refused; want a new login before the old token was refused", err, c.Logins(), sim.Stats().Refused)
+		}
+	})
+}

@@ -37,5 +37,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Faults.Down, "down", false, "reset every connection: the gateway is unreachable")
 	fs.BoolVar(&o.Faults.Storm401, "storm401", false, "answer 401 to every /api/egw call")
 	fs.StringVar(&o.Faults.Code, "code", "", "answer every card check with this maKetQua")
+	fs.BoolVar(&o.Blanks, "blanks", o.Blanks, `send " " for absent text fields and null for empty lists, as the live gateway does`)
+	fs.BoolVar(&o.Faults.Token501, "token501", false, `answer every /api/egw call with code 501 "Token không đúng"`)
 	fs.StringVar(&o.Faults.LoginCode, "login-code", "", `answer every login with this maKetQua ("402": the account is refused)`)
 }

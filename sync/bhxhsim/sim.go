@@ -65,6 +65,10 @@ type Options struct {
 	// (answers 054; default "000000000000"); MismatchedStaff is one whose
 	// registered name differs from any hoTenCb sent (answers 055).
 	UnregisteredStaff, MismatchedStaff string
+	// Blanks answers as the live gateway does at its most irregular:
+	// a single space (" ") for every text field it has no value for, and
+	// null (not []) for empty lists (dsLichSuKT2018, dsLichSuKCB2025).
+	Blanks bool
 
 	Faults Faults // faults from the start; change them with SetFaults or PUT /sim/faults
 	Now    func() time.Time
@@ -81,6 +85,9 @@ type Faults struct {
 	Storm401 bool     `json:"storm401"` // every /api/egw call answers 401, even with a fresh token
 	Down     bool     `json:"down"`     // every request is reset: the gateway is unreachable
 	Code     string   `json:"code"`     // every card check answers this result code (e.g. "500")
+	// Token501 makes every /api/egw call answer 200 with maKetQua 501
+	// "Token không đúng", as the gateway does for a stale token.
+	Token501 bool `json:"token501"`
 	// LoginCode makes every login answer this result code instead of a
 	// token: "401", "402" or "403" refuse the account, as the gateway does
 	// for a wrong password or a locked account.
@@ -405,8 +412,15 @@ func (s *Sim) authed(h http.HandlerFunc) http.HandlerFunc {
 		q := r.URL.Query()
 		s.mu.Lock()
 		sess, ok := s.tokens[q.Get("token")]
-		storm := s.faults.Storm401
+		storm, t501 := s.faults.Storm401, s.faults.Token501
 		s.mu.Unlock()
+		if t501 {
+			s.mu.Lock()
+			s.stats.Refused++
+			s.mu.Unlock()
+			writeJSON(w, http.StatusOK, map[string]string{"maKetQua": "501", "ghiChu": "Token không đúng"})
+			return
+		}
 		if storm || !ok || sess.id != q.Get("id_token") || s.o.Now().After(sess.expires) ||
 			!s.passwordOK(q.Get("password")) || (s.o.Username != "" && q.Get("username") != s.o.Username) {
 			s.mu.Lock()
@@ -507,7 +521,28 @@ func (s *Sim) check(w http.ResponseWriter, r *http.Request) {
 	}
 	a := s.answer(f)
 	s.count(a.MaKetQua)
+	if s.o.Blanks {
+		a.blank()
+	}
 	writeJSON(w, http.StatusOK, a)
+}
+
+// blank sends " " for every text field without a value and null lists.
+func (a *answer) blank() {
+	for _, f := range []*string{&a.MaThe, &a.HoTen, &a.NgaySinh, &a.GioiTinh, &a.DiaChi, &a.MaDKBD, &a.CqBHXH,
+		&a.GtTheTu, &a.GtTheDen, &a.NgayDu5Nam, &a.MaSoBHXH, &a.MaTheCu, &a.MaTheMoi, &a.GtTheTuMoi,
+		&a.GtTheDenMoi, &a.MaDKBDMoi, &a.TenDKBDMoi} {
+		if *f == "" {
+			*f = " "
+		}
+	}
+	if a.MaKV == nil || *a.MaKV == "" {
+		sp := " "
+		a.MaKV = &sp
+	}
+	if len(a.LichSuKT) == 0 {
+		a.LichSuKT = nil
+	}
 }
 
 // answer decides a card check from its fields.
@@ -708,7 +743,11 @@ func (s *Sim) visits(w http.ResponseWriter, r *http.Request) {
 			"lyDoVV":    fmt.Sprint([]int{1, 1, 1, 2, 4}[r2.IntN(5)]),
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"maKetQua": "000", "ghiChu": nil, "dsLichSuKCB2025": list})
+	var out any = list
+	if s.o.Blanks && len(list) == 0 {
+		out = nil
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"maKetQua": "000", "ghiChu": nil, "dsLichSuKCB2025": out})
 }
 
 // Admin API.
