@@ -11,7 +11,8 @@ import (
 // They must not panic, and what they accept must be self-consistent.
 
 func FuzzTLV(f *testing.F) {
-	for _, s := range []string{"5F1F03414243", "7F618182", "0400", "8E080102030405060708", "77820003010203", "1F8101"} {
+	for _, s := range []string{"5F1F03414243", "7F618182", "0400", "8E080102030405060708", "77820003010203", "1F8101",
+		"3080020101000005", "308030800201010000000001", "2480040141040142000030840000000100"} {
 		f.Add(unhex(f, s))
 	}
 	for _, b := range testFixture(f).files {
@@ -22,8 +23,16 @@ func FuzzTLV(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(tl.Raw)+len(rest) != len(b) || !bytes.HasSuffix(tl.Raw, tl.Value) {
+		indefinite := bytes.HasSuffix(tl.Raw, append(bytes.Clone(tl.Value), 0, 0)) && tl.Constructed()
+		if len(tl.Raw)+len(rest) != len(b) || !(bytes.HasSuffix(tl.Raw, tl.Value) || indefinite) {
 			t.Fatalf("inconsistent TLV %+v rest %d of %d", tl, len(rest), len(b))
+		}
+		if der, err := toDER(tl.Raw); err == nil {
+			// The DER form is itself one DER object, and stable.
+			again, err := toDER(der)
+			if err != nil || !bytes.Equal(again, der) {
+				t.Fatalf("toDER not idempotent: %X then %X (%v)", der, again, err)
+			}
 		}
 		if n, err := tlvTotalLen(b); err == nil && len(tl.Raw) != n && tl.Tag <= 0xFFFF {
 			t.Fatalf("tlvTotalLen %d, ParseTLV %d", n, len(tl.Raw))
@@ -120,6 +129,12 @@ func FuzzSOD(f *testing.F) {
 	fx := testFixture(f)
 	f.Add(fx.files[FIDSOD])
 	f.Add(fx.dsCertDER)
+	// The BER forms of TestSODBER.
+	keep := func(t TLV) bool { return bytes.Equal(t.Raw, fx.dsCertDER) }
+	inner, _, _ := ParseTLV(fx.files[FIDSOD])
+	for _, form := range []berForm{{keep: keep}, {keep: keep, segments: true}, {keep: keep, segments: true, longLengths: true}} {
+		f.Add(EncodeTLV(0x77, form.of(f, inner.Value)))
+	}
 	dgs := dgMap(fx.files, 1, 13)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ParseCertificate(b)

@@ -272,14 +272,15 @@ type SOD struct {
 	Hashes        map[int][]byte // data-group number → hash
 	LDSVersion    string
 
-	eContent      []byte
-	eContentType  asn1.ObjectIdentifier
-	certs         []*Certificate
-	signer        signerInfo
-	signedAttrs   []byte // re-tagged as SET for hashing; nil if absent
-	digestAlg     crypto.Hash
-	messageDigest []byte
-	contentType   asn1.ObjectIdentifier
+	eContent       []byte
+	eContentType   asn1.ObjectIdentifier
+	certs          []*Certificate
+	signer         signerInfo
+	signedAttrs    []byte // as on the chip, re-tagged as SET for hashing; nil if absent
+	signedAttrsDER []byte // the same in DER, when the chip's encoding is not
+	digestAlg      crypto.Hash
+	messageDigest  []byte
+	contentType    asn1.ObjectIdentifier
 }
 
 type signerInfo struct {
@@ -302,6 +303,28 @@ type ldsSecurityObject struct {
 		LDSVersion     string
 		UnicodeVersion string
 	} `asn1:"optional"`
+}
+
+// unmarshalBER decodes b into v with encoding/asn1, which reads DER only:
+// BER forms (indefinite or long lengths, OCTET STRINGs in segments) are
+// re-encoded first. Only parsed values come from the copy; bytes that are
+// hashed or verified are taken from the original.
+func unmarshalBER(b []byte, v any) error {
+	rest, err := asn1.Unmarshal(b, v)
+	if err == nil && len(rest) == 0 {
+		return nil
+	}
+	der, derr := toDER(b)
+	if derr != nil {
+		if err == nil {
+			return derr
+		}
+		return err
+	}
+	if rest, err = asn1.Unmarshal(der, v); err == nil && len(rest) > 0 {
+		err = errors.New("trailing data")
+	}
+	return err
 }
 
 func children(b []byte, tag uint32, what string) ([]TLV, error) {
@@ -333,7 +356,7 @@ func ParseSOD(b []byte) (*SOD, error) {
 		return nil, malformed("ContentInfo shape")
 	}
 	var ct asn1.ObjectIdentifier
-	if _, err := asn1.Unmarshal(ci[0].Raw, &ct); err != nil || !ct.Equal(oidSignedData) {
+	if err := unmarshalBER(ci[0].Raw, &ct); err != nil || !ct.Equal(oidSignedData) {
 		return nil, malformed("ContentInfo type %v", ct)
 	}
 	s := &SOD{}
@@ -349,7 +372,7 @@ func ParseSOD(b []byte) (*SOD, error) {
 	}
 	// LDSSecurityObject
 	var lso ldsSecurityObject
-	if _, err := asn1.Unmarshal(s.eContent, &lso); err != nil {
+	if err := unmarshalBER(s.eContent, &lso); err != nil {
 		return nil, malformed("LDSSecurityObject: %v", err)
 	}
 	h, ok := hashByOID(lso.HashAlgorithm.Algorithm)
@@ -382,14 +405,17 @@ func (s *SOD) parseSignedData(b []byte) ([]TLV, error) {
 	if err != nil || len(enc) != 2 || enc[0].Tag != 0x06 || enc[1].Tag != 0xA0 {
 		return nil, malformed("encapContentInfo")
 	}
-	if _, err := asn1.Unmarshal(enc[0].Raw, &s.eContentType); err != nil {
+	if err := unmarshalBER(enc[0].Raw, &s.eContentType); err != nil {
 		return nil, malformed("eContentType: %v", err)
 	}
 	oct, _, err := ParseTLV(enc[1].Value)
-	if err != nil || oct.Tag != 0x04 {
+	if err != nil {
 		return nil, malformed("eContent")
 	}
-	s.eContent = oct.Value
+	// Primitive or in segments: the content octets are what was signed.
+	if s.eContent, err = octets(oct, 0); err != nil {
+		return nil, malformed("eContent: %v", err)
+	}
 	i := 3
 	for ; i < len(sd) && sd[i].Tag != 0x31; i++ {
 		if sd[i].Tag != 0xA0 {
@@ -470,7 +496,7 @@ func (s *SOD) parseSignerInfo(t TLV) error {
 			Issuer asn1.RawValue
 			Serial *big.Int
 		}
-		if _, err := asn1.Unmarshal(f[1].Raw, &ias); err != nil {
+		if err := unmarshalBER(f[1].Raw, &ias); err != nil {
 			return malformed("SignerInfo sid: %v", err)
 		}
 		si.sidIssuer, si.sidSerial = ias.Issuer.FullBytes, ias.Serial
@@ -479,7 +505,7 @@ func (s *SOD) parseSignerInfo(t TLV) error {
 	default:
 		return malformed("SignerInfo sid tag %X", f[1].Tag)
 	}
-	if _, err := asn1.Unmarshal(f[2].Raw, &si.digestAlg); err != nil {
+	if err := unmarshalBER(f[2].Raw, &si.digestAlg); err != nil {
 		return malformed("SignerInfo digestAlgorithm: %v", err)
 	}
 	j := 3
@@ -487,6 +513,11 @@ func (s *SOD) parseSignerInfo(t TLV) error {
 		attrs := append([]byte(nil), f[j].Raw...)
 		attrs[0] = 0x31
 		s.signedAttrs = attrs
+		// RFC 5652 §5.4 signs the DER encoding; chips that send BER
+		// were signed over either, so both are tried.
+		if der, err := toDER(attrs); err == nil && !bytes.Equal(der, attrs) {
+			s.signedAttrsDER = der
+		}
 		list, err := ParseTLVs(f[j].Value)
 		if err != nil {
 			return malformed("signedAttrs: %v", err)
@@ -496,7 +527,7 @@ func (s *SOD) parseSignerInfo(t TLV) error {
 				Type   asn1.ObjectIdentifier
 				Values asn1.RawValue
 			}
-			if _, err := asn1.Unmarshal(a.Raw, &attr); err != nil {
+			if err := unmarshalBER(a.Raw, &attr); err != nil {
 				return malformed("signed attribute: %v", err)
 			}
 			switch {
@@ -514,13 +545,15 @@ func (s *SOD) parseSignerInfo(t TLV) error {
 		}
 		j++
 	}
-	if j+1 >= len(f) || f[j+1].Tag != 0x04 {
+	if j+1 >= len(f) || (f[j+1].Tag != 0x04 && f[j+1].Tag != 0x24) {
 		return malformed("SignerInfo signature")
 	}
-	if _, err := asn1.Unmarshal(f[j].Raw, &si.sigAlg); err != nil {
+	if err := unmarshalBER(f[j].Raw, &si.sigAlg); err != nil {
 		return malformed("SignerInfo signatureAlgorithm: %v", err)
 	}
-	si.signature = f[j+1].Value
+	if si.signature, err = octets(f[j+1], 0); err != nil {
+		return malformed("SignerInfo signature: %v", err)
+	}
 	h, ok := hashByOID(si.digestAlg.Algorithm)
 	if !ok {
 		return fmt.Errorf("emrtd: SignerInfo digest algorithm %v", si.digestAlg.Algorithm)
@@ -571,7 +604,11 @@ func (s *SOD) VerifySignature() (*Certificate, error) {
 		}
 		msg = s.signedAttrs
 	}
-	if err := verifySignature(cert.PublicKey, s.signer.sigAlg, s.digestAlg, msg, s.signer.signature); err != nil {
+	err := verifySignature(cert.PublicKey, s.signer.sigAlg, s.digestAlg, msg, s.signer.signature)
+	if err != nil && s.signedAttrsDER != nil {
+		err = verifySignature(cert.PublicKey, s.signer.sigAlg, s.digestAlg, s.signedAttrsDER, s.signer.signature)
+	}
+	if err != nil {
 		return cert, err
 	}
 	return cert, nil

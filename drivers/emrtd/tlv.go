@@ -30,9 +30,18 @@ func (t TLV) Constructed() bool {
 	return first&0x20 != 0
 }
 
+// maxTLVDepth bounds the nesting of indefinite-length objects followed.
+const maxTLVDepth = 32
+
 // ParseTLV parses the first BER-TLV object in b and returns it with the
-// bytes after it. Definite lengths of up to 4 bytes are accepted.
-func ParseTLV(b []byte) (TLV, []byte, error) {
+// bytes after it. Definite lengths of up to 4 bytes (minimal or not) are
+// accepted, and the indefinite length (0x80 … 00 00) of a constructed
+// object, which CMS encoders in the field use for the SOD's SignedData
+// (ITU-T X.690 §8.1.3.6). For an indefinite object, Value is its contents
+// without the end-of-contents octets, and Raw ends with them.
+func ParseTLV(b []byte) (TLV, []byte, error) { return parseTLV(b, 0) }
+
+func parseTLV(b []byte, depth int) (TLV, []byte, error) {
 	if len(b) == 0 {
 		return TLV{}, nil, malformed("empty TLV")
 	}
@@ -59,6 +68,9 @@ func ParseTLV(b []byte) (TLV, []byte, error) {
 	}
 	l := int(b[i])
 	i++
+	if l == 0x80 {
+		return parseIndefinite(b, i, tag, depth)
+	}
 	if l&0x80 != 0 {
 		n := l & 0x7F
 		if n == 0 || n > 4 {
@@ -80,6 +92,101 @@ func ParseTLV(b []byte) (TLV, []byte, error) {
 		return TLV{}, nil, malformed("tag %X: length %d exceeds %d bytes left", tag, l, len(b)-i)
 	}
 	return TLV{Tag: tag, Value: b[i : i+l], Raw: b[:i+l]}, b[i+l:], nil
+}
+
+// parseIndefinite reads the contents of the indefinite-length object whose
+// header (tag and 0x80) ends at b[i:]: objects up to the end-of-contents
+// octets 00 00.
+func parseIndefinite(b []byte, i int, tag uint32, depth int) (TLV, []byte, error) {
+	if !(TLV{Tag: tag}).Constructed() {
+		return TLV{}, nil, malformed("tag %X: indefinite length on a primitive object", tag)
+	}
+	if depth >= maxTLVDepth {
+		return TLV{}, nil, malformed("tag %X: indefinite lengths nested too deep", tag)
+	}
+	start := i
+	for {
+		if len(b)-i < 2 {
+			return TLV{}, nil, malformed("tag %X: no end-of-contents", tag)
+		}
+		if b[i] == 0 && b[i+1] == 0 {
+			return TLV{Tag: tag, Value: b[start:i], Raw: b[:i+2]}, b[i+2:], nil
+		}
+		_, rest, err := parseTLV(b[i:], depth+1)
+		if err != nil {
+			return TLV{}, nil, err
+		}
+		i = len(b) - len(rest)
+	}
+}
+
+// toDER re-encodes one BER object and everything in it with minimal
+// definite lengths, and constructed OCTET STRINGs as primitive ones (X.690
+// §10), for decoders that take DER only. Signed bytes are never taken from
+// its output: they stay as on the chip.
+func toDER(b []byte) ([]byte, error) {
+	t, rest, err := ParseTLV(b)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) > 0 {
+		return nil, malformed("tag %X: %d bytes after the object", t.Tag, len(rest))
+	}
+	return appendDER(nil, t, 0)
+}
+
+func appendDER(out []byte, t TLV, depth int) ([]byte, error) {
+	if depth >= maxTLVDepth {
+		return nil, malformed("tag %X: nested too deep", t.Tag)
+	}
+	if !t.Constructed() {
+		return append(out, EncodeTLV(t.Tag, t.Value)...), nil
+	}
+	if t.Tag == 0x24 {
+		v, err := octets(t, depth)
+		if err != nil {
+			return nil, err
+		}
+		return append(out, EncodeTLV(0x04, v)...), nil
+	}
+	kids, err := ParseTLVs(t.Value)
+	if err != nil {
+		return nil, err
+	}
+	var inner []byte
+	for _, k := range kids {
+		if inner, err = appendDER(inner, k, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return append(out, EncodeTLV(t.Tag, inner)...), nil
+}
+
+// octets returns the contents of an OCTET STRING, primitive (tag 04) or
+// constructed from segments (tag 24, X.690 §8.7.3): the bytes a signer
+// hashed either way.
+func octets(t TLV, depth int) ([]byte, error) {
+	switch {
+	case t.Tag == 0x04:
+		return t.Value, nil
+	case t.Tag != 0x24:
+		return nil, malformed("tag %X is not an OCTET STRING", t.Tag)
+	case depth >= maxTLVDepth:
+		return nil, malformed("OCTET STRING segments nested too deep")
+	}
+	segs, err := ParseTLVs(t.Value)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	for _, s := range segs {
+		v, err := octets(s, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v...)
+	}
+	return out, nil
 }
 
 // ParseTLVs parses a concatenation of BER-TLV objects.
