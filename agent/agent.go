@@ -1,9 +1,13 @@
-// Package agent is tiepdon's core: it takes what patients present (from the
-// Sources), turns it into an identity, asks the gateway for eligibility with
-// the cache as a fallback, and publishes every step on the event bus.
+// Package agent is tiepdon's core and the only owner of a check: sources
+// report what patients present through drivers.Reporter (which the Agent
+// implements), the agent turns it into an identity, asks the gateway for
+// eligibility with the cache as a fallback, and finishes every answer in
+// one place (seal, publish, save, audit). It is the only publisher of
+// checks and device states on the event bus; the outbox asks it to
+// Recheck rather than finishing checks itself.
 //
-// The agent knows no concrete device, gateway or window: those come in Deps
-// and through the bus. cmd/tiepdon wires them together.
+// The agent knows no concrete device, gateway or window: those come in Deps.
+// cmd/tiepdon wires them together.
 package agent
 
 import (
@@ -13,7 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tiepdon/tiepdon/agent/events"
@@ -32,6 +38,21 @@ type Deps struct {
 	Sources  []drivers.Source // devices; more can be fed with Present
 	Staff    patient.Staff    // initial shift sign-in
 
+	// CrossCheck, if set, compares a chip's identity with the CCCD QR of
+	// the same card scanned just before it and returns an alert code and
+	// message (no personal data) when they disagree (drivers/cccd).
+	CrossCheck func(qr, chip patient.Identity) (code, message string, disagree bool)
+	// Seal, if set, is called for every answer just before it is
+	// published, and may add to it (a signed receipt).
+	Seal func(ctx context.Context, r *events.Result)
+	// AskCAN makes the agent ask staff for the CAN (through the window)
+	// when a chip is tapped without its QR; ProvideCAN answers.
+	AskCAN bool
+	// QRWindow is how long a CCCD QR scan opens its chip (default 2 min);
+	// WaitForQR is how long a chip tapped first waits for its QR (default
+	// 1 min; negative: no waiting).
+	QRWindow, WaitForQR time.Duration
+
 	// Hedge is how long to wait for the live answer before showing a
 	// cached one (default 300 ms). Timeout bounds one live check (default 10 s).
 	Hedge, Timeout time.Duration
@@ -44,13 +65,29 @@ type Agent struct {
 	d   Deps
 	log *slog.Logger
 
+	checker atomic.Pointer[checkerBox] // swappable: SetChecker
+	recent  recentQR                   // QR then tap
+	can     chan string                // CANs typed by staff (ProvideCAN)
+
 	mu       sync.Mutex
 	staff    patient.Staff
 	current  *events.Result
 	receipts map[string]events.Result
 	order    []string // receipt IDs, oldest first
+	begun    map[string]begun
+	devices  map[string]events.Device // by kind and name
+	alerted  map[string]bool          // check and alert code, published once
 	checks   sync.WaitGroup
 	ctx      context.Context // set by Run: checks end with it
+}
+
+// checkerBox lets an interface value live in an atomic.Pointer.
+type checkerBox struct{ c Checker }
+
+// begun is a check a source began (Reporter.Begin) and has not presented yet.
+type begun struct {
+	medium patient.Medium
+	device string
 }
 
 // maxReceipts bounds how many past results Receipt remembers.
@@ -73,8 +110,29 @@ func New(d Deps) (*Agent, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Agent{d: d, log: d.Logger, staff: d.Staff, receipts: make(map[string]events.Result), ctx: context.Background()}, nil
+	if d.QRWindow <= 0 {
+		d.QRWindow = 2 * time.Minute
+	}
+	if d.WaitForQR == 0 {
+		d.WaitForQR = time.Minute
+	}
+	a := &Agent{d: d, log: d.Logger, staff: d.Staff, receipts: make(map[string]events.Result),
+		begun: map[string]begun{}, devices: map[string]events.Device{}, ctx: context.Background(),
+		can: make(chan string, 1)}
+	a.checker.Store(&checkerBox{d.Checker})
+	a.recent.now = d.Now
+	return a, nil
 }
+
+// SetChecker replaces the gateway client (IT changed the gateway settings):
+// checks started from now on use c; checks in flight finish with the old one.
+func (a *Agent) SetChecker(c Checker) {
+	if c != nil {
+		a.checker.Store(&checkerBox{c})
+	}
+}
+
+func (a *Agent) gateway() Checker { return a.checker.Load().c }
 
 // Run runs every source until ctx ends, then waits for checks in flight.
 func (a *Agent) Run(ctx context.Context) error {
@@ -82,31 +140,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.ctx = ctx
 	a.mu.Unlock()
 	g, gctx := errgroup.WithContext(ctx)
-	// Updates published by others (the outbox's re-checks) are remembered
-	// too, so that Receipt, and Current if it is the same check, show the
-	// newest answer. An update to an earlier patient's check never becomes
-	// Current: that is the patient at the desk now.
-	// A chip source sends the full identity (with the photo) after the
-	// verdict: it replaces the early one in the remembered result.
-	sub := a.d.Bus.Subscribe(events.EligibilityUpdated|events.IdentityRead, 64)
-	g.Go(func() error {
-		defer sub.Close()
-		for {
-			select {
-			case <-gctx.Done():
-				return nil
-			case ev := <-sub.C():
-				switch d := ev.Data.(type) {
-				case events.Result:
-					a.remember(d, false)
-				case events.Identity:
-					a.refreshIdentity(d)
-				}
-			}
-		}
-	})
+	g.Go(func() error { <-gctx.Done(); return nil }) // run until ctx ends, sources or not
 	for _, s := range a.d.Sources {
-		g.Go(func() error { return s.Run(gctx, a.Present) })
+		g.Go(func() error { return s.Run(gctx, a) })
 	}
 	err := g.Wait()
 	a.checks.Wait()
@@ -116,39 +152,91 @@ func (a *Agent) Run(ctx context.Context) error {
 	return err
 }
 
-// Present handles one presentation: identify, publish, check. It returns at
-// once; the check runs in the background and reports on the bus.
+// Present implements drivers.Reporter: it handles one presentation
+// (identify, publish, check). It returns at once; the check runs in the
+// background and reports on the bus.
 func (a *Agent) Present(p drivers.Presentation) {
-	checkID := p.CheckID
+	if p.Refines {
+		a.refine(p)
+		return
+	}
+	checkID := p.CheckID // from Begin
+	a.mu.Lock()
+	delete(a.begun, checkID)
+	a.mu.Unlock()
 	if checkID == "" {
 		checkID = newCheckID()
 	}
-	a.d.Bus.Publish(events.CardPresented, events.Presented{CheckID: checkID, Medium: p.Medium, Device: p.Device})
 	var id patient.Identity
+	var err error
 	switch {
 	case p.Identity != nil:
 		id = *p.Identity
 	case a.d.Identify == nil:
-		a.fail(checkID, p, errors.New("no payload reader configured"))
-		return
+		err = errors.New("no payload reader configured")
 	default:
-		var err error
-		if id, err = a.d.Identify(p); err != nil {
-			a.fail(checkID, p, err)
-			return
-		}
+		id, err = a.d.Identify(p)
+	}
+	medium := p.Medium
+	if err == nil && id.Medium != "" && (medium == "" || medium == patient.MediumQR) {
+		medium = id.Medium // the payload reader tells a CCCD QR from a BHYT one
+	} else if m, ok := err.(interface{ Medium() patient.Medium }); ok && medium == patient.MediumQR {
+		medium = m.Medium()
+	}
+	a.d.Bus.Publish(events.CardPresented, events.Presented{CheckID: checkID, Medium: medium, Device: p.Device})
+	if err != nil {
+		a.log.Warn("presentation not read", "check", checkID, "medium", medium, "device", p.Device, "err", err)
+		a.failed(checkID, medium, p.Device, failureCode(err), err)
+		return
+	}
+	if id.Medium == patient.MediumChip {
+		a.crossCheck(checkID, id)
+		a.chipAlert(checkID, id)
 	}
 	a.start(checkID, id)
 }
 
-func (a *Agent) fail(checkID string, p drivers.Presentation, err error) {
-	a.log.Warn("presentation not read", "check", checkID, "medium", p.Medium, "device", p.Device, "err", err)
-	a.d.Bus.Publish(events.ReadFailed, events.Failure{CheckID: checkID, Medium: p.Medium, Device: p.Device, Reason: failureReason(err)})
+// Begin implements drivers.Reporter: it makes the check ID a source
+// reports a chip read under before the identity is ready.
+func (a *Agent) Begin(medium patient.Medium, device string) string {
+	checkID := newCheckID()
+	a.mu.Lock()
+	a.begun[checkID] = begun{medium, device}
+	a.mu.Unlock()
+	return checkID
+}
+
+// Progress implements drivers.Reporter.
+func (a *Agent) Progress(checkID, step string, percent int) {
+	a.d.Bus.Publish(events.CardProgress, events.Progress{CheckID: checkID, Step: step, Percent: percent})
+}
+
+// Failed implements drivers.Reporter.
+func (a *Agent) Failed(f drivers.Failure) {
+	a.mu.Lock()
+	delete(a.begun, f.CheckID)
+	a.mu.Unlock()
+	a.failed(f.CheckID, f.Medium, f.Device, f.Code, errors.New(f.Detail))
+}
+
+func (a *Agent) failed(checkID string, medium patient.Medium, device, code string, err error) {
+	a.d.Bus.Publish(events.ReadFailed, events.Failure{CheckID: checkID, Medium: medium, Device: device,
+		Code: code, Reason: failureReason(err)})
+}
+
+// failureCode is the code of an unreadable presentation (drivers.Failure*),
+// from the error when it carries one.
+func failureCode(err error) string {
+	var c interface{ FailureCode() string }
+	if errors.As(err, &c) {
+		return c.FailureCode()
+	}
+	return drivers.FailureScanUnread
 }
 
 // failureReason is the text staff see for an unreadable presentation:
-// Vietnamese first when the error has it (as the chip reader's reasons do),
-// then the English.
+// Vietnamese first when the error has it (as the payload reader's reasons
+// do), then the English.
 func failureReason(err error) string {
 	var vi interface{ Vietnamese() string }
 	if errors.As(err, &vi) {
@@ -159,8 +247,40 @@ func failureReason(err error) string {
 	return err.Error()
 }
 
+// Device implements drivers.Reporter: the agent keeps every device's state
+// (Devices) and publishes changes.
+func (a *Agent) Device(d drivers.Device) {
+	ev := events.Device{Kind: events.DeviceKind(d.Kind), Name: d.Name, State: events.DeviceState(d.State), Detail: d.Detail}
+	key := string(ev.Kind) + "\x00" + ev.Name
+	a.mu.Lock()
+	old, ok := a.devices[key]
+	a.devices[key] = ev
+	a.mu.Unlock()
+	if ok && old == ev {
+		return
+	}
+	a.d.Bus.Publish(events.DeviceChanged, ev)
+}
+
+// Devices returns the state of every device seen so far, by kind and name.
+func (a *Agent) Devices() []events.Device {
+	a.mu.Lock()
+	out := make([]events.Device, 0, len(a.devices))
+	for _, d := range a.devices {
+		out = append(out, d)
+	}
+	a.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
 // Check starts an eligibility check for id (typed at the counter, sent by
-// the HIS, or a re-check) and returns its check ID; results come on the bus.
+// the HIS) and returns its check ID; results come on the bus.
 func (a *Agent) Check(ctx context.Context, id patient.Identity) (string, error) {
 	if patient.QueryOf(id).Empty() {
 		return "", errors.New("need a card number, social-insurance number or citizen ID")
@@ -171,10 +291,43 @@ func (a *Agent) Check(ctx context.Context, id patient.Identity) (string, error) 
 	return checkID, nil
 }
 
+// Recheck asks the gateway again about a check queued while it was
+// unavailable, on behalf of staff (who queued it), and finishes the check
+// with the answer (eligibility.updated). The error is the gateway's (wraps
+// ErrUnavailable when trying later may help); the outbox keeps the check
+// queued while it is not nil.
+func (a *Agent) Recheck(ctx context.Context, checkID string, id patient.Identity, staff patient.Staff) error {
+	q := patient.QueryOf(id)
+	if q.Empty() {
+		return errors.New("need a card number, social-insurance number or citizen ID")
+	}
+	q.Staff = staff
+	if q.Staff.CitizenID == "" {
+		q.Staff = a.Staff()
+	}
+	start := a.d.Now()
+	e, err := a.gateway().Check(ctx, q)
+	if err != nil {
+		return err
+	}
+	took := a.d.Now().Sub(start)
+	a.finish(ctx, answer{kind: events.EligibilityUpdated, checkID: checkID, id: id, q: q, e: a.live(e, took), took: took,
+		save: true, queued: true})
+	return nil
+}
+
+// QueueChanged reports how many checks wait for the gateway (the outbox).
+func (a *Agent) QueueChanged(pending int) {
+	a.d.Bus.Publish(events.OutboxChanged, events.Outbox{Pending: pending})
+}
+
 func (a *Agent) start(checkID string, id patient.Identity) {
 	a.mu.Lock()
 	ctx := a.ctx
 	a.mu.Unlock()
+	if id.Medium == patient.MediumQRCCCD {
+		a.recent.remember(id, a.d.Now())
+	}
 	a.d.Bus.Publish(events.IdentityRead, events.Identity{CheckID: checkID, Identity: id})
 	a.checks.Add(1)
 	go func() {
@@ -195,11 +348,12 @@ func (a *Agent) check(ctx context.Context, checkID string, id patient.Identity) 
 	q := patient.QueryOf(id)
 	q.Staff = a.Staff()
 	start := a.d.Now()
+	gw := a.gateway()
 	live := make(chan liveAnswer, 1)
 	go func() {
 		cctx, cancel := context.WithTimeout(ctx, a.d.Timeout)
 		defer cancel()
-		e, err := a.d.Checker.Check(cctx, q)
+		e, err := gw.Check(cctx, q)
 		live <- liveAnswer{e, err}
 	}()
 
@@ -209,37 +363,38 @@ func (a *Agent) check(ctx context.Context, checkID string, id patient.Identity) 
 	for {
 		select {
 		case ans := <-live:
-			a.finish(ctx, checkID, id, q, ans, shown, a.d.Now().Sub(start))
+			a.answered(ctx, checkID, id, q, ans, shown, a.d.Now().Sub(start))
 			return
 		case <-hedge.C:
 			if c, ok := a.lookup(ctx, q); ok {
-				a.publish(events.EligibilityResult, checkID, id, c)
-				a.audit(ctx, checkID, id, q, c, a.d.Now().Sub(start))
+				a.finish(ctx, answer{kind: events.EligibilityResult, checkID: checkID, id: id, q: q, e: c, took: a.d.Now().Sub(start)})
 				shown = true
 			}
 		}
 	}
 }
 
-func (a *Agent) finish(ctx context.Context, checkID string, id patient.Identity, q patient.Query, ans liveAnswer, shown bool, took time.Duration) {
+// live marks a gateway answer as live.
+func (a *Agent) live(e patient.Eligibility, took time.Duration) patient.Eligibility {
+	e.Source = patient.SourceLive
+	if e.Latency == 0 {
+		e.Latency = took
+	}
+	if e.CheckedAt.IsZero() {
+		e.CheckedAt = a.d.Now()
+	}
+	return e
+}
+
+// answered handles the gateway's answer (or failure) for a check started
+// at the counter.
+func (a *Agent) answered(ctx context.Context, checkID string, id patient.Identity, q patient.Query, ans liveAnswer, shown bool, took time.Duration) {
 	if ans.err == nil {
-		e := ans.e
-		e.Source = patient.SourceLive
-		if e.Latency == 0 {
-			e.Latency = took
-		}
-		if e.CheckedAt.IsZero() {
-			e.CheckedAt = a.d.Now()
-		}
 		kind := events.EligibilityResult
 		if shown {
 			kind = events.EligibilityUpdated
 		}
-		a.publish(kind, checkID, id, e) // first: the SQLite commit is off the verdict's path
-		if err := a.d.Store.Save(ctx, q, e); err != nil {
-			a.log.Error("caching answer", "check", checkID, "err", err)
-		}
-		a.audit(ctx, checkID, id, q, e, took)
+		a.finish(ctx, answer{kind: kind, checkID: checkID, id: id, q: q, e: a.live(ans.e, took), took: took, save: true})
 		return
 	}
 	a.log.Warn("gateway check failed", "check", checkID, "err", ans.err)
@@ -261,8 +416,56 @@ func (a *Agent) finish(ctx context.Context, checkID string, id patient.Identity,
 			CheckedAt: a.d.Now(),
 		}
 	}
-	a.publish(events.EligibilityResult, checkID, id, e)
-	a.audit(ctx, checkID, id, q, e, took)
+	a.finish(ctx, answer{kind: events.EligibilityResult, checkID: checkID, id: id, q: q, e: e, took: took})
+}
+
+// answer is one answer for a check on its way out.
+type answer struct {
+	kind    events.Kind // EligibilityResult or EligibilityUpdated
+	checkID string
+	id      patient.Identity
+	q       patient.Query // with the staff who asked
+	e       patient.Eligibility
+	took    time.Duration
+	save    bool // a live answer: cache it
+	// queued: a re-check nobody waits for at the counter; it is cached and
+	// audited before it is published, so what the HIS hears is on disk.
+	queued bool
+}
+
+// finish is the one place an answer leaves the agent, whoever asked
+// (counter, HIS, outbox): seal it, remember it, publish it, cache it and
+// write the audit log. At the counter the SQLite commits come after the
+// publish (off the verdict's path); for a queued re-check, before it.
+func (a *Agent) finish(ctx context.Context, ans answer) {
+	r := events.Result{CheckID: ans.checkID, Identity: ans.id, Eligibility: ans.e}
+	if a.d.Seal != nil {
+		a.d.Seal(ctx, &r)
+	}
+	a.remember(r, ans.kind == events.EligibilityResult)
+	if ans.queued {
+		a.store(ctx, ans)
+		a.d.Bus.Publish(ans.kind, r)
+		return
+	}
+	a.d.Bus.Publish(ans.kind, r)
+	a.store(ctx, ans)
+}
+
+// store caches a live answer and writes the audit log.
+func (a *Agent) store(ctx context.Context, ans answer) {
+	if ans.save {
+		if err := a.d.Store.Save(ctx, ans.q, ans.e); err != nil {
+			a.log.Error("caching answer", "check", ans.checkID, "err", err)
+		}
+	}
+	err := a.d.Store.Record(ctx, Audit{
+		Time: a.d.Now(), CheckID: ans.checkID, Staff: ans.q.Staff, Medium: ans.id.Medium, Source: ans.e.Source,
+		Code: ans.e.Code, Verdict: ans.e.Verdict, Latency: ans.took, CitizenID: ans.id.CitizenID, Card: ans.q.CardNumber,
+	})
+	if err != nil {
+		a.log.Error("writing audit log", "check", ans.checkID, "err", err)
+	}
 }
 
 func (a *Agent) lookup(ctx context.Context, q patient.Query) (patient.Eligibility, bool) {
@@ -297,22 +500,6 @@ func expireCached(e patient.Eligibility, now time.Time) patient.Eligibility {
 	return e
 }
 
-func (a *Agent) publish(kind events.Kind, checkID string, id patient.Identity, e patient.Eligibility) {
-	r := events.Result{CheckID: checkID, Identity: id, Eligibility: e}
-	a.remember(r, kind == events.EligibilityResult)
-	a.d.Bus.Publish(kind, r)
-}
-
-func (a *Agent) audit(ctx context.Context, checkID string, id patient.Identity, q patient.Query, e patient.Eligibility, took time.Duration) {
-	err := a.d.Store.Record(ctx, Audit{
-		Time: a.d.Now(), CheckID: checkID, Staff: q.Staff, Medium: id.Medium, Source: e.Source,
-		Code: e.Code, Verdict: e.Verdict, Latency: took, CitizenID: id.CitizenID, Card: q.CardNumber,
-	})
-	if err != nil {
-		a.log.Error("writing audit log", "check", checkID, "err", err)
-	}
-}
-
 // remember keeps r as its check's receipt. A new check's first result
 // (current) becomes Current; a later one replaces Current only if Current
 // is the same check.
@@ -332,19 +519,24 @@ func (a *Agent) remember(r events.Result, current bool) {
 	a.receipts[r.CheckID] = r
 }
 
-// refreshIdentity puts a later, fuller identity into the result of its check.
-func (a *Agent) refreshIdentity(d events.Identity) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	r, ok := a.receipts[d.CheckID]
-	if !ok {
+// refine puts a later, fuller identity (the chip's photo) into the result
+// of its check and publishes it.
+func (a *Agent) refine(p drivers.Presentation) {
+	if p.Identity == nil || p.CheckID == "" {
 		return
 	}
-	r.Identity = d.Identity
-	a.receipts[d.CheckID] = r
-	if a.current != nil && a.current.CheckID == d.CheckID {
-		a.current = &r
+	id := *p.Identity
+	a.chipAlert(p.CheckID, id)
+	a.mu.Lock()
+	if r, ok := a.receipts[p.CheckID]; ok {
+		r.Identity = id
+		a.receipts[p.CheckID] = r
+		if a.current != nil && a.current.CheckID == p.CheckID {
+			a.current = &r
+		}
 	}
+	a.mu.Unlock()
+	a.d.Bus.Publish(events.IdentityRead, events.Identity{CheckID: p.CheckID, Identity: id})
 }
 
 // Current returns the latest result shown at the counter.

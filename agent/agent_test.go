@@ -28,13 +28,14 @@ func (f *fakeChecker) Check(ctx context.Context, q patient.Query) (patient.Eligi
 	f.mu.Lock()
 	f.calls++
 	f.last = q
+	e, err := f.e, f.err
 	f.mu.Unlock()
 	select {
 	case <-time.After(f.delay):
 	case <-ctx.Done():
 		return patient.Eligibility{}, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
 	}
-	return f.e, f.err
+	return e, err
 }
 
 // memStore is an in-memory Store keyed by citizen ID.
@@ -242,9 +243,15 @@ func TestOldCheckUpdateKeepsCurrent(t *testing.T) {
 		a.Present(drivers.Presentation{Medium: patient.MediumQRCCCD, Payload: []byte("good"), CheckID: "now"})
 		next(t, sub, events.EligibilityResult)
 		// The outbox re-checks the early patient's check after an outage.
-		later := events.Result{CheckID: "early", Identity: testID, Eligibility: patient.Eligibility{Verdict: patient.NotEligible, Code: "070"}}
-		a.d.Bus.Publish(events.EligibilityUpdated, later)
-		synctest.Wait()
+		c.mu.Lock()
+		c.e = patient.Eligibility{Verdict: patient.NotEligible, Code: "070"}
+		c.mu.Unlock()
+		if err := a.Recheck(ctx, "early", testID, patient.Staff{}); err != nil {
+			t.Fatal(err)
+		}
+		if ev := next(t, sub, events.EligibilityUpdated); ev.Data.(events.Result).CheckID != "early" {
+			t.Errorf("update for check %q, want early", ev.Data.(events.Result).CheckID)
+		}
 		if r, ok := a.Receipt("early"); !ok || r.Eligibility.Code != "070" {
 			t.Errorf("the early check's receipt: %v %+v, want the update", ok, r.Eligibility)
 		}
@@ -252,8 +259,12 @@ func TestOldCheckUpdateKeepsCurrent(t *testing.T) {
 			t.Errorf("Current is check %q, want the patient at the desk (now)", cur.CheckID)
 		}
 		// An update to the current check does replace it.
-		a.d.Bus.Publish(events.EligibilityUpdated, events.Result{CheckID: "now", Identity: testID, Eligibility: patient.Eligibility{Verdict: patient.Eligible, Code: "001"}})
-		synctest.Wait()
+		c.mu.Lock()
+		c.e = patient.Eligibility{Verdict: patient.Eligible, Code: "001"}
+		c.mu.Unlock()
+		if err := a.Recheck(ctx, "now", testID, patient.Staff{}); err != nil {
+			t.Fatal(err)
+		}
 		if cur, _ := a.Current(); cur.CheckID != "now" || cur.Eligibility.Code != "001" {
 			t.Errorf("Current after its own update: %s %s", cur.CheckID, cur.Eligibility.Code)
 		}
@@ -277,8 +288,10 @@ func TestLaterIdentityRefreshesReceipt(t *testing.T) {
 		next(t, sub, events.EligibilityResult)
 		full := early
 		full.Chip = &patient.ChipData{Photo: []byte{0xff, 0xd8}, PhotoType: "image/jpeg"}
-		a.d.Bus.Publish(events.IdentityRead, events.Identity{CheckID: "chip-1", Identity: full})
-		synctest.Wait()
+		a.Present(drivers.Presentation{Medium: patient.MediumChip, Identity: &full, CheckID: "chip-1", Refines: true})
+		if ev := next(t, sub, events.IdentityRead); ev.Data.(events.Identity).Identity.Chip == nil {
+			t.Error("the fuller identity was not published")
+		}
 		r, ok := a.Receipt("chip-1")
 		if !ok || r.Identity.Chip == nil || len(r.Identity.Chip.Photo) != 2 {
 			t.Errorf("receipt identity not refreshed: %+v", r.Identity.Chip)

@@ -114,5 +114,8 @@ type Failure struct {
 	CheckID string         `json:"checkId,omitempty"`
 	Medium  patient.Medium `json:"medium"`
 	Device  string         `json:"device,omitempty"`
-	Reason  string         `json:"reason"` // safe to show; no personal data
+	// Code says why, as a stable name (docs/his-api.md lists them; the
+	// window words them in its catalogue).
+	Code   string `json:"code,omitempty"`
+	Reason string `json:"reason"` // safe to show; no personal data
 }

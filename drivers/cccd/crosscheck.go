@@ -8,7 +8,6 @@ import (
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
 )
 
@@ -20,7 +19,7 @@ type Mismatch struct {
 	Detail string // safe to show and log, e.g. "day differs"
 }
 
-// AlertCode is the events.AlertData code for a QR/chip disagreement.
+// AlertCode is the alert code for a QR/chip disagreement.
 const AlertCode = "qr-chip-mismatch"
 
 // CrossCheck compares a CCCD QR read with a chip read (DG13 and DG1) of
@@ -55,21 +54,17 @@ func CrossCheck(qr, chip patient.Identity) []Mismatch {
 	return out
 }
 
-// Alert turns mismatches into the payload of an events.Alert event, or
-// reports false when there are none.
-func Alert(checkID string, ms []Mismatch) (events.AlertData, bool) {
+// Disagreement words mismatches for an alert (code AlertCode): the fields,
+// never their values. It reports false when there are none.
+func Disagreement(ms []Mismatch) (string, bool) {
 	if len(ms) == 0 {
-		return events.AlertData{}, false
+		return "", false
 	}
 	fields := make([]string, len(ms))
 	for i, m := range ms {
 		fields[i] = m.Field
 	}
-	return events.AlertData{
-		CheckID: checkID,
-		Code:    AlertCode,
-		Message: "QR code and chip disagree on: " + strings.Join(fields, ", "),
-	}, true
+	return "QR code and chip disagree on: " + strings.Join(fields, ", "), true
 }
 
 // dateDiff compares the parts of two dates that both know.

@@ -56,12 +56,12 @@ func TestCrossCheck(t *testing.T) {
 	}
 }
 
-func TestAlert(t *testing.T) {
-	if _, ok := Alert("c1", nil); ok {
+func TestDisagreement(t *testing.T) {
+	if _, ok := Disagreement(nil); ok {
 		t.Error("alert without mismatches")
 	}
-	a, ok := Alert("c1", []Mismatch{{Field: "name"}, {Field: "birthDate"}})
-	if !ok || a.Code != AlertCode || a.CheckID != "c1" || !strings.Contains(a.Message, "name, birthDate") {
-		t.Errorf("alert %+v", a)
+	msg, ok := Disagreement([]Mismatch{{Field: "name", Detail: "differs"}, {Field: "birthDate"}})
+	if !ok || !strings.Contains(msg, "name, birthDate") || strings.Contains(msg, "differs") {
+		t.Errorf("message %q", msg)
 	}
 }

@@ -134,6 +134,31 @@ var layoutHints = map[string]string{
 	"inverted-shift": "Caps Lock or Shift inverted: turn off Caps Lock",
 }
 
+// FailureCode returns the code the agent reports the scan's failure under
+// ("scan-url", "scan-wrong-layout", … listed in docs/his-api.md).
+func (e *Error) FailureCode() string {
+	switch e.is {
+	case ErrEmpty:
+		return "scan-empty"
+	case ErrNotText:
+		return drivers.FailureScanNotUTF8
+	case ErrURL:
+		return "scan-url"
+	case ErrPayment:
+		return "scan-payment"
+	case ErrTruncated:
+		return "scan-truncated"
+	case ErrWrongLayout:
+		return "scan-wrong-layout"
+	case ErrInvalid:
+		return "scan-invalid"
+	}
+	return "scan-unknown"
+}
+
+// Medium returns the medium of the payload that could not be read.
+func (e *Error) Medium() patient.Medium { return e.Kind.Medium() }
+
 func newError(k Kind, is error, cause error) *Error { return &Error{Kind: k, is: is, Err: cause} }
 
 // MaxLen bounds the payloads looked at; longer ones are Unknown.

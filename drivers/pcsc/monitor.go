@@ -12,7 +12,7 @@ import (
 
 	"github.com/ebfe/scard"
 
-	"github.com/tiepdon/tiepdon/agent/events"
+	"github.com/tiepdon/tiepdon/drivers"
 )
 
 // PnPReader is the pseudo-reader whose state changes when a reader is
@@ -116,10 +116,10 @@ type ReaderStatus struct {
 }
 
 // Monitor watches PC/SC readers and cards. The zero value is usable; set
-// Bus to have every change published as events.DeviceChanged.
+// Report to have every change reported as a device state.
 type Monitor struct {
-	Bus *events.Bus  // may be nil
-	Log *slog.Logger // nil means slog.Default()
+	Report func(drivers.Device) // may be nil
+	Log    *slog.Logger         // nil means slog.Default()
 	// RetryMin and RetryMax bound the back-off between attempts to reach
 	// the PC/SC service after it went away (defaults 200 ms and 3 s).
 	RetryMin, RetryMax time.Duration
@@ -166,7 +166,7 @@ func (m *Monitor) log() *slog.Logger {
 
 // Run watches readers until ctx ends, calling handle (from Run's own
 // goroutine, so handle must not block for long) for every change and
-// publishing each to Bus. When the PC/SC service stops, Run reports every
+// reporting each to Report. When the PC/SC service stops, Run reports every
 // known reader removed and ServiceLost, then retries with back-off until the
 // service is back. Run returns nil when ctx is cancelled.
 func (m *Monitor) Run(ctx context.Context, handle func(Event)) error {
@@ -370,26 +370,27 @@ func (m *Monitor) forgetAll(handle func(Event)) {
 
 func (m *Monitor) emit(handle func(Event), ev Event) {
 	m.log().Debug("pcsc: event", "kind", ev.Kind.String(), "reader", ev.Reader)
-	if m.Bus != nil {
-		m.Bus.Publish(events.DeviceChanged, deviceOf(ev))
+	if m.Report != nil {
+		m.Report(DeviceOf(ev))
 	}
 	handle(ev)
 }
 
-// deviceOf maps an Event to the DeviceChanged payload.
-func deviceOf(ev Event) events.Device {
-	d := events.Device{Kind: events.Reader, Name: ev.Reader}
+// DeviceOf is the device state an Event leaves its reader (or the PC/SC
+// service, ServiceDevice) in.
+func DeviceOf(ev Event) drivers.Device {
+	d := drivers.Device{Kind: drivers.Reader, Name: ev.Reader}
 	switch ev.Kind {
 	case ReaderAdded, CardRemoved:
-		d.State = events.DeviceReady
+		d.State = drivers.DeviceReady
 	case CardInserted:
-		d.State = events.DeviceCard
+		d.State = drivers.DeviceCard
 	case ReaderRemoved:
-		d.State = events.DeviceMissing
+		d.State = drivers.DeviceMissing
 	case ServiceLost:
-		d.Name, d.State, d.Detail = ServiceDevice, events.DeviceError, "PC/SC service not running"
+		d.Name, d.State, d.Detail = ServiceDevice, drivers.DeviceError, "PC/SC service not running"
 	case ServiceBack:
-		d.Name, d.State = ServiceDevice, events.DeviceReady
+		d.Name, d.State = ServiceDevice, drivers.DeviceReady
 	}
 	return d
 }

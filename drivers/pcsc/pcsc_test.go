@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/drivers"
 	"github.com/tiepdon/tiepdon/drivers/pcsc"
 	"github.com/tiepdon/tiepdon/drivers/pcsc/pcsctest"
@@ -23,18 +23,27 @@ var _ drivers.Transmitter = (*pcsc.Card)(nil)
 type watcher struct {
 	t   *testing.T
 	ch  chan pcsc.Event
-	bus *events.Bus
-	sub *events.Subscription // DeviceChanged, from before the monitor started
+	dev chan drivers.Device // reported device states, from before the monitor started
 	mon *pcsc.Monitor
-	err chan error
+
+	mu   sync.Mutex
+	last drivers.Device // the last device state reported
+	err  chan error
 }
 
 func watch(t *testing.T) *watcher {
 	t.Helper()
-	w := &watcher{t: t, ch: make(chan pcsc.Event, 64), bus: events.New(), err: make(chan error, 1)}
-	w.sub = w.bus.Subscribe(events.DeviceChanged, 256)
-	t.Cleanup(w.sub.Close)
-	w.mon = &pcsc.Monitor{Bus: w.bus, Log: slog.New(slog.DiscardHandler), RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond}
+	w := &watcher{t: t, ch: make(chan pcsc.Event, 64), dev: make(chan drivers.Device, 256), err: make(chan error, 1)}
+	report := func(d drivers.Device) {
+		w.mu.Lock()
+		w.last = d
+		w.mu.Unlock()
+		select {
+		case w.dev <- d:
+		default:
+		}
+	}
+	w.mon = &pcsc.Monitor{Report: report, Log: slog.New(slog.DiscardHandler), RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { w.err <- w.mon.Run(ctx, func(ev pcsc.Event) { w.ch <- ev }) }()
 	t.Cleanup(func() {
@@ -129,7 +138,7 @@ func apdu(t *testing.T, c drivers.Transmitter, cmd []byte) ([]byte, uint16) {
 func TestReadersAndCardEvents(t *testing.T) {
 	rig := pcsctest.Start(t)
 	w := watch(t)
-	sub := w.sub
+	sub := w.dev
 
 	w.waitFor(pcsc.ReaderAdded, rig.Reader(0))
 	names, err := pcsc.ListReaders()
@@ -146,13 +155,12 @@ func TestReadersAndCardEvents(t *testing.T) {
 	if !bytes.Equal(ev.ATR, card.ATR()) {
 		t.Errorf("ATR % X, want % X", ev.ATR, card.ATR())
 	}
-	// The bus saw the reader and then the card.
-	var states []events.DeviceState
-	for len(states) == 0 || states[len(states)-1] != events.DeviceCard {
+	// The reports saw the reader and then the card.
+	var states []drivers.DeviceState
+	for len(states) == 0 || states[len(states)-1] != drivers.DeviceCard {
 		select {
-		case e := <-sub.C():
-			d := e.Data.(events.Device)
-			if d.Kind != events.Reader {
+		case d := <-sub:
+			if d.Kind != drivers.Reader {
 				t.Fatalf("device kind %q", d.Kind)
 			}
 			if d.Name == rig.Reader(0) {
@@ -162,7 +170,7 @@ func TestReadersAndCardEvents(t *testing.T) {
 			t.Fatalf("bus states %v, no card", states)
 		}
 	}
-	if states[0] != events.DeviceReady {
+	if states[0] != drivers.DeviceReady {
 		t.Errorf("bus states %v, want ready first", states)
 	}
 	if got := w.mon.Readers(); len(got) != 2 || !got[0].Present {
@@ -286,8 +294,10 @@ func TestMonitorSurvivesPCSCDRestart(t *testing.T) {
 			if got := w.mon.Readers(); len(got) != 0 {
 				t.Errorf("readers while pcscd is down: %+v", got)
 			}
-			ev, _ := w.bus.Last(events.DeviceChanged)
-			if d := ev.Data.(events.Device); d.State != events.DeviceError || d.Name != pcsc.ServiceDevice {
+			w.mu.Lock()
+			d := w.last
+			w.mu.Unlock()
+			if d.State != drivers.DeviceError || d.Name != pcsc.ServiceDevice {
 				t.Errorf("last device event %+v", d)
 			}
 			rig.Restart()

@@ -56,7 +56,7 @@ func TestAgentReadsScanner(t *testing.T) {
 	bus := events.New()
 	sub := bus.Subscribe(events.DeviceChanged|events.IdentityRead|events.ReadFailed|events.EligibilityResult, 256)
 	defer sub.Close()
-	src, err := serialqr.New(serialqr.Options{Path: sc.Path(), Bus: bus, Retry: 5 * time.Millisecond, Settle: -1, Logger: quiet})
+	src, err := serialqr.New(serialqr.Options{Path: sc.Path(), Retry: 5 * time.Millisecond, Settle: -1, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,9 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers"
+	"github.com/tiepdon/tiepdon/drivers/drivertest"
 	"github.com/tiepdon/tiepdon/drivers/serialqr"
 	"github.com/tiepdon/tiepdon/drivers/virtual"
 )
@@ -39,7 +39,7 @@ type rig struct {
 	t     testing.TB
 	sc    *virtual.Scanner
 	src   *serialqr.Source
-	sub   *events.Subscription
+	rec   *drivertest.Recorder
 	lines chan drivers.Presentation
 	stop  func()
 }
@@ -54,13 +54,12 @@ func start(t testing.TB, terminator string, edit func(*serialqr.Options)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bus := events.New()
-	o := serialqr.Options{Path: sc.Path(), Bus: bus, Retry: 5 * time.Millisecond, Settle: -1}
+	o := serialqr.Options{Path: sc.Path(), Retry: 5 * time.Millisecond, Settle: -1}
 	if edit != nil {
 		edit(&o)
 	}
 	r := newRig(t, sc, o)
-	r.device(events.DeviceReady)
+	r.device(drivers.DeviceReady)
 	return r
 }
 
@@ -69,17 +68,17 @@ func newRig(t testing.TB, sc *virtual.Scanner, o serialqr.Options) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, sc: sc, src: src, sub: o.Bus.Subscribe(events.DeviceChanged|events.ReadFailed, 64),
-		lines: make(chan drivers.Presentation, 16384)}
+	rec := drivertest.New(64)
+	rec.Presented = make(chan drivers.Presentation, 16384)
+	r := &rig{t: t, sc: sc, src: src, rec: rec, lines: rec.Presented}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx, func(p drivers.Presentation) { r.lines <- p }) }()
+	go func() { done <- src.Run(ctx, rec) }()
 	r.stop = func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-		r.sub.Close()
 		if sc != nil {
 			sc.Close()
 		}
@@ -88,21 +87,19 @@ func newRig(t testing.TB, sc *virtual.Scanner, o serialqr.Options) *rig {
 	return r
 }
 
-// device waits for a DeviceChanged event with the given state.
-func (r *rig) device(state events.DeviceState) events.Device {
+// device waits for a device report with the given state.
+func (r *rig) device(state drivers.DeviceState) drivers.Device {
 	r.t.Helper()
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
 		select {
-		case ev := <-r.sub.C():
-			if d, ok := ev.Data.(events.Device); ok {
-				if d.Kind != events.Scanner {
-					r.t.Fatalf("device kind %q", d.Kind)
-				}
-				if d.State == state {
-					return d
-				}
+		case d := <-r.rec.Devices:
+			if d.Kind != drivers.Scanner {
+				r.t.Fatalf("device kind %q", d.Kind)
+			}
+			if d.State == state {
+				return d
 			}
 		case <-timer.C:
 			r.t.Fatalf("no %s device event within %v", state, wait)
@@ -110,17 +107,15 @@ func (r *rig) device(state events.DeviceState) events.Device {
 	}
 }
 
-// failure waits for a ReadFailed event.
-func (r *rig) failure() events.Failure {
+// failure waits for a failure report.
+func (r *rig) failure() drivers.Failure {
 	r.t.Helper()
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
 		select {
-		case ev := <-r.sub.C():
-			if f, ok := ev.Data.(events.Failure); ok {
-				return f
-			}
+		case f := <-r.rec.Failures:
+			return f
 		case <-timer.C:
 			r.t.Fatalf("no read.failed event within %v", wait)
 		}
@@ -193,7 +188,8 @@ func TestFramingOnPty(t *testing.T) {
 				}
 			}
 			r.scan(cccd)
-			if m := r.next().Medium; m != patient.MediumQRCCCD {
+			// Which card's QR it is, is the agent's payload reader's to say.
+			if m := r.next().Medium; m != patient.MediumQR {
 				t.Errorf("medium %q", m)
 			}
 		})
@@ -251,8 +247,8 @@ func staleDropped(t *testing.T, settle time.Duration) {
 		}
 		runtime.Gosched()
 	}
-	r := newRig(t, sc, serialqr.Options{Path: sc.Path(), Bus: events.New(), Settle: settle})
-	r.device(events.DeviceReady)
+	r := newRig(t, sc, serialqr.Options{Path: sc.Path(), Settle: settle})
+	r.device(drivers.DeviceReady)
 	fresh := sample(t, "cccd-spec-example")
 	r.scan(fresh)
 	if got := string(r.next().Payload); got != fresh {
@@ -283,7 +279,7 @@ func TestUnplugReplugSamePath(t *testing.T) {
 		if err := r.sc.Unplug(); err != nil {
 			t.Fatal(err)
 		}
-		d := r.device(events.DeviceMissing)
+		d := r.device(drivers.DeviceMissing)
 		if d.Name != r.sc.Path() || d.Detail == "" {
 			t.Errorf("missing event %+v", d)
 		}
@@ -293,7 +289,7 @@ func TestUnplugReplugSamePath(t *testing.T) {
 		if err := r.sc.Replug(); err != nil {
 			t.Fatal(err)
 		}
-		r.device(events.DeviceReady)
+		r.device(drivers.DeviceReady)
 		r.scan(b)
 		if got := string(r.next().Payload); got != b {
 			t.Fatalf("round %d after replug: got %q", round, got)
@@ -310,9 +306,8 @@ func TestUnplugReplugSamePath(t *testing.T) {
 func TestPortAppearsAfterStart(t *testing.T) {
 	ptyOnly(t)
 	dir := t.TempDir()
-	bus := events.New()
-	r := newRig(t, nil, serialqr.Options{Path: filepath.Join(dir, "ttyQR0"), Bus: bus, Retry: 5 * time.Millisecond, Settle: -1})
-	if d := r.device(events.DeviceMissing); d.Name != filepath.Join(dir, "ttyQR0") {
+	r := newRig(t, nil, serialqr.Options{Path: filepath.Join(dir, "ttyQR0"), Retry: 5 * time.Millisecond, Settle: -1})
+	if d := r.device(drivers.DeviceMissing); d.Name != filepath.Join(dir, "ttyQR0") {
 		t.Errorf("missing event %+v", d)
 	}
 	sc, err := virtual.NewScanner(virtual.ScannerOptions{Dir: dir})
@@ -321,7 +316,7 @@ func TestPortAppearsAfterStart(t *testing.T) {
 	}
 	defer sc.Close()
 	r.sc = sc
-	r.device(events.DeviceReady)
+	r.device(drivers.DeviceReady)
 	s := sample(t, "cccd-spec-example")
 	r.scan(s)
 	if got := string(r.next().Payload); got != s {
@@ -347,23 +342,23 @@ func TestAutoPickFollowsReplug(t *testing.T) {
 		}
 		return ports
 	}}
-	r := newRig(t, sc, serialqr.Options{Path: serialqr.Auto, Enumerator: enum, Bus: events.New(), Retry: 5 * time.Millisecond, Settle: -1})
-	if d := r.device(events.DeviceReady); d.Name != sc.Path() || !strings.Contains(d.Detail, "0c2e:0b61 Honeywell") {
+	r := newRig(t, sc, serialqr.Options{Path: serialqr.Auto, Enumerator: enum, Retry: 5 * time.Millisecond, Settle: -1})
+	if d := r.device(drivers.DeviceReady); d.Name != sc.Path() || !strings.Contains(d.Detail, "0c2e:0b61 Honeywell") {
 		t.Errorf("ready event %+v", d)
 	}
 	sc.Unplug()
-	if d := r.device(events.DeviceMissing); d.Detail == "" {
+	if d := r.device(drivers.DeviceMissing); d.Detail == "" {
 		t.Errorf("missing event %+v", d)
 	}
 	// With the scanner gone from the list, auto mode says none is found.
-	if d := r.device(events.DeviceMissing); d.Detail != serialqr.ErrNoScanner.Error() {
+	if d := r.device(drivers.DeviceMissing); d.Detail != serialqr.ErrNoScanner.Error() {
 		t.Errorf("missing event %+v", d)
 	}
 	sc.Replug()
-	r.device(events.DeviceReady)
+	r.device(drivers.DeviceReady)
 	s := sample(t, "bhyt-real-2022-hash")
 	r.scan(s)
-	if p := r.next(); string(p.Payload) != s || p.Medium != patient.MediumQRBHYT {
+	if p := r.next(); string(p.Payload) != s || p.Medium != patient.MediumQR {
 		t.Fatalf("got %+v", p)
 	}
 }
@@ -375,11 +370,11 @@ func TestUnreadableLinesReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := r.failure()
-	if f.Device != r.sc.Path() || !strings.Contains(f.Reason, "UTF-8") || strings.Contains(f.Reason, "NGUY") {
+	if f.Device != r.sc.Path() || f.Code != drivers.FailureScanNotUTF8 || !strings.Contains(f.Detail, "UTF-8") || strings.Contains(f.Detail, "NGUY") {
 		t.Errorf("failure %+v", f)
 	}
 	r.scan(strings.Repeat("0123456789", 60))
-	if f := r.failure(); !strings.Contains(f.Reason, "longer than 512") {
+	if f := r.failure(); f.Code != drivers.FailureScanTooLong || !strings.Contains(f.Detail, "longer than 512") {
 		t.Errorf("failure %+v", f)
 	}
 	r.scan(ok)

@@ -7,8 +7,8 @@
 // was opened (stale scans), cuts the byte stream into lines on CR, LF or
 // CRLF or after a quiet gap for scanners that send no terminator, bounds
 // the line length, and reports lines that are not UTF-8 instead of passing
-// them on. When the port goes away (unplugged) it says so on the event bus
-// and opens it again when it comes back, without a restart.
+// them on. When the port goes away (unplugged) it reports so to its
+// drivers.Reporter and opens it again when it comes back, without a restart.
 //
 // Classifying and parsing the line is drivers/payload's job.
 package serialqr
@@ -27,10 +27,8 @@ import (
 
 	"go.bug.st/serial"
 
-	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers"
-	"github.com/tiepdon/tiepdon/drivers/payload"
 )
 
 // Parity is a serial parity setting as written in the configuration file.
@@ -94,7 +92,6 @@ type Options struct {
 
 	Enumerator Enumerator          // for auto mode; default System{}
 	Match      func(PortInfo) bool // for auto mode; default KnownScanner
-	Bus        *events.Bus         // device state and unreadable lines; optional
 	Logger     *slog.Logger        // default slog.Default()
 	Now        func() time.Time    // default time.Now
 }
@@ -121,7 +118,7 @@ type Source struct {
 	o     Options
 	mode  *serial.Mode
 	log   *slog.Logger
-	state events.Device // last published
+	state drivers.Device // last reported
 
 	lines, stale, invalid, tooLong, repeats, opens atomic.Uint64
 }
@@ -186,17 +183,18 @@ func (s *Source) Stats() Stats {
 		TooLong: s.tooLong.Load(), Repeats: s.repeats.Load(), Opens: s.opens.Load()}
 }
 
-// Run reads the scanner until ctx ends, calling emit with each line. It
-// keeps looking for the port while it is missing and returns nil when ctx
-// is cancelled. Run must not be called twice at once.
-func (s *Source) Run(ctx context.Context, emit func(drivers.Presentation)) error {
+// Run reads the scanner until ctx ends, presenting each line to r and
+// reporting the port's state and the lines it drops. It keeps looking for
+// the port while it is missing and returns nil when ctx is cancelled. Run
+// must not be called twice at once.
+func (s *Source) Run(ctx context.Context, r drivers.Reporter) error {
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
 		path, desc, err := s.locate()
 		if err != nil {
-			s.publish(events.DeviceMissing, s.name(path), err.Error())
+			s.report(r, drivers.DeviceMissing, s.name(path), err.Error())
 			if !s.wait(ctx) {
 				return nil
 			}
@@ -204,10 +202,10 @@ func (s *Source) Run(ctx context.Context, emit func(drivers.Presentation)) error
 		}
 		port, err := serial.Open(path, s.mode)
 		if err != nil {
-			state, detail := events.DeviceMissing, "not connected"
+			state, detail := drivers.DeviceMissing, "not connected"
 			var pe *serial.PortError
 			if errors.As(err, &pe) && (pe.Code() == serial.PermissionDenied || pe.Code() == serial.PortBusy) {
-				state, detail = events.DeviceError, pe.EncodedErrorString()
+				state, detail = drivers.DeviceError, pe.EncodedErrorString()
 				if pe.Code() == serial.PermissionDenied && runtime.GOOS == "linux" {
 					detail += ": add the user to the dialout group"
 				}
@@ -215,20 +213,20 @@ func (s *Source) Run(ctx context.Context, emit func(drivers.Presentation)) error
 			if s.state.State != state {
 				s.log.Info("scanner port unavailable", "port", path, "err", err)
 			}
-			s.publish(state, path, detail)
+			s.report(r, state, path, detail)
 			if !s.wait(ctx) {
 				return nil
 			}
 			continue
 		}
 		s.opens.Add(1)
-		err = s.serve(ctx, port, path, desc, emit)
+		err = s.serve(ctx, port, path, desc, r)
 		port.Close()
 		if ctx.Err() != nil {
 			return nil
 		}
 		s.log.Info("scanner port lost", "port", path, "err", err)
-		s.publish(events.DeviceMissing, path, "unplugged: waiting for it to come back")
+		s.report(r, drivers.DeviceMissing, path, "unplugged: waiting for it to come back")
 		// Wait before reopening, so a port that opens but fails at once
 		// is not retried in a busy loop.
 		if !s.wait(ctx) {
@@ -276,29 +274,25 @@ func (s *Source) wait(ctx context.Context) bool {
 	}
 }
 
-// publish sends the device state to the bus if it changed.
-func (s *Source) publish(state events.DeviceState, name, detail string) {
-	d := events.Device{Kind: events.Scanner, Name: name, State: state, Detail: detail}
+// report reports the device state if it changed.
+func (s *Source) report(r drivers.Reporter, state drivers.DeviceState, name, detail string) {
+	d := drivers.Device{Kind: drivers.Scanner, Name: name, State: state, Detail: detail}
 	if d == s.state {
 		return
 	}
 	s.state = d
-	if s.o.Bus != nil {
-		s.o.Bus.Publish(events.DeviceChanged, d)
-	}
+	r.Device(d)
 }
 
-// fail reports a line that is not passed on. reason must hold no scanned
+// fail reports a line that is not passed on. detail must hold no scanned
 // data: it is logged and shown.
-func (s *Source) fail(path, reason string) {
-	s.log.Warn("scan dropped", "port", path, "reason", reason)
-	if s.o.Bus != nil {
-		s.o.Bus.Publish(events.ReadFailed, events.Failure{Medium: patient.MediumQR, Device: path, Reason: reason})
-	}
+func (s *Source) fail(r drivers.Reporter, path, code, detail string) {
+	s.log.Warn("scan dropped", "port", path, "reason", detail)
+	r.Failed(drivers.Failure{Medium: patient.MediumQR, Device: path, Code: code, Detail: detail})
 }
 
 // serve reads one open port until it fails or ctx ends.
-func (s *Source) serve(ctx context.Context, port serial.Port, path, desc string, emit func(drivers.Presentation)) error {
+func (s *Source) serve(ctx context.Context, port serial.Port, path, desc string, r drivers.Reporter) error {
 	stop := context.AfterFunc(ctx, func() { port.Close() })
 	defer stop()
 
@@ -325,7 +319,7 @@ func (s *Source) serve(ctx context.Context, port serial.Port, path, desc string,
 			}
 		}
 	}
-	s.publish(events.DeviceReady, path, desc)
+	s.report(r, drivers.DeviceReady, path, desc)
 
 	var at, lastAt time.Time
 	var last []byte
@@ -333,10 +327,10 @@ func (s *Source) serve(ctx context.Context, port serial.Port, path, desc string,
 		switch {
 		case tooLong:
 			s.tooLong.Add(1)
-			s.fail(path, fmt.Sprintf("scan longer than %d bytes: check the scanner's line ending setting", s.o.MaxLine))
+			s.fail(r, path, drivers.FailureScanTooLong, fmt.Sprintf("scan longer than %d bytes: check the scanner's line ending setting", s.o.MaxLine))
 		case !utf8.Valid(b):
 			s.invalid.Add(1)
-			s.fail(path, "scan is not UTF-8 text: set the scanner's character set to UTF-8")
+			s.fail(r, path, drivers.FailureScanNotUTF8, "scan is not UTF-8 text: set the scanner's character set to UTF-8")
 		case s.o.Repeat > 0 && bytes.Equal(b, last) && at.Sub(lastAt) < s.o.Repeat:
 			s.repeats.Add(1)
 			lastAt = at
@@ -344,7 +338,7 @@ func (s *Source) serve(ctx context.Context, port serial.Port, path, desc string,
 			s.lines.Add(1)
 			p := append([]byte(nil), b...)
 			last, lastAt = p, at
-			emit(drivers.Presentation{Medium: payload.KindOf(p).Medium(), Device: path, At: at, Payload: p})
+			r.Present(drivers.Presentation{Medium: patient.MediumQR, Device: path, At: at, Payload: p})
 		}
 	}}
 	timeout := time.Duration(-2) // not yet set
@@ -366,7 +360,7 @@ func (s *Source) serve(ctx context.Context, port serial.Port, path, desc string,
 		}
 		if err != nil {
 			if f.pending() {
-				s.fail(path, "scan cut off when the scanner was disconnected")
+				s.fail(r, path, drivers.FailureScanCutOff, "scan cut off when the scanner was disconnected")
 			}
 			return fmt.Errorf("reading: %w", err)
 		}

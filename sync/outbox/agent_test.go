@@ -41,7 +41,7 @@ func wire(t *testing.T) *wired {
 	}
 	db := openDB(t, filepath.Join(t.TempDir(), "cache.db"))
 	w := &wired{sim: sim, bus: bus, db: db}
-	w.ob, err = outbox.New(outbox.Options{DB: db, Checker: cli, Bus: bus, Staff: func() patient.Staff { return w.a.Staff() },
+	w.ob, err = outbox.New(outbox.Options{DB: db, Bus: bus, Staff: func() patient.Staff { return w.a.Staff() },
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +51,7 @@ func wire(t *testing.T) *wired {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.ob.SetAgent(w.a)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 2)
 	go func() { done <- w.ob.Run(ctx) }()

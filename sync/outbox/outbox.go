@@ -1,14 +1,15 @@
-// Package outbox re-checks eligibility for patients the gateway could not
-// answer for at the counter. The agent queues such a check (Enqueue, which
-// implements agent.Queue); Run retries it with jittered exponential backoff,
-// at once when the gateway comes back online, and when the answer comes
-// caches it, writes the audit log and publishes it as
-// events.EligibilityUpdated for the same check ID.
+// Package outbox keeps the checks the gateway could not answer at the
+// counter and asks the agent to re-check them. The agent queues such a
+// check (Enqueue, which implements agent.Queue); Run asks the agent to
+// Recheck it with jittered exponential backoff, at once when the gateway
+// comes back online. The agent finishes the check (caches the answer,
+// writes the audit log, publishes events.EligibilityUpdated for the same
+// check ID); the outbox only keeps the queue and tells the agent its size.
 //
 // The queue lives in the cache database (sync/cache): a queued check is
 // committed before Enqueue returns, so it survives a crash or kill -9. A
-// check is removed only after its answer is saved and published, so a crash
-// in between publishes it again after restart (at least once).
+// check is removed only after the agent has finished it, so a crash in
+// between re-checks it again after restart (at least once).
 package outbox
 
 import (
@@ -26,11 +27,21 @@ import (
 	"github.com/tiepdon/tiepdon/sync/cache"
 )
 
-// Options configures an Outbox. DB and Checker are required.
+// Agent is what the outbox asks of the agent core.
+type Agent interface {
+	// Recheck asks the gateway again and finishes the check with the
+	// answer; an error wrapping agent.ErrUnavailable means "later".
+	Recheck(ctx context.Context, checkID string, id patient.Identity, staff patient.Staff) error
+	// QueueChanged tells how many checks wait.
+	QueueChanged(pending int)
+}
+
+// Options configures an Outbox. DB is required, and Agent before Run
+// (SetAgent, when the agent is made after the outbox it queues to).
 type Options struct {
-	DB      *cache.DB
-	Checker agent.Checker
-	Bus     *events.Bus // EligibilityUpdated, OutboxChanged; GatewayChanged wakes the queue. May be nil.
+	DB    *cache.DB
+	Agent Agent
+	Bus   *events.Bus // GatewayChanged wakes the queue. May be nil.
 	// Staff returns who is signed in; it is stored with each queued check
 	// and used for its re-check (hoTenCb, cccdCb).
 	Staff func() patient.Staff
@@ -43,6 +54,10 @@ type Options struct {
 	Now    func() time.Time
 }
 
+// ErrNoIdentifier is returned (wrapped) by Enqueue for an identity the
+// gateway cannot be asked about.
+var ErrNoIdentifier = errors.New("no card number, social-insurance number or citizen ID")
+
 // Outbox is the queue of checks waiting for the gateway.
 type Outbox struct {
 	o    Options
@@ -52,8 +67,8 @@ type Outbox struct {
 
 // New returns an outbox over o.DB.
 func New(o Options) (*Outbox, error) {
-	if o.DB == nil || o.Checker == nil {
-		return nil, errors.New("outbox: DB and Checker are required")
+	if o.DB == nil {
+		return nil, errors.New("outbox: DB is required")
 	}
 	if o.Staff == nil {
 		o.Staff = func() patient.Staff { return patient.Staff{} }
@@ -76,11 +91,17 @@ func New(o Options) (*Outbox, error) {
 	return &Outbox{o: o, log: o.Logger.With("component", "outbox"), wake: make(chan struct{}, 1)}, nil
 }
 
+// SetStaff sets Options.Staff; call it before Run.
+func (ob *Outbox) SetStaff(staff func() patient.Staff) { ob.o.Staff = staff }
+
+// SetAgent sets the agent the outbox asks to re-check; call it before Run.
+func (ob *Outbox) SetAgent(a Agent) { ob.o.Agent = a }
+
 // Enqueue queues a re-check of id under checkID. It returns once the check
 // is committed to disk.
 func (ob *Outbox) Enqueue(ctx context.Context, checkID string, id patient.Identity) error {
 	if patient.QueryOf(id).Empty() {
-		return fmt.Errorf("queueing check %s: %w", checkID, bhxh.ErrNoIdentifier)
+		return fmt.Errorf("queueing check %s: %w", checkID, ErrNoIdentifier)
 	}
 	if err := ob.o.DB.OutboxPut(ctx, checkID, id, ob.o.Staff()); err != nil {
 		return err
@@ -102,7 +123,7 @@ func (ob *Outbox) poke() {
 }
 
 func (ob *Outbox) changed(ctx context.Context) {
-	if ob.o.Bus == nil {
+	if ob.o.Agent == nil {
 		return
 	}
 	n, err := ob.o.DB.OutboxLen(ctx)
@@ -110,11 +131,15 @@ func (ob *Outbox) changed(ctx context.Context) {
 		ob.log.Error("counting outbox", "err", err)
 		return
 	}
-	ob.o.Bus.Publish(events.OutboxChanged, events.Outbox{Pending: n})
+	ob.o.Agent.QueueChanged(n)
 }
 
-// Run replays queued checks until ctx ends. It returns nil when ctx ends.
+// Run asks the agent to re-check queued checks until ctx ends. It returns
+// nil when ctx ends.
 func (ob *Outbox) Run(ctx context.Context) error {
+	if ob.o.Agent == nil {
+		return errors.New("outbox: no Agent to re-check with")
+	}
 	var gw <-chan events.Event
 	if ob.o.Bus != nil {
 		sub := ob.o.Bus.Subscribe(events.GatewayChanged, 8)
@@ -192,13 +217,11 @@ func (ob *Outbox) round(ctx context.Context) (ok bool, err error) {
 }
 
 func (ob *Outbox) one(ctx context.Context, p cache.Pending) error {
-	q := patient.QueryOf(p.Identity)
-	q.Staff = p.Staff
-	if q.Staff.CitizenID == "" {
-		q.Staff = ob.o.Staff()
+	staff := p.Staff
+	if staff.CitizenID == "" {
+		staff = ob.o.Staff()
 	}
-	e, err := ob.o.Checker.Check(ctx, q)
-	if err != nil {
+	if err := ob.o.Agent.Recheck(ctx, p.CheckID, p.Identity, staff); err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
@@ -218,23 +241,7 @@ func (ob *Outbox) one(ctx context.Context, p cache.Pending) error {
 		ob.log.Debug("queued check still unanswered", "check", p.CheckID, "attempt", p.Attempts+1, "next", next)
 		return err
 	}
-	e.Source = patient.SourceLive
-	if e.CheckedAt.IsZero() {
-		e.CheckedAt = ob.o.Now()
-	}
-	if err := ob.o.DB.Save(ctx, q, e); err != nil {
-		ob.log.Error("caching re-check answer", "check", p.CheckID, "err", err)
-	}
-	if err := ob.o.DB.Record(ctx, agent.Audit{
-		Time: ob.o.Now(), CheckID: p.CheckID, Staff: q.Staff, Medium: p.Identity.Medium, Source: patient.SourceLive,
-		Code: e.Code, Verdict: e.Verdict, Latency: e.Latency, CitizenID: p.Identity.CitizenID, Card: q.CardNumber,
-	}); err != nil {
-		ob.log.Error("writing audit log", "check", p.CheckID, "err", err)
-	}
-	if ob.o.Bus != nil {
-		ob.o.Bus.Publish(events.EligibilityUpdated, events.Result{CheckID: p.CheckID, Identity: p.Identity, Eligibility: e})
-	}
-	ob.log.Info("queued check answered", "check", p.CheckID, "code", e.Code, "verdict", e.Verdict,
+	ob.log.Info("queued check answered", "check", p.CheckID,
 		"waited", ob.o.Now().Sub(p.EnqueuedAt).Round(time.Second))
 	if err := ob.o.DB.OutboxDone(ctx, p.ID); err != nil {
 		return err

@@ -63,12 +63,28 @@ func newRig(t *testing.T, dbPath string) *rig {
 		t.Fatal(err)
 	}
 	db := openDB(t, dbPath)
-	ob, err := outbox.New(outbox.Options{DB: db, Checker: cli, Bus: bus, Staff: func() patient.Staff { return staff },
+	ob, err := outbox.New(outbox.Options{DB: db, Bus: bus, Staff: func() patient.Staff { return staff },
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
+	withAgent(t, db, cli, bus, ob)
 	return &rig{sim, cli, db, bus, ob}
+}
+
+// withAgent makes the agent that ob asks to re-check, over checker, db and
+// bus (nil: a bus of its own).
+func withAgent(t testing.TB, db *cache.DB, checker agent.Checker, bus *events.Bus, ob *outbox.Outbox) *agent.Agent {
+	t.Helper()
+	if bus == nil {
+		bus = events.New()
+	}
+	a, err := agent.New(agent.Deps{Bus: bus, Checker: checker, Store: db, Queue: ob, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob.SetAgent(a)
+	return a
 }
 
 // run starts the outbox and stops it (waiting) at cleanup.
@@ -228,7 +244,8 @@ func TestBackoffThenSuccess(t *testing.T) {
 	bus := events.New()
 	sub := bus.Subscribe(events.EligibilityUpdated, 4)
 	defer sub.Close()
-	ob, _ := outbox.New(outbox.Options{DB: db, Checker: ck, Bus: bus, MinBackoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, Logger: quiet})
+	ob, _ := outbox.New(outbox.Options{DB: db, Bus: bus, MinBackoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, Logger: quiet})
+	withAgent(t, db, ck, bus, ob)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -261,7 +278,8 @@ func TestBackoffThenSuccess(t *testing.T) {
 func TestDropsUncheckable(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "cache.db"))
 	ck := &flaky{fails: 100, err: errors.New("bad query")}
-	ob, _ := outbox.New(outbox.Options{DB: db, Checker: ck, Logger: quiet})
+	ob, _ := outbox.New(outbox.Options{DB: db, Logger: quiet})
+	withAgent(t, db, ck, nil, ob)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- ob.Run(ctx) }()
@@ -280,7 +298,7 @@ func TestDropsUncheckable(t *testing.T) {
 	if ck.Calls() != 1 {
 		t.Errorf("%d calls, want 1", ck.Calls())
 	}
-	if err := ob.Enqueue(context.Background(), "y", patient.Identity{Name: "Không Có Số"}); !errors.Is(err, bhxh.ErrNoIdentifier) {
+	if err := ob.Enqueue(context.Background(), "y", patient.Identity{Name: "Không Có Số"}); !errors.Is(err, outbox.ErrNoIdentifier) {
 		t.Errorf("enqueue without identifier: %v", err)
 	}
 }
@@ -369,7 +387,8 @@ func TestChildQueues(t *testing.T) {
 		t.Fatal(err)
 	}
 	never := &flaky{fails: 1 << 30, err: agent.ErrUnavailable}
-	ob, _ := outbox.New(outbox.Options{DB: db, Checker: never, Staff: func() patient.Staff { return staff }, Logger: quiet})
+	ob, _ := outbox.New(outbox.Options{DB: db, Staff: func() patient.Staff { return staff }, Logger: quiet})
+	withAgent(t, db, never, nil, ob)
 	sim := bhxhsim.New(bhxhsim.Options{Seed: seed, Size: 10_000})
 	for i := len(bhxhsim.Showcase); ; i++ {
 		id := fmt.Sprintf("kill-%d", i)

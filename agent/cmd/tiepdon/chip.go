@@ -6,20 +6,19 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tiepdon/tiepdon/agent/events"
+	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers"
 	"github.com/tiepdon/tiepdon/drivers/cccd"
+	"github.com/tiepdon/tiepdon/drivers/chip"
 	"github.com/tiepdon/tiepdon/drivers/emrtd"
-	"github.com/tiepdon/tiepdon/drivers/pcsc"
 	"github.com/tiepdon/tiepdon/drivers/virtual"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
-	"github.com/tiepdon/tiepdon/ui"
 )
 
 // chipSource returns the source that reads chip CCCDs on PC/SC readers.
-// The key comes from the last CCCD QR scanned (QR then tap) or, in the
-// window, from the last 6 digits staff type when asked.
-func (s *stack) chipSource(window bool) (drivers.Source, error) {
+// The key comes from the agent: the last CCCD QR scanned (QR then tap) or,
+// in the window, the last 6 digits staff type when asked.
+func (s *stack) chipSource() (drivers.Source, error) {
 	paths := append([]string(nil), s.cfg.Reader.CSCA...)
 	if s.demo {
 		pki, err := virtual.NewPKI()
@@ -40,46 +39,17 @@ func (s *stack) chipSource(window bool) (drivers.Source, error) {
 			return nil, fmt.Errorf("loading CSCA certificates: %w", err)
 		}
 	}
-	recent := &pcsc.RecentID{Window: 2 * time.Minute, WaitForQR: time.Minute}
-	if window {
-		s.can = make(chan string, 1)
-		recent.Ask = s.askCAN
-	}
-	s.runs = append(s.runs, func(ctx context.Context) error { return recent.Follow(ctx, s.bus) })
-	return &pcsc.ChipSource{Bus: s.bus, Keys: recent, CSCA: csca, Log: s.log, Reader: s.cfg.Reader.Name, EarlyEmit: true}, nil
+	return &chip.Source{CSCA: csca, Log: s.log, Reader: s.cfg.Reader.Name, EarlyEmit: true}, nil
 }
 
-// askCAN asks staff, through the window, for the last 6 digits of the
-// citizen ID of a chip tapped without its QR.
-func (s *stack) askCAN(ctx context.Context, reader string) (string, error) {
-	select { // drop digits typed for an earlier card
-	case <-s.can:
-	default:
-	}
-	s.bus.Publish(events.Alert, events.AlertData{Code: ui.AlertCANRequired,
-		Message: "Nhập 6 số cuối của số CCCD để đọc chip · Type the last 6 digits of the citizen ID to read the chip"})
-	select {
-	case can := <-s.can:
-		return can, nil
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
+// crossCheck is the agent's QR/chip comparison (drivers/cccd).
+func crossCheck(qr, chipID patient.Identity) (code, message string, disagree bool) {
+	msg, ok := cccd.Disagreement(cccd.CrossCheck(qr, chipID))
+	return cccd.AlertCode, msg, ok
 }
 
 // ProvideCAN implements ui.CANProvider.
-func (w *windowActions) ProvideCAN(can string) error {
-	if !cccd.ValidCAN(can) {
-		return fmt.Errorf("need the last 6 digits of the citizen ID")
-	}
-	if w.s.can == nil {
-		return fmt.Errorf("no chip reader is in use")
-	}
-	select {
-	case w.s.can <- can:
-	default:
-	}
-	return nil
-}
+func (w *windowActions) ProvideCAN(can string) error { return w.s.agent.ProvideCAN(can) }
 
 // demoTap presents the chip CCCD of a synthetic person to the vpcd reader,
 // as the patient tapping the card right after showing its QR. It does

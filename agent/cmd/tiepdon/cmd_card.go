@@ -13,6 +13,7 @@ import (
 	"github.com/tiepdon/tiepdon/agent/config"
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers/cccd"
+	"github.com/tiepdon/tiepdon/drivers/chip"
 	"github.com/tiepdon/tiepdon/drivers/emrtd"
 	"github.com/tiepdon/tiepdon/drivers/pcsc"
 )
@@ -93,9 +94,7 @@ func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		*reader = withCard[0]
 	}
-	src := &pcsc.ChipSource{Keys: pcsc.KeyFunc(func(context.Context, string) (emrtd.Key, error) {
-		return key, nil
-	})}
+	src := &chip.Source{}
 	// Trusted CSCAs: the flag, else TIEPDON_CSCA, else the config's reader.csca.
 	var paths []string
 	switch {
@@ -117,9 +116,9 @@ func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		src.CSCA = store
 	}
 	start := time.Now()
-	id, err := src.ReadIdentity(ctx, *reader, "cli", nil)
+	id, err := src.ReadWithKey(ctx, *reader, "cli", key, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "tiepdon card read: %s\n", pcsc.FailureReason(err))
+		fmt.Fprintf(stderr, "tiepdon card read: %s (%s)\n", chip.FailureDetail(err), chip.FailureCode(err))
 		return 1
 	}
 	out := cardRead{Reader: *reader, Identity: id, Took: time.Since(start).Round(time.Millisecond).String()}
@@ -175,7 +174,7 @@ func cardKey(can, id, mrz string) (emrtd.Key, error) {
 		if err != nil {
 			return emrtd.Key{}, fmt.Errorf("--id: %w", err)
 		}
-		return pcsc.EMRTDKey(k), nil
+		return chip.EMRTDKey(k), nil
 	}
 	parts := strings.Split(mrz, ",")
 	if len(parts) != 3 || len(parts[0]) != 9 || !yymmdd(parts[1]) || !yymmdd(parts[2]) {

@@ -38,14 +38,11 @@ type stack struct {
 	bus   *events.Bus
 	agent *agent.Agent
 	db    *cache.DB
-	gw    *gateway
-	mu    sync.Mutex // guards cfg (the settings page changes it) and devices
+	mu    sync.Mutex // guards cfg (the settings page changes it)
 
 	demo       bool
 	configFile string
-	devices    map[string]events.Device // by kind and name, for the window's status bar
-	can        chan string              // last 6 digits typed in the window for a chip
-	demoPKI    *virtual.PKI             // demo: signs the virtual chips' SODs
+	demoPKI    *virtual.PKI // demo: signs the virtual chips' SODs
 	his        *hisapi.Server
 	hisAt      net.Addr
 
@@ -93,8 +90,7 @@ func (b backend) OutboxSize() int {
 // build wires every part of the agent from cfg. Parts that need a device
 // that is absent keep waiting for it rather than failing.
 func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logger) (*stack, error) {
-	s := &stack{cfg: cfg, log: log, bus: events.New(), demo: o.demo, configFile: o.configFile, ctx: ctx,
-		devices: map[string]events.Device{}}
+	s := &stack{cfg: cfg, log: log, bus: events.New(), demo: o.demo, configFile: o.configFile, ctx: ctx}
 	built := false
 	defer func() {
 		if !built {
@@ -122,36 +118,33 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("gateway client: %w", err)
 	}
-	s.gw = &gateway{}
-	s.gw.c.Store(c)
 
-	ob, err := outbox.New(outbox.Options{
-		DB: db, Checker: s.gw, Bus: s.bus, Logger: log,
-		Staff: func() patient.Staff { return s.agent.Staff() },
-	})
+	ob, err := outbox.New(outbox.Options{DB: db, Bus: s.bus, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 
-	s.runs = append(s.runs, s.trackDevices(s.bus.Subscribe(events.DeviceChanged, 64)))
 	var sources []drivers.Source
 	if src := s.scannerSource(); src != nil {
 		sources = append(sources, src)
 	}
 	if !s.cfg.Reader.Disabled {
-		chip, err := s.chipSource(!o.headless)
+		chip, err := s.chipSource()
 		if err != nil {
 			return nil, err
 		}
 		sources = append(sources, chip)
 	}
 	s.agent, err = agent.New(agent.Deps{
-		Bus: s.bus, Identify: payload.Identify, Checker: s.gw, Store: db, Queue: ob, Sources: sources,
+		Bus: s.bus, Identify: payload.Identify, Checker: c, Store: db, Queue: ob, Sources: sources,
 		Staff: s.cfg.Staff, Hedge: s.cfg.Gateway.Hedge.Duration, Timeout: s.cfg.Gateway.Timeout.Duration, Logger: log,
+		CrossCheck: crossCheck, AskCAN: !o.headless && !s.cfg.Reader.Disabled,
 	})
 	if err != nil {
 		return nil, err
 	}
+	ob.SetAgent(s.agent)
+	ob.SetStaff(s.agent.Staff)
 	s.runs = append(s.runs, s.agent.Run, ob.Run)
 
 	s.his, err = hisapi.New(hisOptions(s.cfg, log), backend{s.agent, db}, s.bus)
@@ -207,27 +200,6 @@ func (s *stack) close() {
 	}
 	if s.db != nil {
 		s.db.Close()
-	}
-}
-
-// trackDevices keeps the state of every device, so that a window opened
-// later shows them all (the bus remembers only the last change). The
-// subscription is made in build, before any source starts.
-func (s *stack) trackDevices(sub *events.Subscription) func(context.Context) error {
-	return func(ctx context.Context) error {
-		defer sub.Close()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case ev := <-sub.C():
-				if d, ok := ev.Data.(events.Device); ok {
-					s.mu.Lock()
-					s.devices[string(d.Kind)+"\x00"+d.Name] = d
-					s.mu.Unlock()
-				}
-			}
-		}
 	}
 }
 

@@ -1,30 +1,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/tiepdon/tiepdon/agent/config"
 	"github.com/tiepdon/tiepdon/agent/events"
-	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers/serialqr"
 	"github.com/tiepdon/tiepdon/sync/bhxh"
 	"github.com/tiepdon/tiepdon/ui"
 )
-
-// gateway is the agent's Checker: the current gateway client, replaced
-// when IT changes the gateway settings in the window (no restart needed).
-type gateway struct {
-	c atomic.Pointer[bhxh.Client]
-}
-
-// Check implements agent.Checker.
-func (g *gateway) Check(ctx context.Context, q patient.Query) (patient.Eligibility, error) {
-	return g.c.Load().Check(ctx, q)
-}
 
 // newGatewayClient returns a gateway client as cfg says. visits also reads
 // the visit history (Lskcb2025) after an eligible answer, for the window.
@@ -101,7 +87,7 @@ func (w *windowActions) SaveSettings(in ui.Settings) error {
 	if err != nil {
 		return err
 	}
-	s.gw.c.Store(c)
+	s.agent.SetChecker(c)
 	s.mu.Lock()
 	s.cfg = cfg
 	s.mu.Unlock()

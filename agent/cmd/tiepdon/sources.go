@@ -16,7 +16,7 @@ func (s *stack) scannerSource() drivers.Source {
 		return nil
 	}
 	src, err := serialqr.New(serialqr.Options{
-		Path: s.cfg.Scanner.Port, Baud: s.cfg.Scanner.Baud, Bus: s.bus, Logger: s.log,
+		Path: s.cfg.Scanner.Port, Baud: s.cfg.Scanner.Baud, Logger: s.log,
 	})
 	if err != nil {
 		s.log.Error("QR scanner not started", "port", s.cfg.Scanner.Port, "err", err)

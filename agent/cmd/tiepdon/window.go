@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -86,18 +85,4 @@ func (w *windowActions) RevokePairing(id string) error {
 }
 
 // Devices implements ui.DeviceLister: the state of every device seen so far.
-func (w *windowActions) Devices() []events.Device {
-	w.s.mu.Lock()
-	defer w.s.mu.Unlock()
-	out := make([]events.Device, 0, len(w.s.devices))
-	for _, d := range w.s.devices {
-		out = append(out, d)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Kind != out[j].Kind {
-			return out[i].Kind < out[j].Kind
-		}
-		return out[i].Name < out[j].Name
-	})
-	return out
-}
+func (w *windowActions) Devices() []events.Device { return w.s.agent.Devices() }

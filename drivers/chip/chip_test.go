@@ -1,25 +1,28 @@
-package pcsc_test
+package chip_test
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"image/jpeg"
-	"slices"
+	"log/slog"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers"
 	"github.com/tiepdon/tiepdon/drivers/cccd"
+	"github.com/tiepdon/tiepdon/drivers/chip"
+	"github.com/tiepdon/tiepdon/drivers/drivertest"
 	"github.com/tiepdon/tiepdon/drivers/emrtd"
 	"github.com/tiepdon/tiepdon/drivers/pcsc"
 	"github.com/tiepdon/tiepdon/drivers/pcsc/pcsctest"
 	"github.com/tiepdon/tiepdon/drivers/virtual"
 )
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // qrOf is what a CCCD QR read of the card's holder gives.
 func qrOf(p virtual.Profile) patient.Identity {
@@ -27,30 +30,58 @@ func qrOf(p virtual.Profile) patient.Identity {
 		BirthDate: p.BirthDate, Sex: p.Sex, Address: p.Address, IssueDate: p.IssueDate}
 }
 
-// sourceRun runs a ChipSource over the rig and collects what it emits.
-type sourceRun struct {
-	pres chan drivers.Presentation
-	sub  *events.Subscription
-	src  *pcsc.ChipSource
+// fromQR is the agent's key after a QR scan of id.
+func fromQR(id patient.Identity) drivers.ChipKeys {
+	return drivertest.KeyFunc(func(context.Context, string) (drivers.ChipKey, error) { return drivers.ChipKey{Identity: &id}, nil })
 }
 
-func runSource(t *testing.T, bus *events.Bus, keys pcsc.KeyProvider, csca *emrtd.CSCAStore, opts ...func(*pcsc.ChipSource)) *sourceRun {
+// insert serves card as the rig's first reader's card until the test ends
+// or remove is called.
+func insert(t *testing.T, rig *pcsctest.Rig, card *virtual.Card) (remove func()) {
 	t.Helper()
-	r := &sourceRun{pres: make(chan drivers.Presentation, 4), sub: bus.Subscribe(events.All, 256)}
-	r.src = &pcsc.ChipSource{Bus: bus, Keys: keys, CSCA: csca, Reader: pcsctest.ReaderName(0),
-		Log: quiet(), ReadTimeout: 20 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- virtual.ServeVPCD(ctx, rig.CardAddr(0), card) }()
+	var once bool
+	remove = func() {
+		if once {
+			return
+		}
+		once = true
+		card.Unstall()
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Error("ServeVPCD did not return")
+		}
+	}
+	t.Cleanup(remove)
+	return remove
+}
+
+// sourceRun runs a Source over the rig and records what it reports.
+type sourceRun struct {
+	rec *drivertest.Recorder
+	src *chip.Source
+}
+
+func runSource(t *testing.T, keys drivers.ChipKeys, csca *emrtd.CSCAStore, opts ...func(*chip.Source)) *sourceRun {
+	t.Helper()
+	r := &sourceRun{rec: drivertest.New(256)}
+	r.rec.Keys = keys
+	r.src = &chip.Source{CSCA: csca, Reader: pcsctest.ReaderName(0), Log: quiet(), ReadTimeout: 20 * time.Second}
 	for _, o := range opts {
 		o(r.src)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- r.src.Run(ctx, func(p drivers.Presentation) { r.pres <- p }) }()
+	go func() { done <- r.src.Run(ctx, r.rec) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("ChipSource.Run: %v", err)
+			t.Errorf("Source.Run: %v", err)
 		}
-		r.sub.Close()
 	})
 	return r
 }
@@ -58,7 +89,7 @@ func runSource(t *testing.T, bus *events.Bus, keys pcsc.KeyProvider, csca *emrtd
 func (r *sourceRun) presentation(t *testing.T) drivers.Presentation {
 	t.Helper()
 	select {
-	case p := <-r.pres:
+	case p := <-r.rec.Presented:
 		return p
 	case <-time.After(20 * time.Second):
 		t.Fatal("no presentation")
@@ -66,22 +97,15 @@ func (r *sourceRun) presentation(t *testing.T) drivers.Presentation {
 	panic("unreachable")
 }
 
-// until returns the events seen up to and including the first of kind.
-func (r *sourceRun) until(t *testing.T, kind events.Kind) []events.Event {
+func (r *sourceRun) failure(t *testing.T) drivers.Failure {
 	t.Helper()
-	var seen []events.Event
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case ev := <-r.sub.C():
-			seen = append(seen, ev)
-			if ev.Kind == kind {
-				return seen
-			}
-		case <-deadline:
-			t.Fatalf("no %v event", kind)
-		}
+	select {
+	case f := <-r.rec.Failures:
+		return f
+	case <-time.After(20 * time.Second):
+		t.Fatal("no failure reported")
 	}
+	panic("unreachable")
 }
 
 func cardWith(t *testing.T, pki *virtual.PKI, o virtual.Options) *virtual.Card {
@@ -112,10 +136,7 @@ func TestChipSourcePACEReadsEverything(t *testing.T) {
 			rig := pcsctest.Start(t)
 			card := cardWith(t, pki, virtual.Options{PACECurve: curve})
 			prof := card.Profile()
-			keys := &pcsc.RecentID{}
-			keys.Remember(qrOf(prof))
-			bus := events.New()
-			run := runSource(t, bus, keys, trust(t, pki))
+			run := runSource(t, fromQR(qrOf(prof)), trust(t, pki))
 			insert(t, rig, card)
 
 			p := run.presentation(t)
@@ -140,27 +161,24 @@ func TestChipSourcePACEReadsEverything(t *testing.T) {
 			if st.PACE != 1 || st.BAC != 0 || st.AA != 1 {
 				t.Errorf("card stats %+v", st)
 			}
-			// Progress was published under the presentation's check ID, no alert.
+			// Progress was reported under the presentation's check ID (the
+			// one Begin gave), before it; no failure.
+			if p.CheckID != "check-1" {
+				t.Errorf("check %q, want the one Begin made", p.CheckID)
+			}
 			var steps []string
-			for _, ev := range run.until(t, events.CardProgress) {
-				if ev.Kind == events.Alert || ev.Kind == events.ReadFailed {
-					t.Errorf("unexpected %v: %+v", ev.Kind, ev.Data)
+			for len(run.rec.Steps) > 0 {
+				pr := <-run.rec.Steps
+				if pr.CheckID != p.CheckID {
+					t.Errorf("progress under check %q, want %q", pr.CheckID, p.CheckID)
 				}
+				steps = append(steps, pr.Step)
 			}
-			for len(run.sub.C()) > 0 {
-				ev := <-run.sub.C()
-				if pr, ok := ev.Data.(events.Progress); ok {
-					if pr.CheckID != p.CheckID {
-						t.Errorf("progress under check %q, want %q", pr.CheckID, p.CheckID)
-					}
-					steps = append(steps, pr.Step)
-				}
-				if ev.Kind == events.Alert {
-					t.Errorf("alert %+v", ev.Data)
-				}
-			}
-			if len(steps) < 2 {
+			if len(steps) < 2 || steps[0] != "waiting-for-key" {
 				t.Errorf("progress steps %v", steps)
+			}
+			if len(run.rec.Failures) > 0 {
+				t.Errorf("failure %+v", <-run.rec.Failures)
 			}
 		})
 	}
@@ -176,9 +194,7 @@ func TestChipSourceBACFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := &pcsc.RecentID{}
-	keys.Remember(qr)
-	run := runSource(t, events.New(), keys, trust(t, pki))
+	run := runSource(t, fromQR(qr), trust(t, pki))
 	insert(t, rig, card)
 	p := run.presentation(t)
 	if p.Identity.CitizenID != card.Profile().CitizenID || p.Identity.Authenticity.Level != patient.Verified {
@@ -194,40 +210,39 @@ func TestChipSourceFailures(t *testing.T) {
 	tests := []struct {
 		name   string
 		opts   virtual.Options
-		keys   func(p virtual.Profile) pcsc.KeyProvider
-		reason string
+		keys   drivers.ChipKeys
+		code   string
+		detail string
 	}{
-		{"removed mid-read", virtual.Options{RemoveAfter: 12}, nil, "removed"},
-		{"no key", virtual.Options{}, func(virtual.Profile) pcsc.KeyProvider { return &pcsc.RecentID{} }, "CAN"},
-		{"wrong CAN typed", virtual.Options{}, func(virtual.Profile) pcsc.KeyProvider {
-			return &pcsc.RecentID{Ask: func(context.Context, string) (string, error) { return "123456", nil }}
-		}, "does not open"},
-		{"bad MAC", virtual.Options{BadMAC: true}, nil, "could not be read"},
+		{"removed mid-read", virtual.Options{RemoveAfter: 12}, nil, drivers.FailureChipRemoved, "removed"},
+		{"no key", virtual.Options{}, drivertest.KeyFunc(func(context.Context, string) (drivers.ChipKey, error) {
+			return drivers.ChipKey{}, drivers.ErrNoKey
+		}), drivers.FailureChipNoKey, "CAN"},
+		{"wrong CAN typed", virtual.Options{}, drivertest.KeyFunc(func(context.Context, string) (drivers.ChipKey, error) {
+			return drivers.ChipKey{CAN: "123456"}, nil
+		}), drivers.FailureChipWrongKey, "does not open"},
+		{"bad MAC", virtual.Options{BadMAC: true}, nil, drivers.FailureChipUnread, "could not be read"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rig := pcsctest.Start(t)
 			card := cardWith(t, pki, tt.opts)
-			var keys pcsc.KeyProvider
-			if tt.keys != nil {
-				keys = tt.keys(card.Profile())
-			} else {
-				r := &pcsc.RecentID{}
-				r.Remember(qrOf(card.Profile()))
-				keys = r
+			keys := tt.keys
+			if keys == nil {
+				keys = fromQR(qrOf(card.Profile()))
 			}
-			run := runSource(t, events.New(), keys, trust(t, pki))
+			run := runSource(t, keys, trust(t, pki))
 			insert(t, rig, card)
-			evs := run.until(t, events.ReadFailed)
-			f := evs[len(evs)-1].Data.(events.Failure)
-			if !strings.Contains(f.Reason, tt.reason) || f.Medium != patient.MediumChip || f.Device != rig.Reader(0) {
-				t.Errorf("failure %+v, want reason with %q", f, tt.reason)
+			f := run.failure(t)
+			if f.Code != tt.code || !strings.Contains(f.Detail, tt.detail) || f.Medium != patient.MediumChip ||
+				f.Device != rig.Reader(0) || f.CheckID != "check-1" {
+				t.Errorf("failure %+v, want code %s with %q", f, tt.code, tt.detail)
 			}
-			if strings.Contains(f.Reason, string(card.Profile().CitizenID)) {
-				t.Error("reason holds the citizen ID")
+			if strings.Contains(f.Detail, string(card.Profile().CitizenID)) {
+				t.Error("detail holds the citizen ID")
 			}
 			select {
-			case p := <-run.pres:
+			case p := <-run.rec.Presented:
 				t.Errorf("presentation after a failed read: %+v", p)
 			default:
 			}
@@ -244,78 +259,43 @@ func TestChipSourceVerdicts(t *testing.T) {
 		csca  *virtual.PKI
 		level patient.AuthLevel
 		clone patient.CloneCheck
-		alert string
 	}{
-		{"tampered DG13", virtual.Options{TamperDG13: true}, pki, patient.Failed, patient.ClonePassed, pcsc.AlertNotAuthentic},
-		{"wrong AA key", virtual.Options{WrongAAKey: true}, pki, patient.Failed, patient.CloneFailed, pcsc.AlertCloneSuspected},
-		{"wrong CA key", virtual.Options{WrongCAKey: true}, pki, patient.Failed, patient.CloneFailed, pcsc.AlertCloneSuspected},
-		{"unknown issuer", virtual.Options{}, other, patient.IntactIssuerUnknown, patient.ClonePassed, ""},
+		{"tampered DG13", virtual.Options{TamperDG13: true}, pki, patient.Failed, patient.ClonePassed},
+		{"wrong AA key", virtual.Options{WrongAAKey: true}, pki, patient.Failed, patient.CloneFailed},
+		{"wrong CA key", virtual.Options{WrongCAKey: true}, pki, patient.Failed, patient.CloneFailed},
+		{"unknown issuer", virtual.Options{}, other, patient.IntactIssuerUnknown, patient.ClonePassed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rig := pcsctest.Start(t)
 			card := cardWith(t, pki, tt.opts)
-			keys := &pcsc.RecentID{}
-			keys.Remember(qrOf(card.Profile()))
-			run := runSource(t, events.New(), keys, trust(t, tt.csca))
+			run := runSource(t, fromQR(qrOf(card.Profile())), trust(t, tt.csca))
 			insert(t, rig, card)
+			// The verdict travels in the identity; the agent raises the alerts.
 			a := run.presentation(t).Identity.Authenticity
 			if a.Level != tt.level || a.Clone != tt.clone {
 				t.Errorf("authenticity %+v, want %s/%s", a, tt.level, tt.clone)
-			}
-			var alerts []string
-			for len(run.sub.C()) > 0 {
-				if ev := <-run.sub.C(); ev.Kind == events.Alert {
-					alerts = append(alerts, ev.Data.(events.AlertData).Code)
-				}
-			}
-			// (a tampered DG13 also disagrees with the QR: qr-chip-mismatch as well)
-			if (tt.alert == "" && len(alerts) > 0) || (tt.alert != "" && !slices.Contains(alerts, tt.alert)) {
-				t.Errorf("alerts %v, want %q", alerts, tt.alert)
 			}
 		})
 	}
 }
 
-func TestChipSourceCrossCheckAlert(t *testing.T) {
-	pki, _ := virtual.NewPKI()
-	rig := pcsctest.Start(t)
-	card := cardWith(t, pki, virtual.Options{})
-	qr := qrOf(card.Profile())
-	qr.Name, qr.BirthDate.Day = "Nguyễn Thị Ánh Hằng", qr.BirthDate.Day+1
-	keys := &pcsc.RecentID{}
-	keys.Remember(qr)
-	run := runSource(t, events.New(), keys, trust(t, pki))
-	insert(t, rig, card)
-	evs := run.until(t, events.Alert)
-	a := evs[len(evs)-1].Data.(events.AlertData)
-	if a.Code != "qr-chip-mismatch" || !strings.Contains(a.Message, "name") || !strings.Contains(a.Message, "birthDate") {
-		t.Errorf("alert %+v", a)
-	}
-	if p := run.presentation(t); p.CheckID != a.CheckID {
-		t.Errorf("alert check %q, presentation %q", a.CheckID, p.CheckID)
-	}
-}
-
 // With EarlyEmit the presentation comes as soon as DG1, DG13 and the SOD
-// are verified (no photo yet); the complete identity follows as
-// IdentityRead under the same check.
+// are verified (no photo yet); the complete identity follows as a
+// presentation that refines the same check.
 func TestChipSourceEarlyEmit(t *testing.T) {
 	pki, _ := virtual.NewPKI()
 	rig := pcsctest.Start(t)
 	card := cardWith(t, pki, virtual.Options{})
-	keys := &pcsc.RecentID{}
-	keys.Remember(qrOf(card.Profile()))
-	run := runSource(t, events.New(), keys, trust(t, pki), func(s *pcsc.ChipSource) { s.EarlyEmit = true })
+	run := runSource(t, fromQR(qrOf(card.Profile())), trust(t, pki), func(s *chip.Source) { s.EarlyEmit = true })
 	insert(t, rig, card)
 	p := run.presentation(t)
-	if p.Identity.Authenticity.Level != patient.Verified || p.Identity.Chip == nil || len(p.Identity.Chip.Photo) != 0 {
+	if p.Refines || p.Identity.Authenticity.Level != patient.Verified || p.Identity.Chip == nil || len(p.Identity.Chip.Photo) != 0 {
 		t.Errorf("early identity: %+v", p.Identity)
 	}
-	evs := run.until(t, events.IdentityRead)
-	full := evs[len(evs)-1].Data.(events.Identity)
-	if full.CheckID != p.CheckID || len(full.Identity.Chip.Photo) == 0 || full.Identity.Authenticity.Clone != patient.ClonePassed {
-		t.Errorf("complete identity: check %q photo %d bytes %+v", full.CheckID, len(full.Identity.Chip.Photo), full.Identity.Authenticity)
+	full := run.presentation(t)
+	if !full.Refines || full.CheckID != p.CheckID || len(full.Identity.Chip.Photo) == 0 || full.Identity.Authenticity.Clone != patient.ClonePassed {
+		t.Errorf("complete identity: refines %v check %q photo %d bytes %+v", full.Refines, full.CheckID, len(full.Identity.Chip.Photo), full.Identity.Authenticity)
 	}
 }
 
@@ -325,81 +305,52 @@ func TestChipSourceWaitsForQR(t *testing.T) {
 	pki, _ := virtual.NewPKI()
 	rig := pcsctest.Start(t)
 	card := cardWith(t, pki, virtual.Options{})
-	keys := &pcsc.RecentID{WaitForQR: time.Minute}
-	run := runSource(t, events.New(), keys, trust(t, pki))
+	scanned := make(chan patient.Identity)
+	keys := drivertest.KeyFunc(func(ctx context.Context, _ string) (drivers.ChipKey, error) {
+		select {
+		case id := <-scanned:
+			return drivers.ChipKey{Identity: &id}, nil
+		case <-ctx.Done():
+			return drivers.ChipKey{}, ctx.Err()
+		}
+	})
+	run := runSource(t, keys, trust(t, pki))
 	insert(t, rig, card)
-	evs := run.until(t, events.CardProgress)
-	if p := evs[len(evs)-1].Data.(events.Progress); p.Step != "waiting-for-key" {
-		t.Errorf("first progress %+v", p)
+	select {
+	case p := <-run.rec.Steps:
+		if p.Step != "waiting-for-key" {
+			t.Errorf("first progress %+v", p)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no progress")
 	}
 	select {
-	case p := <-run.pres:
+	case p := <-run.rec.Presented:
 		t.Fatalf("presentation before any key: %+v", p)
-	case <-time.After(100 * time.Millisecond):
+	default:
 	}
-	keys.Remember(qrOf(card.Profile()))
+	scanned <- qrOf(card.Profile())
 	if p := run.presentation(t); p.Identity.CitizenID != card.Profile().CitizenID {
 		t.Errorf("identity %+v", p.Identity)
 	}
 }
 
-func TestRecentIDFollowsTheBus(t *testing.T) {
-	bus := events.New()
-	r := &pcsc.RecentID{WaitForQR: 10 * time.Second}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Follow(ctx, bus) }()
-	defer func() { cancel(); <-done }()
-	keyc := make(chan emrtd.Key, 1)
-	go func() { k, _ := r.ChipKey(ctx, "x"); keyc <- k }()
-	// A chip identity is not a QR scan; a CCCD QR identity is.
-	chip := qrOf(virtual.Synthetic(1))
-	chip.Medium = patient.MediumChip
-	bus.Publish(events.IdentityRead, events.Identity{Identity: chip})
-	bus.Publish(events.IdentityRead, events.Identity{Identity: qrOf(virtual.Synthetic(0))})
-	if k := <-keyc; k.CAN != "012345" {
-		t.Errorf("key from the bus: %+v", k)
-	}
-}
-
-func TestRecentIDWindow(t *testing.T) {
-	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	r := &pcsc.RecentID{Window: time.Minute, Now: func() time.Time { return now }}
-	if _, err := r.ChipKey(context.Background(), "x"); !errors.Is(err, emrtd.ErrNoKey) {
-		t.Errorf("empty: %v", err)
-	}
-	r.Remember(qrOf(virtual.Synthetic(0)))
-	k, err := r.ChipKey(context.Background(), "x")
+// KeyOf derives the PACE CAN and the BAC key from a QR identity, and takes
+// a typed CAN (or whole ID) as it is.
+func TestKeyOf(t *testing.T) {
+	id := qrOf(virtual.Synthetic(0))
+	k, err := chip.KeyOf(drivers.ChipKey{Identity: &id})
 	if err != nil || k.CAN != "012345" || k.DocumentNumber != "190012345" || k.BirthDate != "900315" || k.ExpiryDate != "300315" {
 		t.Errorf("key %+v %v", k, err)
 	}
-	now = now.Add(2 * time.Minute)
-	r.Ask = func(context.Context, string) (string, error) { return " 001190012345 ", nil }
-	if k, err := r.ChipKey(context.Background(), "x"); err != nil || k.CAN != "012345" || k.HasMRZ() {
+	if k, err := chip.KeyOf(drivers.ChipKey{CAN: " 001190012345 "}); err != nil || k.CAN != "012345" || k.HasMRZ() {
 		t.Errorf("typed whole ID: %+v %v", k, err)
 	}
-	r.Ask = func(context.Context, string) (string, error) { return "12a456", nil }
-	if _, err := r.ChipKey(context.Background(), "x"); !errors.Is(err, emrtd.ErrNoKey) {
+	if _, err := chip.KeyOf(drivers.ChipKey{CAN: "12a456"}); !errors.Is(err, emrtd.ErrNoKey) {
 		t.Errorf("typed garbage: %v", err)
 	}
-	// A QR scan wins over a dialog nobody answers; the dialog is closed.
-	started, closed := make(chan struct{}), make(chan struct{})
-	r.Ask = func(ctx context.Context, _ string) (string, error) {
-		close(started)
-		<-ctx.Done()
-		close(closed)
-		return "", ctx.Err()
-	}
-	go func() { <-started; r.Remember(qrOf(virtual.Synthetic(1))) }()
-	if k, err := r.ChipKey(context.Background(), "x"); err != nil || k.CAN != "004321" {
-		t.Errorf("QR during the dialog: %+v %v", k, err)
-	}
-	<-closed
-	// Without Ask, WaitForQR bounds the wait.
-	r.Ask, r.WaitForQR = nil, 20*time.Millisecond
-	now = now.Add(time.Hour)
-	if _, err := r.ChipKey(context.Background(), "x"); !errors.Is(err, emrtd.ErrNoKey) {
-		t.Errorf("no QR in time: %v", err)
+	if _, err := chip.KeyOf(drivers.ChipKey{}); !errors.Is(err, emrtd.ErrNoKey) {
+		t.Errorf("nothing: %v", err)
 	}
 }
 
