@@ -34,12 +34,36 @@ func (s *CSCAStore) Len() int {
 // Add adds one parsed certificate.
 func (s *CSCAStore) Add(c *Certificate) { s.certs = append(s.certs, c) }
 
+// Certificates returns the trusted certificates.
+func (s *CSCAStore) Certificates() []*Certificate {
+	if s == nil {
+		return nil
+	}
+	return append([]*Certificate(nil), s.certs...)
+}
+
 // AddBytes adds the certificates in b: PEM (any number of CERTIFICATE
 // blocks), one DER certificate, or an ICAO CSCA master list (DER CMS, as
-// published by ICAO and national PKDs; its own signature is not checked).
+// published by ICAO and national PKDs), whose signature is checked and
+// whose signer must be issued by a CSCA already in the store.
 func (s *CSCAStore) AddBytes(b []byte) (int, error) {
+	certs, ml, err := parseCSCAFile(b)
+	if err != nil {
+		return 0, err
+	}
+	if ml {
+		if certs, _, err = ParseMasterList(b, s.certs); err != nil {
+			return 0, err
+		}
+	}
+	s.certs = append(s.certs, certs...)
+	return len(certs), nil
+}
+
+// parseCSCAFile reads certificates from PEM or DER; ml is true (and certs
+// nil) when b is none of them but may be a master list.
+func parseCSCAFile(b []byte) (certs []*Certificate, ml bool, err error) {
 	if bytes.Contains(b, []byte("-----BEGIN")) {
-		n := 0
 		for {
 			var blk *pem.Block
 			blk, b = pem.Decode(b)
@@ -51,36 +75,32 @@ func (s *CSCAStore) AddBytes(b []byte) (int, error) {
 			}
 			c, err := ParseCertificate(blk.Bytes)
 			if err != nil {
-				return n, err
+				return nil, false, err
 			}
-			s.Add(c)
-			n++
+			certs = append(certs, c)
 		}
-		if n == 0 {
-			return 0, errors.New("emrtd: no CERTIFICATE in PEM data")
+		if len(certs) == 0 {
+			return nil, false, errors.New("emrtd: no CERTIFICATE in PEM data")
 		}
-		return n, nil
+		return certs, false, nil
 	}
 	c, err := ParseCertificate(b)
 	if err != nil {
-		certs, mlErr := parseMasterList(b)
-		if mlErr != nil {
-			return 0, err
+		if _, _, mlErr := masterListData(b); mlErr != nil {
+			return nil, false, err // neither: the certificate's error
 		}
-		for _, c := range certs {
-			s.Add(c)
-		}
-		return len(certs), nil
+		return nil, true, nil
 	}
-	s.Add(c)
-	return 1, nil
+	return []*Certificate{c}, false, nil
 }
 
 // LoadCSCAStore reads CSCA certificates from files (PEM, DER or an ICAO
 // master list) and directories (every *.pem, *.crt, *.cer, *.der, *.ml
-// inside, recursively).
+// inside, recursively). Certificates are read first, then master lists,
+// whose signers must be issued by one of those certificates.
 func LoadCSCAStore(paths ...string) (*CSCAStore, error) {
 	s := NewCSCAStore()
+	var files []string
 	for _, p := range paths {
 		if p == "" {
 			continue
@@ -90,9 +110,7 @@ func LoadCSCAStore(paths ...string) (*CSCAStore, error) {
 			return nil, fmt.Errorf("CSCA store: %w", err)
 		}
 		if !fi.IsDir() {
-			if err := s.addFile(p); err != nil {
-				return nil, err
-			}
+			files = append(files, p)
 			continue
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
@@ -101,7 +119,7 @@ func LoadCSCAStore(paths ...string) (*CSCAStore, error) {
 			}
 			switch strings.ToLower(filepath.Ext(path)) {
 			case ".pem", ".crt", ".cer", ".der", ".ml":
-				return s.addFile(path)
+				files = append(files, path)
 			}
 			return nil
 		})
@@ -109,25 +127,49 @@ func LoadCSCAStore(paths ...string) (*CSCAStore, error) {
 			return nil, err
 		}
 	}
+	var lists []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("CSCA store: %w", err)
+		}
+		certs, ml, err := parseCSCAFile(b)
+		if err != nil {
+			return nil, fmt.Errorf("CSCA store %s: %w", filepath.Base(f), err)
+		}
+		if ml {
+			lists = append(lists, f)
+		}
+		s.certs = append(s.certs, certs...)
+	}
+	roots := s.Certificates()
+	for _, f := range lists {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("CSCA store: %w", err)
+		}
+		certs, _, err := ParseMasterList(b, roots)
+		if err != nil {
+			return nil, fmt.Errorf("CSCA store %s: %w", filepath.Base(f), err)
+		}
+		s.certs = append(s.certs, certs...)
+	}
 	return s, nil
 }
 
-func (s *CSCAStore) addFile(path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("CSCA store: %w", err)
-	}
-	if _, err := s.AddBytes(b); err != nil {
-		return fmt.Errorf("CSCA store %s: %w", filepath.Base(path), err)
-	}
-	return nil
-}
-
 // Verify finds the CSCA that issued ds (by name, and key identifier when
-// both carry one) and checks ds's signature with it. The document signer's
-// validity period is not enforced (documents outlive their signers); a
-// CSCA that had expired before the signer was issued is refused.
-func (s *CSCAStore) Verify(ds *Certificate, _ time.Time) (*Certificate, error) {
+// both carry one) and checks ds's signature with it, the CSCA's key usage
+// and critical extensions, and that the CSCA was valid when it issued ds.
+// signedAt is when ds signed the document (zero: unknown); ds must have
+// been valid then. Neither is checked against today: documents outlive
+// their signers (ICAO 9303-12 §7.1).
+func (s *CSCAStore) Verify(ds *Certificate, signedAt time.Time) (*Certificate, error) {
+	if err := ds.usableAs(false); err != nil {
+		return nil, err
+	}
+	if !signedAt.IsZero() && !ds.validAt(signedAt) {
+		return nil, fmt.Errorf("document signer %s was not valid when the document was signed", ds.Subject())
+	}
 	var lastErr error
 	for _, c := range s.certs {
 		if !sameName(c.RawSubject, ds.RawIssuer) {
@@ -136,12 +178,16 @@ func (s *CSCAStore) Verify(ds *Certificate, _ time.Time) (*Certificate, error) {
 		if ds.AuthorityKeyID != nil && c.SubjectKeyID != nil && !bytes.Equal(ds.AuthorityKeyID, c.SubjectKeyID) {
 			continue
 		}
+		if err := c.usableAs(true); err != nil {
+			lastErr = err
+			continue
+		}
 		if err := ds.CheckSignatureFrom(c); err != nil {
 			lastErr = fmt.Errorf("signature by %s: %w", c.Subject(), err)
 			continue
 		}
-		if !c.NotAfter.IsZero() && ds.NotBefore.After(c.NotAfter) {
-			lastErr = fmt.Errorf("CSCA %s expired before the signer was issued", c.Subject())
+		if !c.validAt(ds.NotBefore) {
+			lastErr = fmt.Errorf("CSCA %s was not valid when it issued the signer", c.Subject())
 			continue
 		}
 		return c, nil

@@ -186,10 +186,10 @@ func buildFixture(t testing.TB) *fixture {
 func algID(oid asn1.ObjectIdentifier) []byte { return EncodeTLV(0x30, must(asn1.Marshal(oid))) }
 
 // buildSOD signs SHA-256 hashes of the data groups in files; sign returns
-// the signature and its DER AlgorithmIdentifier.
-func buildSOD(files map[uint16][]byte, certDER []byte, sign func([]byte) ([]byte, []byte)) []byte {
+// the signature and its DER AlgorithmIdentifier; extra are more signed
+// attributes (DER Attribute SEQUENCEs).
+func buildSOD(files map[uint16][]byte, certDER []byte, sign func([]byte) ([]byte, []byte), extra ...[]byte) []byte {
 	seq := func(parts ...[]byte) []byte { return EncodeTLV(0x30, bytes.Join(parts, nil)) }
-	set := func(parts ...[]byte) []byte { return EncodeTLV(0x31, bytes.Join(parts, nil)) }
 	oidDER := func(o asn1.ObjectIdentifier) []byte { return must(asn1.Marshal(o)) }
 	sha256ID := seq(oidDER(asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}))
 	var hashes [][]byte
@@ -202,13 +202,26 @@ func buildSOD(files map[uint16][]byte, certDER []byte, sign func([]byte) ([]byte
 		hashes = append(hashes, seq(EncodeTLV(0x02, []byte{byte(n)}), EncodeTLV(0x04, h[:])))
 	}
 	eContent := seq(EncodeTLV(0x02, []byte{0}), sha256ID, seq(hashes...))
+	return EncodeTLV(0x77, signedData(oidLDSSecurityObject, eContent, certDER, sign, extra...))
+}
+
+// signedData returns a CMS ContentInfo holding SignedData over eContent of
+// type ct, signed with SHA-256 signed attributes (content type, message
+// digest, then extra) by sign; certDER is the signer's certificate and any
+// more certificates after it.
+func signedData(ct asn1.ObjectIdentifier, eContent []byte, certDER []byte, sign func([]byte) ([]byte, []byte), extra ...[]byte) []byte {
+	seq := func(parts ...[]byte) []byte { return EncodeTLV(0x30, bytes.Join(parts, nil)) }
+	set := func(parts ...[]byte) []byte { return EncodeTLV(0x31, bytes.Join(parts, nil)) }
+	oidDER := func(o asn1.ObjectIdentifier) []byte { return must(asn1.Marshal(o)) }
+	sha256ID := seq(oidDER(asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}))
 	md := sha256.Sum256(eContent)
-	attrs := bytes.Join([][]byte{
-		seq(oidDER(oidAttrContentType), set(oidDER(oidLDSSecurityObject))),
+	attrs := bytes.Join(append([][]byte{
+		seq(oidDER(oidAttrContentType), set(oidDER(ct))),
 		seq(oidDER(oidAttrMessageDigest), set(EncodeTLV(0x04, md[:]))),
-	}, nil)
+	}, extra...), nil)
 	sig, sigAlg := sign(EncodeTLV(0x31, attrs))
-	cert := must(ParseCertificate(certDER))
+	first, _, _ := ParseTLV(certDER)
+	cert := must(ParseCertificate(first.Raw))
 	signer := seq(
 		EncodeTLV(0x02, []byte{1}),
 		seq(cert.RawIssuer, must(asn1.Marshal(cert.SerialNumber))),
@@ -220,11 +233,11 @@ func buildSOD(files map[uint16][]byte, certDER []byte, sign func([]byte) ([]byte
 	signedData := seq(
 		EncodeTLV(0x02, []byte{3}),
 		set(sha256ID),
-		seq(oidDER(oidLDSSecurityObject), EncodeTLV(0xA0, EncodeTLV(0x04, eContent))),
+		seq(oidDER(ct), EncodeTLV(0xA0, EncodeTLV(0x04, eContent))),
 		EncodeTLV(0xA0, certDER),
 		set(signer),
 	)
-	return EncodeTLV(0x77, seq(oidDER(oidSignedData), EncodeTLV(0xA0, signedData)))
+	return seq(oidDER(oidSignedData), EncodeTLV(0xA0, signedData))
 }
 
 // cardAccess returns EF.CardAccess naming one PACE protocol.

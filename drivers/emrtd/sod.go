@@ -7,13 +7,16 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	_ "crypto/sha1" // registers crypto.SHA1
-	_ "crypto/sha256"
+	"crypto/sha256"
 	_ "crypto/sha512"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,8 +30,11 @@ var (
 	oidAttrContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
 	oidAttrMessageDigest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
 	oidMGF1              = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 8}
+	oidAttrSigningTime   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
 	oidSKI               = asn1.ObjectIdentifier{2, 5, 29, 14}
 	oidAKI               = asn1.ObjectIdentifier{2, 5, 29, 35}
+	oidKeyUsage          = asn1.ObjectIdentifier{2, 5, 29, 15}
+	oidBasicConstraints  = asn1.ObjectIdentifier{2, 5, 29, 19}
 )
 
 var hashOIDs = []struct {
@@ -281,6 +287,10 @@ type SOD struct {
 	digestAlg      crypto.Hash
 	messageDigest  []byte
 	contentType    asn1.ObjectIdentifier
+
+	// SigningTime is the signingTime attribute (RFC 5652 §11.3), zero
+	// when the signer left it out.
+	SigningTime time.Time
 }
 
 type signerInfo struct {
@@ -444,31 +454,79 @@ func (s *SOD) parseSignedData(b []byte) ([]TLV, error) {
 
 var oidCSCAMasterList = asn1.ObjectIdentifier{2, 23, 136, 1, 1, 2}
 
-// parseMasterList returns the CSCA certificates of an ICAO CSCA master
-// list (CMS SignedData over CscaMasterList). The list's own signature is
-// not checked: trusting the file is the operator's decision.
-func parseMasterList(b []byte) ([]*Certificate, error) {
+// ErrMasterListUntrusted means a CSCA master list's signer was not issued
+// by a CSCA already trusted (installed on its own), so its content is not
+// trusted either.
+var ErrMasterListUntrusted = errors.New("emrtd: the master list's signer is not issued by a trusted CSCA")
+
+// masterListData reads the SignedData of a master list, checking only
+// that its content is one.
+func masterListData(b []byte) (*SOD, []TLV, error) {
 	ci, err := children(b, 0x30, "ContentInfo")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(ci) != 2 || ci[0].Tag != 0x06 || ci[1].Tag != 0xA0 {
-		return nil, malformed("ContentInfo shape")
+		return nil, nil, malformed("ContentInfo shape")
 	}
 	s := &SOD{}
-	if _, err := s.parseSignedData(ci[1].Value); err != nil {
-		return nil, err
+	sis, err := s.parseSignedData(ci[1].Value)
+	if err != nil {
+		return nil, nil, err
 	}
 	if !s.eContentType.Equal(oidCSCAMasterList) {
-		return nil, fmt.Errorf("emrtd: CMS content %v is not a CSCA master list", s.eContentType)
+		return nil, nil, fmt.Errorf("emrtd: CMS content %v is not a CSCA master list", s.eContentType)
+	}
+	return s, sis, nil
+}
+
+// ParseMasterList returns the CSCA certificates of an ICAO CSCA master list
+// (ICAO 9303-12 §9: CMS SignedData over a CscaMasterList) after checking
+// the list's own signature with its signer certificate, that signer's key
+// usage and validity when it signed, and that one of roots (CSCAs trusted
+// on their own, e.g. the publishing country's) issued the signer. It also
+// returns the signer.
+func ParseMasterList(b []byte, roots []*Certificate) ([]*Certificate, *Certificate, error) {
+	s, sis, err := masterListData(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(sis) == 0 {
+		return nil, nil, fmt.Errorf("%w: the master list is not signed", ErrSignature)
+	}
+	if err := s.parseSignerInfo(sis[0]); err != nil {
+		return nil, nil, err
+	}
+	signer, err := s.verifyCMS(oidCSCAMasterList, "master list")
+	if err != nil {
+		return nil, signer, fmt.Errorf("master list signature: %w", err)
+	}
+	if err := signer.usableAs(false); err != nil {
+		return nil, signer, fmt.Errorf("master list signer: %w", err)
+	}
+	if !s.SigningTime.IsZero() && !signer.validAt(s.SigningTime) {
+		return nil, signer, fmt.Errorf("master list signer %s was not valid when the list was signed", signer.Subject())
+	}
+	var trusted bool
+	for _, r := range roots {
+		if !sameName(r.RawSubject, signer.RawIssuer) || r.usableAs(true) != nil || !r.validAt(signer.NotBefore) {
+			continue
+		}
+		if signer.CheckSignatureFrom(r) == nil {
+			trusted = true
+			break
+		}
+	}
+	if !trusted {
+		return nil, signer, fmt.Errorf("%w (signer %s, issuer %s)", ErrMasterListUntrusted, signer.Subject(), signer.Issuer())
 	}
 	ml, err := children(s.eContent, 0x30, "CscaMasterList")
 	if err != nil || len(ml) != 2 || ml[1].Tag != 0x31 {
-		return nil, malformed("CscaMasterList")
+		return nil, signer, malformed("CscaMasterList")
 	}
 	list, err := ParseTLVs(ml[1].Value)
 	if err != nil {
-		return nil, err
+		return nil, signer, err
 	}
 	var out []*Certificate
 	for _, c := range list {
@@ -478,7 +536,7 @@ func parseMasterList(b []byte) ([]*Certificate, error) {
 		}
 		out = append(out, cert)
 	}
-	return out, nil
+	return out, signer, nil
 }
 
 func (s *SOD) parseSignerInfo(t TLV) error {
@@ -537,6 +595,11 @@ func (s *SOD) parseSignerInfo(t TLV) error {
 					return malformed("messageDigest attribute")
 				}
 				s.messageDigest = v.Value
+			case attr.Type.Equal(oidAttrSigningTime):
+				var st time.Time
+				if err := unmarshalBER(attr.Values.Bytes, &st); err == nil {
+					s.SigningTime = st
+				}
 			case attr.Type.Equal(oidAttrContentType):
 				if _, err := asn1.Unmarshal(attr.Values.Bytes, &s.contentType); err != nil {
 					return malformed("contentType attribute: %v", err)
@@ -585,12 +648,18 @@ func (s *SOD) signerCert() *Certificate {
 // VerifySignature checks the CMS signature of the SOD with the document
 // signer certificate it carries and returns that certificate.
 func (s *SOD) VerifySignature() (*Certificate, error) {
+	return s.verifyCMS(oidLDSSecurityObject, "SOD")
+}
+
+// verifyCMS checks a SignedData whose content must be of type want with
+// the signer certificate it carries, and returns that certificate.
+func (s *SOD) verifyCMS(want asn1.ObjectIdentifier, what string) (*Certificate, error) {
 	cert := s.signerCert()
 	if cert == nil {
-		return nil, errors.New("emrtd: SOD carries no document signer certificate")
+		return nil, fmt.Errorf("emrtd: %s carries no signer certificate", what)
 	}
-	if !s.eContentType.Equal(oidLDSSecurityObject) {
-		return cert, fmt.Errorf("emrtd: SOD content type %v", s.eContentType)
+	if !s.eContentType.Equal(want) {
+		return cert, fmt.Errorf("emrtd: %s content type %v", what, s.eContentType)
 	}
 	msg := s.eContent
 	if s.signedAttrs != nil {
@@ -628,8 +697,31 @@ type Certificate struct {
 	SubjectKeyID   []byte
 	AuthorityKeyID []byte
 
+	// IsCA and KeyUsage come from the basicConstraints and keyUsage
+	// extensions; HasKeyUsage is false when the certificate has none.
+	IsCA        bool
+	KeyUsage    x509.KeyUsage
+	HasKeyUsage bool
+	// UnknownCritical lists critical extensions this package does not
+	// read: such a certificate must not be trusted (RFC 5280 §4.2).
+	UnknownCritical []asn1.ObjectIdentifier
+
 	sigAlg algorithmIdentifier
 	sig    []byte
+}
+
+// knownExtensions are the extensions whose criticality this package can
+// honour: it reads them, or they do not narrow what a CSCA or document
+// signer may sign (ICAO 9303-12 §7.1 certificate profiles).
+var knownExtensions = []asn1.ObjectIdentifier{
+	oidSKI, oidAKI, oidKeyUsage, oidBasicConstraints,
+	{2, 5, 29, 16},           // privateKeyUsagePeriod
+	{2, 5, 29, 17},           // subjectAltName
+	{2, 5, 29, 18},           // issuerAltName
+	{2, 5, 29, 31},           // cRLDistributionPoints
+	{2, 5, 29, 32},           // certificatePolicies
+	{2, 5, 29, 37},           // extKeyUsage (master list signers)
+	{2, 23, 136, 1, 1, 6, 2}, // ICAO documentTypeList
 }
 
 // Subject returns the subject name as a string (a document signer or CSCA
@@ -711,9 +803,59 @@ func ParseCertificate(der []byte) (*Certificate, error) {
 			if _, err := asn1.Unmarshal(e.Value, &aki); err == nil {
 				c.AuthorityKeyID = aki.ID
 			}
+		case e.ID.Equal(oidBasicConstraints):
+			var bc struct {
+				IsCA bool `asn1:"optional"`
+				Len  int  `asn1:"optional,default:-1"`
+			}
+			if _, err := asn1.Unmarshal(e.Value, &bc); err != nil {
+				return nil, malformed("basicConstraints: %v", err)
+			}
+			c.IsCA = bc.IsCA
+		case e.ID.Equal(oidKeyUsage):
+			var bits asn1.BitString
+			if _, err := asn1.Unmarshal(e.Value, &bits); err != nil {
+				return nil, malformed("keyUsage: %v", err)
+			}
+			for i := 0; i < 9; i++ {
+				if bits.At(i) != 0 {
+					c.KeyUsage |= 1 << uint(i)
+				}
+			}
+			c.HasKeyUsage = true
+		}
+		if e.Critical && !slices.ContainsFunc(knownExtensions, e.ID.Equal) {
+			c.UnknownCritical = append(c.UnknownCritical, e.ID)
 		}
 	}
 	return c, nil
+}
+
+// SHA256Fingerprint returns the SHA-256 of the certificate's DER in
+// upper-case hex: the fingerprint national PKDs publish.
+func (c *Certificate) SHA256Fingerprint() string {
+	sum := sha256.Sum256(c.Raw)
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// usableAs says why c cannot be trusted as a CA (ca) or as a document or
+// list signer, or returns nil.
+func (c *Certificate) usableAs(ca bool) error {
+	if len(c.UnknownCritical) > 0 {
+		return fmt.Errorf("certificate %s has a critical extension this reader does not know (%v)", c.Subject(), c.UnknownCritical[0])
+	}
+	if ca && c.HasKeyUsage && c.KeyUsage&x509.KeyUsageCertSign == 0 {
+		return fmt.Errorf("certificate %s may not sign certificates (keyUsage)", c.Subject())
+	}
+	if !ca && c.HasKeyUsage && c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return fmt.Errorf("certificate %s may not sign documents (keyUsage)", c.Subject())
+	}
+	return nil
+}
+
+// validAt reports whether t is within c's validity period.
+func (c *Certificate) validAt(t time.Time) bool {
+	return !t.Before(c.NotBefore) && !t.After(c.NotAfter)
 }
 
 // CheckSignatureFrom verifies that parent signed c.
@@ -801,7 +943,9 @@ func PassiveAuth(sod []byte, dgs map[int][]byte, store *CSCAStore, now time.Time
 		r.Detail = "data and SOD signature intact; no CSCA store configured"
 		return r
 	}
-	csca, err := store.Verify(ds, now)
+	// Documents outlive their signers: the signer must have been valid
+	// when it signed (the signingTime attribute, when present), not now.
+	csca, err := store.Verify(ds, s.SigningTime)
 	switch {
 	case err == nil:
 		r.CSCA = csca.Subject()

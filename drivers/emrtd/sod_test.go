@@ -3,6 +3,8 @@ package emrtd
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -14,6 +16,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -208,28 +211,135 @@ func TestActiveAuthRSA(t *testing.T) {
 	}
 }
 
+// mlPKI is a master list publisher: a root CSCA and the list signer it
+// issued (ECDSA P-256), with the list signer's extra extensions.
+type mlPKI struct {
+	rootDER, signerDER []byte
+	signerKey          *ecdsa.PrivateKey
+}
+
+func newMLPKI(t *testing.T, signerExt ...pkix.Extension) mlPKI {
+	rootKey := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
+	root := &x509.Certificate{SerialNumber: big.NewInt(10), Subject: pkix.Name{Country: []string{"DE"}, CommonName: "test ML root CSCA"},
+		NotBefore: testValidFrom, NotAfter: testValidFrom.Add(48 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	p := mlPKI{rootDER: must(x509.CreateCertificate(rand.Reader, root, root, rootKey.Public(), rootKey))}
+	p.signerKey = must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
+	signer := &x509.Certificate{SerialNumber: big.NewInt(11), Subject: pkix.Name{Country: []string{"DE"}, CommonName: "test master list signer"},
+		NotBefore: testValidFrom, NotAfter: testValidFrom.Add(48 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature, ExtraExtensions: signerExt}
+	p.signerDER = must(x509.CreateCertificate(rand.Reader, signer, must(x509.ParseCertificate(p.rootDER)), p.signerKey.Public(), rootKey))
+	return p
+}
+
+// list returns a master list of the certificates in cscas, signed by p.
+func (p mlPKI) list(cscas ...[]byte) []byte {
+	content := EncodeTLV(0x30, append(EncodeTLV(0x02, []byte{0}), EncodeTLV(0x31, bytes.Join(cscas, nil))...))
+	return signedData(oidCSCAMasterList, content, p.signerDER, func(m []byte) ([]byte, []byte) {
+		h := sha256.Sum256(m)
+		return must(ecdsa.SignASN1(rand.Reader, p.signerKey, h[:])), algID(oidECDSA256)
+	})
+}
+
+// TestCSCAMasterList: a master list's CSCAs are trusted only when its own
+// signature verifies and its signer was issued by a CSCA installed on its
+// own (the root), and then vouch for document signers.
 func TestCSCAMasterList(t *testing.T) {
 	fx := testFixture(t)
 	_, rsaCSCA, _ := rsaPKI(t)
-	seq := func(parts ...[]byte) []byte { return EncodeTLV(0x30, bytes.Join(parts, nil)) }
-	oidDER := func(o asn1.ObjectIdentifier) []byte { return must(asn1.Marshal(o)) }
-	list := seq(EncodeTLV(0x02, []byte{0}), EncodeTLV(0x31, append(append([]byte(nil), fx.cscaDER...), rsaCSCA...)))
-	// Signed by the fixture's document signer: the content is what matters.
-	sd := seq(EncodeTLV(0x02, []byte{3}), EncodeTLV(0x31, nil),
-		seq(oidDER(oidCSCAMasterList), EncodeTLV(0xA0, EncodeTLV(0x04, list))),
-		EncodeTLV(0xA0, fx.dsCertDER), EncodeTLV(0x31, nil))
-	ml := seq(oidDER(oidSignedData), EncodeTLV(0xA0, sd))
+	pki := newMLPKI(t)
+	ml := pki.list(fx.cscaDER, rsaCSCA)
+	rootPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pki.rootDER})
+
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "icao.ml"), ml, 0o644)
+	if _, err := LoadCSCAStore(dir); !errors.Is(err, ErrMasterListUntrusted) {
+		t.Fatalf("master list without its root: %v, want ErrMasterListUntrusted", err)
+	}
+	os.WriteFile(filepath.Join(dir, "root.pem"), rootPEM, 0o644) // read before the list, whatever the order
 	store, err := LoadCSCAStore(dir)
-	if err != nil || store.Len() != 2 {
-		t.Fatalf("master list: %v, %d certificates", err, store.Len())
+	if err != nil || store.Len() != 3 {
+		t.Fatalf("master list with its root: %v, %d certificates, want 3", err, store.Len())
 	}
 	r := PassiveAuth(fx.files[FIDSOD], dgMap(fx.files, 1, 2, 13, 14, 15), store, time.Now())
 	if r.Level != patient.Verified {
 		t.Errorf("PA with the master list = %+v", r)
 	}
+
+	// AddBytes takes the roots already in the store.
+	s := NewCSCAStore()
+	if _, err := s.AddBytes(ml); !errors.Is(err, ErrMasterListUntrusted) {
+		t.Errorf("AddBytes without the root: %v", err)
+	}
+	s.AddBytes(rootPEM)
+	if n, err := s.AddBytes(ml); err != nil || n != 2 {
+		t.Errorf("AddBytes with the root: %d, %v", n, err)
+	}
+
+	// A list changed after signing, signed by an untrusted signer, or by a
+	// signer with an unknown critical extension, adds nothing.
+	roots := []*Certificate{must(ParseCertificate(pki.rootDER))}
+	bad := bytes.Clone(ml)
+	i := bytes.Index(bad, fx.cscaDER[len(fx.cscaDER)-20:])
+	bad[i] ^= 1
+	if c, _, err := ParseMasterList(bad, roots); err == nil || len(c) > 0 {
+		t.Errorf("tampered list: %d certificates, %v", len(c), err)
+	}
+	other := newMLPKI(t)
+	if _, _, err := ParseMasterList(other.list(fx.cscaDER), roots); !errors.Is(err, ErrMasterListUntrusted) {
+		t.Errorf("list by another publisher: %v", err)
+	}
+	odd := newMLPKI(t, pkix.Extension{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, Critical: true, Value: []byte{5, 0}})
+	if _, _, err := ParseMasterList(odd.list(fx.cscaDER), []*Certificate{must(ParseCertificate(odd.rootDER))}); err == nil || !strings.Contains(err.Error(), "critical") {
+		t.Errorf("signer with an unknown critical extension: %v", err)
+	}
 	if _, err := NewCSCAStore().AddBytes([]byte("junk")); err == nil {
 		t.Error("junk accepted")
+	}
+}
+
+// TestSignerValidityAndExtensions: a document signer must have been valid
+// when it signed (signingTime), issued while its CSCA was valid, and carry
+// no critical extension the reader does not know.
+func TestSignerValidityAndExtensions(t *testing.T) {
+	fx := testFixture(t)
+	dgs := dgMap(fx.files, 1, 2, 13)
+	cscaKey := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
+	cscaTmpl := &x509.Certificate{SerialNumber: big.NewInt(20), Subject: pkix.Name{Country: []string{"VN"}, CommonName: "validity CSCA"},
+		NotBefore: testValidFrom, NotAfter: testValidFrom.Add(48 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	cscaDER := must(x509.CreateCertificate(rand.Reader, cscaTmpl, cscaTmpl, cscaKey.Public(), cscaKey))
+	store := NewCSCAStore()
+	store.AddBytes(cscaDER)
+	dsKey := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
+	ds := func(from time.Time, ext ...pkix.Extension) []byte {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(21), Subject: pkix.Name{Country: []string{"VN"}, CommonName: "validity DS"},
+			NotBefore: from, NotAfter: from.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature, ExtraExtensions: ext}
+		return must(x509.CreateCertificate(rand.Reader, tmpl, must(x509.ParseCertificate(cscaDER)), dsKey.Public(), cscaKey))
+	}
+	sign := func(m []byte) ([]byte, []byte) {
+		h := sha256.Sum256(m)
+		return must(ecdsa.SignASN1(rand.Reader, dsKey, h[:])), algID(oidECDSA256)
+	}
+	signedAt := func(at time.Time) []byte {
+		return EncodeTLV(0x30, append(must(asn1.Marshal(oidAttrSigningTime)), EncodeTLV(0x31, must(asn1.Marshal(at.UTC())))...))
+	}
+	for _, tc := range []struct {
+		name string
+		sod  []byte
+		want patient.AuthLevel
+		why  string
+	}{
+		{"signed while valid", buildSOD(fx.files, ds(testValidFrom), sign, signedAt(testValidFrom.Add(time.Hour))), patient.Verified, ""},
+		{"no signing time", buildSOD(fx.files, ds(testValidFrom), sign), patient.Verified, ""},
+		{"signed after the signer expired", buildSOD(fx.files, ds(testValidFrom), sign, signedAt(testValidFrom.Add(30*time.Hour))), patient.Failed, "not valid when"},
+		{"signed before the signer was valid", buildSOD(fx.files, ds(testValidFrom), sign, signedAt(testValidFrom.Add(-time.Hour))), patient.Failed, "not valid when"},
+		{"signer issued before its CSCA was valid", buildSOD(fx.files, ds(testValidFrom.Add(-2*time.Hour)), sign), patient.Failed, "not valid when it issued"},
+		{"unknown critical extension", buildSOD(fx.files, ds(testValidFrom, pkix.Extension{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 2}, Critical: true, Value: []byte{5, 0}}), sign), patient.Failed, "critical"},
+		{"unknown extension, not critical", buildSOD(fx.files, ds(testValidFrom, pkix.Extension{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 2}, Value: []byte{5, 0}}), sign), patient.Verified, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := PassiveAuth(tc.sod, dgs, store, time.Now())
+			if r.Level != tc.want || !strings.Contains(r.Detail, tc.why) {
+				t.Fatalf("PA = %s %q, want %s with %q", r.Level, r.Detail, tc.want, tc.why)
+			}
+		})
 	}
 }
