@@ -147,3 +147,34 @@ func TestImports(t *testing.T) {
 		}
 	}
 }
+
+// TestFailureCodes: every read.failed code the HIS documentation lists is
+// worded in the catalogue, and the catalogue words no other.
+func TestFailureCodes(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "his-api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(doc), "### Failure codes")
+	if !ok {
+		t.Fatal("docs/his-api.md has no Failure codes section")
+	}
+	table, _, _ = strings.Cut(table, "\n#")
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z0-9-]+)` \\|").FindAllStringSubmatch(table, -1) {
+		documented[m[1]] = true
+	}
+	if len(documented) < 10 {
+		t.Fatalf("found %d codes in docs/his-api.md: the pattern is broken", len(documented))
+	}
+	for code := range documented {
+		if _, ok := messages["failure."+code]; !ok {
+			t.Errorf("failure code %s is documented but not in the catalogue", code)
+		}
+	}
+	for k := range messages {
+		if code, ok := strings.CutPrefix(k, "failure."); ok && !documented[code] {
+			t.Errorf("the catalogue words failure code %s, which docs/his-api.md does not list", code)
+		}
+	}
+}

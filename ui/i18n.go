@@ -36,10 +36,29 @@ var messages = map[string][2]string{
 	"banner.checking.reason": {"Đang hỏi cổng BHXH…", "Asking the BHXH gateway…"},
 	"banner.failed":          {"KHÔNG ĐỌC ĐƯỢC", "COULD NOT READ"},
 	"banner.failed.reason":   {"Quét lại mã QR hoặc đặt lại thẻ.", "Scan the QR again or place the card again."},
-	"banner.code":            {"Mã %s", "Code %s"},
-	"banner.can":             {"NHẬP 6 SỐ CUỐI CCCD", "TYPE THE LAST 6 DIGITS"},
-	"banner.can.reason":      {"Thẻ chip chưa quét mã QR: nhập 6 số cuối của số CCCD để mở chip.", "Chip card without a QR scan: type the last 6 digits of the CCCD number to open the chip."},
-	"banner.cached":          {"Kết quả lưu %s, cổng BHXH chưa xác nhận hôm nay.", "Cached answer from %s; the gateway has not confirmed it today."},
+
+	// Why a presentation could not be read: read.failed codes (docs/his-api.md, "Failure codes").
+	"failure.chip-no-key":       {"Cần số CAN: quét mã QR trên thẻ hoặc nhập 6 số cuối của số CCCD", "The chip needs the CAN: scan the card's QR code or type the last 6 digits"},
+	"failure.chip-wrong-key":    {"Số CAN không đúng với thẻ này", "The CAN does not open this card"},
+	"failure.chip-removed":      {"Thẻ bị rút ra khi đang đọc", "The card was removed during the read"},
+	"failure.reader-timeout":    {"Đầu đọc không phản hồi", "The reader did not answer in time"},
+	"failure.pcsc-no-service":   {"Dịch vụ PC/SC không chạy", "The PC/SC service is not running"},
+	"failure.chip-unreadable":   {"Không đọc được chip", "The chip could not be read"},
+	"failure.scan-too-long":     {"Mã quét quá dài: kiểm tra cài đặt ký tự kết thúc dòng của máy quét", "Scan too long: check the scanner's line ending setting"},
+	"failure.scan-not-utf8":     {"Mã quét không phải văn bản UTF-8: kiểm tra cài đặt bảng mã của máy quét", "The scan is not UTF-8 text: set the scanner's character set to UTF-8"},
+	"failure.scan-cut-off":      {"Mã quét bị ngắt khi máy quét bị rút ra", "The scan was cut off when the scanner was unplugged"},
+	"failure.scan-empty":        {"Mã quét trống", "Empty scan"},
+	"failure.scan-url":          {"Đã quét một địa chỉ web, không phải thẻ", "Scanned a web address, not a card"},
+	"failure.scan-payment":      {"Đã quét mã QR thanh toán, không phải thẻ", "Scanned a bank payment QR code, not a card"},
+	"failure.scan-truncated":    {"Mã quét bị thiếu: quét lại thẻ", "Scan cut short: scan the card again"},
+	"failure.scan-wrong-layout": {"Máy quét gõ sai bố cục bàn phím: tắt bộ gõ tiếng Việt (Unikey/EVKey) hoặc chuyển bàn phím sang tiếng Anh (US)", "The scan arrived in the wrong keyboard layout: turn off Unikey/EVKey or switch the keyboard to English (US)"},
+	"failure.scan-invalid":      {"Mã QR của thẻ có trường không hợp lệ: kiểm tra thẻ", "The card's QR code has an impossible field: check the card"},
+	"failure.scan-unknown":      {"Không nhận ra mã: không phải mã QR CCCD hay thẻ BHYT", "Not a CCCD or BHYT card code"},
+	"failure.scan-unreadable":   {"Không đọc được mã quét", "The scan could not be read"},
+	"banner.code":               {"Mã %s", "Code %s"},
+	"banner.can":                {"NHẬP 6 SỐ CUỐI CCCD", "TYPE THE LAST 6 DIGITS"},
+	"banner.can.reason":         {"Thẻ chip chưa quét mã QR: nhập 6 số cuối của số CCCD để mở chip.", "Chip card without a QR scan: type the last 6 digits of the CCCD number to open the chip."},
+	"banner.cached":             {"Kết quả lưu %s, cổng BHXH chưa xác nhận hôm nay.", "Cached answer from %s; the gateway has not confirmed it today."},
 
 	"step.pace":   {"thiết lập kênh bảo mật", "secure channel"},
 	"step.bac":    {"thiết lập kênh bảo mật", "secure channel"},
@@ -73,9 +92,10 @@ var messages = map[string][2]string{
 	"field.facility":         {"nơi ĐKBĐ", "registered facility"},
 
 	// Alerts.
-	"alert.qr-chip-mismatch": {"Dữ liệu mã QR và chip không khớp: kiểm tra giấy tờ của người bệnh.", "The QR and the chip disagree: check the patient's papers."},
-	"alert.clone-suspected":  {"Chip có dấu hiệu bị sao chép: không dùng thẻ này, kiểm tra giấy tờ.", "The chip may be cloned: do not rely on this card, check the papers."},
-	"alert.sod-failed":       {"Dữ liệu chip không khớp chữ ký số: kiểm tra giấy tờ.", "The chip data does not match its signature: check the papers."},
+	"alert.qr-chip-mismatch":   {"Dữ liệu mã QR và chip không khớp: kiểm tra giấy tờ của người bệnh.", "The QR and the chip disagree: check the patient's papers."},
+	"alert.clone-suspected":    {"Chip có dấu hiệu bị sao chép: không dùng thẻ này, kiểm tra giấy tờ.", "The chip may be cloned: do not rely on this card, check the papers."},
+	"alert.chip-not-authentic": {"Dữ liệu chip không khớp chữ ký số: kiểm tra giấy tờ.", "The chip data does not match its signature: check the papers."},
+	"alert.sod-failed":         {"Dữ liệu chip không khớp chữ ký số: kiểm tra giấy tờ.", "The chip data does not match its signature: check the papers."},
 
 	// CAN prompt.
 	"can.prompt": {"Thẻ chip chưa quét QR: nhập 6 số cuối CCCD", "Chip card without a QR scan: type the last 6 digits of the CCCD"},

@@ -433,8 +433,13 @@ func (u *UI) renderBanner() {
 		u.setBanner(colBlue, colWhite, u.t("banner.checking"), u.t("banner.checking.reason"), "")
 	case phaseFailed:
 		reason := u.t("banner.failed.reason")
-		if st.failure != nil && st.failure.Reason != "" {
-			reason += " (" + st.failure.Reason + ")"
+		if f := st.failure; f != nil && (f.Code != "" || f.Reason != "") {
+			// The code is worded by the catalogue; an unknown code keeps the agent's text.
+			why := f.Reason
+			if f.Code != "" {
+				why = u.tOr("failure."+f.Code, f.Reason)
+			}
+			reason += " (" + why + ")"
 		}
 		u.setBanner(colGrey, colWhite, u.t("banner.failed"), reason, "")
 	case phaseResult:

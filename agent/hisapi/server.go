@@ -55,6 +55,11 @@ type Backend interface {
 // eligibility cache (the newest entry); a negative age means empty.
 type CacheAger interface{ CacheAge() time.Duration }
 
+// DeviceLister is implemented by a Backend that keeps the state of every
+// device (the agent does). Without it, the API keeps its own from the
+// device.changed events it has seen.
+type DeviceLister interface{ Devices() []events.Device }
+
 // OutboxSizer is implemented by a Backend that knows how many re-checks
 // wait in its outbox. Without it, the API uses the last outbox.changed event.
 type OutboxSizer interface{ OutboxSize() int }
@@ -649,8 +654,17 @@ func (s *Server) health(withCurrent bool) health {
 			h.Status = "offline"
 		}
 	}
+	var devices []events.Device
+	if dl, ok := s.backend.(DeviceLister); ok {
+		devices = dl.Devices()
+	}
 	s.mu.Lock()
-	for _, d := range s.devices {
+	if devices == nil {
+		for _, d := range s.devices {
+			devices = append(devices, d)
+		}
+	}
+	for _, d := range devices {
 		if d.Kind == events.Reader {
 			h.Readers = append(h.Readers, d)
 		} else {

@@ -1092,3 +1092,42 @@ func TestInFlightLimit(t *testing.T) {
 	c2.waitNote("pairing.code")
 	wantCode(t, c2.call("pairing.request", map[string]any{"name": "b", "scopes": []string{"eligibility"}}, nil), CodeBusy, ReasonPairingPending)
 }
+
+// deviceBackend is a backend that keeps the device table, as the agent does.
+type deviceBackend struct {
+	*fakeBackend
+	devices []events.Device
+}
+
+func (b deviceBackend) Devices() []events.Device { return b.devices }
+
+// With a backend that keeps the device table, status reports the agent's
+// table (devices seen before the API started included), not its own copy.
+func TestStatusFromTheAgentsDevices(t *testing.T) {
+	bus := events.New()
+	be := deviceBackend{newFakeBackend(bus), []events.Device{
+		{Kind: events.Reader, Name: "ACS ACR1252 00", State: events.DeviceCard},
+		{Kind: events.Scanner, Name: "/dev/ttyACM0", State: events.DeviceMissing},
+	}}
+	s, err := New(Options{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Version: "test", Limits: testLimits(),
+		Logger: slog.New(slog.DiscardHandler)}, be, bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	h := s.health(false)
+	if len(h.Readers) != 1 || h.Readers[0].State != events.DeviceCard || len(h.Scanners) != 1 || h.Status != "degraded" {
+		t.Errorf("health %+v", h)
+	}
+}

@@ -187,7 +187,7 @@ func All() []Scene {
 			[]Step{result(events.EligibilityResult, "c8", Binh, unavailable)}), Describe: "offline, nothing cached"},
 		{Name: "read-failed", Steps: join(online, []Step{
 			{events.CardPresented, events.Presented{CheckID: "c9", Medium: patient.MediumQRCCCD, Device: "/dev/ttyACM0"}},
-			{events.ReadFailed, events.Failure{CheckID: "c9", Medium: patient.MediumQRCCCD, Device: "/dev/ttyACM0", Reason: "truncated CCCD QR: 4 of 7 fields"}},
+			{events.ReadFailed, events.Failure{CheckID: "c9", Medium: patient.MediumQRCCCD, Device: "/dev/ttyACM0", Code: "scan-truncated", Reason: "scan cut short: scan the card again: CCCD QR has 4 of 7 fields"}},
 		}), Describe: "a truncated QR"},
 		{Name: "can-required", Steps: join(online, []Step{
 			{events.CardPresented, events.Presented{CheckID: "c10", Medium: patient.MediumChip}},
