@@ -143,6 +143,9 @@ type Options struct {
 	ListReaders func() ([]string, error)
 	// ListPorts lists serial ports; nil uses [SerialPorts].
 	ListPorts func() ([]Port, error)
+	// CSCAs lists the trusted country signing CAs the chip reads use;
+	// nil leaves the check out.
+	CSCAs func() ([]CSCAInfo, error)
 	// HTTP is the client for the gateway and for recognising a running
 	// tiepdon on the HIS port; nil uses a client with Config.Gateway.Timeout.
 	HTTP *http.Client
@@ -213,6 +216,9 @@ func Run(ctx context.Context, o Options) Report {
 	rep.Results = append(rep.Results, his...)
 	rep.Results = append(rep.Results, BrowserPolicy(cfg.HIS.Origins, policies()))
 	rep.Results = append(rep.Results, pcsc...)
+	if o.CSCAs != nil {
+		rep.Results = append(rep.Results, CSCA(cfg.Reader.Disabled, o.CSCAs, now()))
+	}
 	rep.Results = append(rep.Results, scan...)
 	rep.Results = append(rep.Results, gw...)
 	return rep

@@ -728,6 +728,24 @@ var knownExtensions = []asn1.ObjectIdentifier{
 // name: no personal data).
 func (c *Certificate) Subject() string { return nameString(c.RawSubject) }
 
+// Country returns the subject's country (C=) attribute, e.g. "VN", or "".
+func (c *Certificate) Country() string {
+	var n pkix.RDNSequence
+	if _, err := asn1.Unmarshal(c.RawSubject, &n); err != nil {
+		return ""
+	}
+	for _, rdn := range n {
+		for _, a := range rdn {
+			if a.Type.Equal(asn1.ObjectIdentifier{2, 5, 4, 6}) {
+				if v, ok := a.Value.(string); ok {
+					return strings.ToUpper(v)
+				}
+			}
+		}
+	}
+	return ""
+}
+
 // Issuer returns the issuer name as a string.
 func (c *Certificate) Issuer() string { return nameString(c.RawIssuer) }
 

@@ -19,7 +19,7 @@ import (
 // The key comes from the agent: the last CCCD QR scanned (QR then tap) or,
 // in the window, the last 6 digits staff type when asked.
 func (s *stack) chipSource() (drivers.Source, error) {
-	paths := append([]string(nil), s.cfg.Reader.CSCA...)
+	paths := cscaPaths(s.cfg, "")
 	if s.demo {
 		pki, err := virtual.NewPKI()
 		if err != nil {

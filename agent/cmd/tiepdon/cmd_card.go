@@ -95,7 +95,8 @@ func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		*reader = withCard[0]
 	}
 	src := &chip.Source{}
-	// Trusted CSCAs: the flag, else TIEPDON_CSCA, else the config's reader.csca.
+	// Trusted CSCAs: the flag, else TIEPDON_CSCA, else the config's
+	// reader.csca and those installed with "tiepdon csca import".
 	var paths []string
 	switch {
 	case *csca != "":
@@ -104,7 +105,7 @@ func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		paths = filepath.SplitList(os.Getenv("TIEPDON_CSCA"))
 	default:
 		if cfg, err := config.Load("", os.Getenv); err == nil {
-			paths = cfg.Reader.CSCA
+			paths = cscaPaths(cfg, "")
 		}
 	}
 	if len(paths) > 0 {

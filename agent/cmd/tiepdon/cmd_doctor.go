@@ -84,6 +84,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		ConfigErr:   cfgErr,
 		ListReaders: listReaders,
 		ListPorts:   listPorts,
+		CSCAs:       doctorCSCAs(cfg),
 	})
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
