@@ -16,6 +16,7 @@ import (
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/hisapi"
 	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/agent/settings"
 	"github.com/tiepdon/tiepdon/drivers"
 	"github.com/tiepdon/tiepdon/drivers/payload"
 	"github.com/tiepdon/tiepdon/drivers/virtual"
@@ -38,7 +39,9 @@ type stack struct {
 	bus   *events.Bus
 	agent *agent.Agent
 	db    *cache.DB
-	mu    sync.Mutex // guards cfg (the settings page changes it)
+	// settings holds the running config (the settings page changes it);
+	// cfg is the config the stack was built from.
+	settings *settings.Store
 
 	demo       bool
 	configFile string
@@ -145,6 +148,9 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	}
 	ob.SetAgent(s.agent)
 	ob.SetStaff(s.agent.Staff)
+	if s.settings, err = s.newSettings(); err != nil {
+		return nil, err
+	}
 	s.runs = append(s.runs, s.agent.Run, ob.Run)
 
 	s.his, err = hisapi.New(hisOptions(s.cfg, log), backend{s.agent, db}, s.bus)

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"log/slog"
-	"time"
 
+	"github.com/tiepdon/tiepdon/agent"
 	"github.com/tiepdon/tiepdon/agent/config"
+	"github.com/tiepdon/tiepdon/agent/settings"
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/drivers/serialqr"
 	"github.com/tiepdon/tiepdon/sync/bhxh"
@@ -22,16 +22,22 @@ func newGatewayClient(cfg config.Config, visits bool, bus *events.Bus, log *slog
 	})
 }
 
+// newSettings is the settings page's store: it applies changes to the
+// running agent (a new gateway client at once).
+func (s *stack) newSettings() (*settings.Store, error) {
+	return settings.New(s.cfg, settings.Options{
+		File: s.configFile, Demo: s.demo, Logger: s.log, Use: s.agent.SetChecker,
+		NewGateway: func(cfg config.Config) (agent.Checker, error) { return newGatewayClient(cfg, true, s.bus, s.log) },
+	})
+}
+
 // Settings implements ui.SettingsStore.
 func (w *windowActions) Settings() ui.Settings {
-	s := w.s
-	s.mu.Lock()
-	cfg := s.cfg
-	s.mu.Unlock()
-	_, inRing, stored := config.PasswordStore{DataDir: cfg.DataDir}.Load(cfg.Gateway.Username)
+	cfg := w.s.settings.Config()
+	stored, inRing := w.s.settings.Password()
 	out := ui.Settings{
 		GatewayURL: cfg.Gateway.URL, GatewayUser: cfg.Gateway.Username,
-		PasswordStored: stored || cfg.Gateway.Password != "", PasswordInKeyring: inRing,
+		PasswordStored: stored, PasswordInKeyring: inRing,
 		Reader: cfg.Reader.Name, Scanner: cfg.Scanner.Port,
 		HISOrigins: cfg.HIS.Origins, RetentionDays: int(cfg.Cache.Retention.Hours() / 24),
 		Language: cfg.Language,
@@ -44,53 +50,11 @@ func (w *windowActions) Settings() ui.Settings {
 	return out
 }
 
-// SaveSettings implements ui.SettingsStore: it validates, writes the
-// per-user config file, stores the password in the keyring (or a 0600
-// file), and applies the gateway and language at once. Reader, scanner,
-// HIS origins and retention apply at the next start.
+// SaveSettings implements ui.SettingsStore (agent/settings applies it).
 func (w *windowActions) SaveSettings(in ui.Settings) error {
-	s := w.s
-	s.mu.Lock()
-	cfg := s.cfg
-	s.mu.Unlock()
-	cfg.Gateway.URL, cfg.Gateway.Username = in.GatewayURL, in.GatewayUser
-	cfg.Reader.Name, cfg.Scanner.Port = in.Reader, in.Scanner
-	cfg.HIS.Origins = in.HISOrigins
-	if in.RetentionDays > 0 {
-		cfg.Cache.Retention.Duration = time.Duration(in.RetentionDays) * 24 * time.Hour
-	}
-	if in.Language != "" {
-		cfg.Language = in.Language
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	if s.demo {
-		return fmt.Errorf("settings are not saved in demo mode")
-	}
-	if in.GatewayPassword != "" {
-		if _, err := (config.PasswordStore{DataDir: cfg.DataDir}).Save(cfg.Gateway.Username, in.GatewayPassword); err != nil {
-			return err
-		}
-		cfg.Gateway.Password = in.GatewayPassword
-	} else if pw, _, ok := (config.PasswordStore{DataDir: cfg.DataDir}).Load(cfg.Gateway.Username); ok {
-		cfg.Gateway.Password = pw
-	}
-	file := s.configFile
-	if file == "" {
-		file = config.UserConfigFile()
-	}
-	if err := config.SaveUser(file, cfg); err != nil {
-		return fmt.Errorf("saving %s: %w", file, err)
-	}
-	c, err := newGatewayClient(cfg, true, s.bus, s.log)
-	if err != nil {
-		return err
-	}
-	s.agent.SetChecker(c)
-	s.mu.Lock()
-	s.cfg = cfg
-	s.mu.Unlock()
-	s.log.Info("settings saved", "file", file, "gateway", cfg.Gateway.URL)
-	return nil
+	return w.s.settings.Apply(settings.Change{
+		GatewayURL: in.GatewayURL, GatewayUser: in.GatewayUser, GatewayPassword: in.GatewayPassword,
+		Reader: in.Reader, Scanner: in.Scanner, HISOrigins: in.HISOrigins,
+		RetentionDays: in.RetentionDays, Language: in.Language,
+	})
 }

@@ -1,0 +1,147 @@
+// Package settings applies the settings IT changes while the agent runs
+// (the window's settings page): it validates them, writes the per-user
+// config file, keeps the gateway password in the OS keyring (else a 0600
+// file), and swaps the gateway client without a restart. Reader, scanner,
+// HIS origins and retention take effect at the next start.
+//
+// cmd/tiepdon wires it to the window; it holds the running config, so the
+// window reads the settings back from here.
+package settings
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tiepdon/tiepdon/agent"
+	"github.com/tiepdon/tiepdon/agent/config"
+)
+
+// ErrDemo is returned by Apply in demo mode, where nothing is saved.
+var ErrDemo = errors.New("settings are not saved in demo mode")
+
+// Options configure a Store.
+type Options struct {
+	// File is the per-user config file written by Apply ("":
+	// config.UserConfigFile()).
+	File string
+	// Demo refuses to save (demo mode runs on a simulator).
+	Demo bool
+	// Passwords stores the gateway password (default: the OS keyring, else
+	// a 0600 file in the data dir).
+	Passwords *config.PasswordStore
+	// NewGateway makes a gateway client for a config (required).
+	NewGateway func(config.Config) (agent.Checker, error)
+	// Use puts a new gateway client to work (the agent's SetChecker).
+	Use    func(agent.Checker)
+	Logger *slog.Logger
+}
+
+// Change is what the settings page can change. An empty GatewayPassword
+// keeps the stored one; a zero RetentionDays or empty Language keeps the
+// current value.
+type Change struct {
+	GatewayURL, GatewayUser, GatewayPassword string
+	Reader, Scanner                          string
+	HISOrigins                               []string
+	RetentionDays                            int
+	Language                                 string
+}
+
+// Store holds the running config and applies changes to it. Its methods
+// are safe for concurrent use.
+type Store struct {
+	o Options
+
+	mu  sync.Mutex
+	cfg config.Config
+}
+
+// New returns a Store over the running config cfg.
+func New(cfg config.Config, o Options) (*Store, error) {
+	if o.NewGateway == nil {
+		return nil, errors.New("settings: NewGateway is required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Store{o: o, cfg: cfg}, nil
+}
+
+// Config returns the running config.
+func (s *Store) Config() config.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+func (s *Store) passwords(cfg config.Config) config.PasswordStore {
+	if s.o.Passwords != nil {
+		p := *s.o.Passwords
+		if p.DataDir == "" {
+			p.DataDir = cfg.DataDir
+		}
+		return p
+	}
+	return config.PasswordStore{DataDir: cfg.DataDir}
+}
+
+// Password reports whether a gateway password is stored (or configured),
+// and whether it lives in the OS keyring.
+func (s *Store) Password() (stored, inKeyring bool) {
+	cfg := s.Config()
+	_, inKeyring, stored = s.passwords(cfg).Load(cfg.Gateway.Username)
+	return stored || cfg.Gateway.Password != "", inKeyring
+}
+
+// Apply validates c, writes it to the config file, stores the password,
+// and puts a gateway client for the new settings to work at once. On any
+// error nothing is applied.
+func (s *Store) Apply(c Change) error {
+	cfg := s.Config()
+	cfg.Gateway.URL, cfg.Gateway.Username = c.GatewayURL, c.GatewayUser
+	cfg.Reader.Name, cfg.Scanner.Port = c.Reader, c.Scanner
+	cfg.HIS.Origins = c.HISOrigins
+	if c.RetentionDays > 0 {
+		cfg.Cache.Retention.Duration = time.Duration(c.RetentionDays) * 24 * time.Hour
+	}
+	if c.Language != "" {
+		cfg.Language = c.Language
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if s.o.Demo {
+		return ErrDemo
+	}
+	pw := s.passwords(cfg)
+	if c.GatewayPassword != "" {
+		if _, err := pw.Save(cfg.Gateway.Username, c.GatewayPassword); err != nil {
+			return err
+		}
+		cfg.Gateway.Password = c.GatewayPassword
+	} else if p, _, ok := pw.Load(cfg.Gateway.Username); ok {
+		cfg.Gateway.Password = p
+	}
+	file := s.o.File
+	if file == "" {
+		file = config.UserConfigFile()
+	}
+	gw, err := s.o.NewGateway(cfg)
+	if err != nil {
+		return err
+	}
+	if err := config.SaveUser(file, cfg); err != nil {
+		return fmt.Errorf("saving %s: %w", file, err)
+	}
+	if s.o.Use != nil {
+		s.o.Use(gw)
+	}
+	s.mu.Lock()
+	s.cfg = cfg
+	s.mu.Unlock()
+	s.o.Logger.Info("settings saved", "file", file, "gateway", cfg.Gateway.URL)
+	return nil
+}
