@@ -5,8 +5,8 @@ import (
 
 	"github.com/tiepdon/tiepdon/agent"
 	"github.com/tiepdon/tiepdon/agent/config"
-	"github.com/tiepdon/tiepdon/agent/settings"
 	"github.com/tiepdon/tiepdon/agent/events"
+	"github.com/tiepdon/tiepdon/agent/settings"
 	"github.com/tiepdon/tiepdon/drivers/serialqr"
 	"github.com/tiepdon/tiepdon/sync/bhxh"
 	"github.com/tiepdon/tiepdon/ui"
