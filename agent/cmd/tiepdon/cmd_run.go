@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tiepdon/tiepdon/agent/config"
+	"github.com/tiepdon/tiepdon/agent/lograte"
 	"gopkg.in/natefinch/lumberjack.v2"
 )
 
@@ -122,7 +123,9 @@ func newLogger(cfg config.Config, stderr io.Writer) (*slog.Logger, func(), error
 		MaxSize:  10, MaxBackups: 5, MaxAge: 30, Compress: true,
 	}
 	h := slog.NewTextHandler(io.MultiWriter(stderr, file), &slog.HandlerOptions{Level: level})
-	log := slog.New(h)
+	// A warning repeated for every scan during an outage is written a
+	// few times a minute, with the count of those left out.
+	log := slog.New(lograte.New(h, lograte.Options{}))
 	slog.SetDefault(log)
 	return log, func() { file.Close() }, nil
 }
