@@ -185,7 +185,7 @@ func (a *Agent) Present(p drivers.Presentation) {
 	}
 	a.d.Bus.Publish(events.CardPresented, events.Presented{CheckID: checkID, Medium: medium, Device: p.Device})
 	if err != nil {
-		a.log.Warn("presentation not read", "check", checkID, "medium", medium, "device", p.Device, "err", err)
+		a.log.Warn("A scan or card could not be read; staff are asked to scan or tap again", "check", checkID, "medium", medium, "device", p.Device, "err", err)
 		a.failed(checkID, medium, p.Device, failureCode(err), err)
 		return
 	}
@@ -397,10 +397,10 @@ func (a *Agent) answered(ctx context.Context, checkID string, id patient.Identit
 		a.finish(ctx, answer{kind: kind, checkID: checkID, id: id, q: q, e: a.live(ans.e, took), took: took, save: true})
 		return
 	}
-	a.log.Warn("gateway check failed", "check", checkID, "err", ans.err)
+	a.log.Warn("The gateway gave no answer for a check; the cached answer is shown and the check is re-checked later; nothing to do unless the gateway stays down", "check", checkID, "err", ans.err)
 	if a.d.Queue != nil {
 		if err := a.d.Queue.Enqueue(ctx, checkID, id); err != nil {
-			a.log.Error("queueing re-check", "check", checkID, "err", err)
+			a.log.Error("A check without an answer could not be queued for a re-check, so it will not be re-checked by itself; check free disk space and run tiepdon doctor", "check", checkID, "err", err)
 		}
 	}
 	if shown {
@@ -456,7 +456,7 @@ func (a *Agent) finish(ctx context.Context, ans answer) {
 func (a *Agent) store(ctx context.Context, ans answer) {
 	if ans.save {
 		if err := a.d.Store.Save(ctx, ans.q, ans.e); err != nil {
-			a.log.Error("caching answer", "check", ans.checkID, "err", err)
+			a.log.Error("A gateway answer could not be saved in the cache, so it cannot be shown offline later; check free disk space and run tiepdon doctor", "check", ans.checkID, "err", err)
 		}
 	}
 	err := a.d.Store.Record(ctx, Audit{
@@ -464,14 +464,14 @@ func (a *Agent) store(ctx context.Context, ans answer) {
 		Code: ans.e.Code, Verdict: ans.e.Verdict, Latency: ans.took, CitizenID: ans.id.CitizenID, Card: ans.q.CardNumber,
 	})
 	if err != nil {
-		a.log.Error("writing audit log", "check", ans.checkID, "err", err)
+		a.log.Error("A check could not be written to the audit log; check free disk space and run tiepdon doctor", "check", ans.checkID, "err", err)
 	}
 }
 
 func (a *Agent) lookup(ctx context.Context, q patient.Query) (patient.Eligibility, bool) {
 	e, ok, err := a.d.Store.Lookup(ctx, q)
 	if err != nil {
-		a.log.Error("reading cache", "err", err)
+		a.log.Error("The cache could not be read, so no earlier answer can be shown; check the data folder and run tiepdon doctor", "err", err)
 		return e, false
 	}
 	if ok {

@@ -152,7 +152,7 @@ func (a *Agent) crossCheck(checkID string, chip patient.Identity) {
 		return // the QR was another card's; nothing to compare
 	}
 	if code, msg, ok := a.d.CrossCheck(qr, chip); ok {
-		a.log.Warn("QR and chip disagree", "check", checkID, "detail", msg)
+		a.log.Warn("The chip and the QR code scanned before it disagree; staff are told to check the documents by hand", "check", checkID, "detail", msg)
 		a.alert(events.AlertData{CheckID: checkID, Code: code, Message: msg})
 	}
 }

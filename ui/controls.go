@@ -246,7 +246,7 @@ func (u *UI) scan(payload string) {
 	}
 	sc, ok := u.act.(Scanner)
 	if !ok {
-		u.log.Warn("ui: keyboard-wedge scan ignored: no Scanner", "len", len(payload))
+		u.log.Warn("A keyboard-wedge scan was ignored because this window has no scanner input; scan with the serial scanner or type the card number", "len", len(payload))
 		return
 	}
 	u.async(func() func() { sc.Scan(payload); return nil })
@@ -360,7 +360,7 @@ func (u *UI) startCheck(id patient.Identity) {
 		if err == nil {
 			return nil
 		}
-		u.log.Warn("ui: check not started", "err", err)
+		u.log.Warn("A check asked for in the window did not start; try again, and check the log lines before this one", "err", err)
 		return func() {
 			u.st.entryErr = u.t("entry.err.check", err.Error())
 			u.renderMain()
@@ -383,7 +383,7 @@ func (u *UI) submitCAN() {
 	}
 	p, ok := u.act.(CANProvider)
 	if !ok {
-		u.log.Warn("ui: CAN typed but no CANProvider")
+		u.log.Warn("The 6 digits typed for a chip were not used: this window cannot pass them to a reader; read the chip with its QR code scanned first")
 		return
 	}
 	u.w.canEntry.SetText("")
@@ -391,7 +391,7 @@ func (u *UI) submitCAN() {
 	u.renderStrips()
 	u.async(func() func() {
 		if err := p.ProvideCAN(can); err != nil {
-			u.log.Warn("ui: CAN not taken", "err", err)
+			u.log.Warn("The 6 digits typed for a chip were not taken; tap the card again and retype them", "err", err)
 			return func() {
 				u.st.askCAN = true
 				u.renderStrips()
@@ -414,7 +414,7 @@ func (u *UI) simulate() {
 	}
 	u.async(func() func() {
 		if err := s.SimulateScan(); err != nil {
-			u.log.Warn("ui: simulated scan", "err", err)
+			u.log.Warn("The demo's simulated scan did not run; try the button again", "err", err)
 		}
 		return nil
 	})

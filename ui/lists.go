@@ -145,7 +145,7 @@ func (u *UI) revoke(id string) {
 		update := u.pairedUpdate()
 		return func() {
 			if err != nil {
-				u.log.Warn("ui: revoking pairing", "err", err)
+				u.log.Warn("A HIS app's pairing could not be revoked from the window; try again, or run tiepdon pairing revoke ID", "err", err)
 				u.w.pairMsg.SetText(u.t("pair.revoke.failed"))
 			} else {
 				u.w.pairMsg.SetText(u.t("pair.revoked"))

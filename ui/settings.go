@@ -196,7 +196,7 @@ func (u *UI) saveSettings(f *settingsForm) {
 		return func() {
 			f.save.Enable()
 			if err != nil {
-				u.log.Warn("ui: saving settings", "err", err)
+				u.log.Warn("The settings could not be saved; the window shows why; fix the field named and save again", "err", err)
 				f.msg.Importance = widget.DangerImportance
 				f.msg.SetText(u.t("set.failed", err.Error()))
 				return

@@ -275,7 +275,7 @@ func (u *UI) Close() {
 	select {
 	case <-done:
 	case <-time.After(2 * time.Second):
-		u.log.Warn("ui: goroutines still running at close")
+		u.log.Warn("The window closed while some of its background work was still running; nothing to do unless tiepdon does not exit")
 	}
 }
 

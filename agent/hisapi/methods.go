@@ -183,7 +183,7 @@ func (ss *session) sessionHello(ctx context.Context, raw json.RawMessage) (any, 
 		t, err := ss.srv.store.Authenticate(ctx, p.Token, ss.origin)
 		if err != nil {
 			ss.srv.m.refused.WithLabelValues("token").Inc()
-			ss.log.Warn("session.hello refused", "err", err, "client", truncate(p.Client.Name, 60))
+			ss.log.Warn("A HIS app was refused at sign-in (its token is wrong, revoked or lacks a scope); if the app is yours, pair it again with tiepdon pairing add", "err", err, "client", truncate(p.Client.Name, 60))
 			return nil, tokenError(err)
 		}
 		tok = &t
@@ -392,7 +392,7 @@ func (ss *session) eligibilityCheck(ctx context.Context, raw json.RawMessage) (a
 	}
 	checkID, err := ss.srv.backend.Check(ctx, id)
 	if err != nil {
-		ss.log.Warn("eligibility.check not started", "err", err)
+		ss.log.Warn("A check the HIS asked for did not start; the HIS got the error; check the log lines before this one", "err", err)
 		return nil, rpcError(CodeCheckFailed, ReasonCheckFailed, "the agent could not start the check")
 	}
 	ss.log.Info("eligibility.check started", "check", checkID, "medium", id.Medium)
@@ -555,7 +555,7 @@ func (ss *session) pairingRequest(ctx context.Context, raw json.RawMessage) (any
 	}
 	tok, info, err := s.store.Add(ctx, p.Name, ss.origin, scopes)
 	if err != nil {
-		ss.log.Error("saving paired token", "err", err)
+		ss.log.Error("A newly paired HIS app could not be saved, so it must pair again after a restart; check that the data folder is writable (tiepdon doctor)", "err", err)
 		return nil, rpcError(CodeInternal, ReasonInternal, "could not save the token")
 	}
 	s.m.pairings.WithLabelValues("approved").Inc()

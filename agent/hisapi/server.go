@@ -233,7 +233,7 @@ func New(opt Options, backend Backend, bus *events.Bus) (*Server, error) {
 		if !opt.AllowNonLoopback {
 			return nil, fmt.Errorf("his api address %q: %w; set his.allow_non_loopback = true to listen there", addr, ErrNonLoopback)
 		}
-		log.Warn("HIS API listening on a non-loopback address: other machines can reach it", "addr", addr)
+		log.Warn("The HIS API listens on a non-loopback address, so other machines can reach it; set his.addr to 127.0.0.1 unless that is intended", "addr", addr)
 	}
 	origins := map[string]bool{}
 	for _, o := range opt.Origins {
@@ -397,7 +397,7 @@ func (s *Server) watchRevocations(ctx context.Context) {
 func (s *Server) closeRevoked(ctx context.Context) {
 	ids, err := s.store.revokedIDs(ctx)
 	if err != nil {
-		s.log.Error("reading revoked tokens", "err", err)
+		s.log.Error("The list of revoked HIS tokens could not be read, so a revoked app might still connect; check the data folder (tiepdon doctor)", "err", err)
 		return
 	}
 	s.mu.Lock()
@@ -458,7 +458,7 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Server", "tiepdon/"+s.opt.Version)
 		if !s.hostAllowed(r.Host) {
 			s.m.refused.WithLabelValues("host").Inc()
-			s.refusal("refused request: Host is not a loopback name (DNS rebinding?)", "host", truncate(r.Host, 80), "path", r.URL.Path, "remote", r.RemoteAddr)
+			s.refusal("A request to the HIS API was refused: its Host is not a loopback name (a web page may be trying DNS rebinding); nothing to do unless a HIS app is affected", "host", truncate(r.Host, 80), "path", r.URL.Path, "remote", r.RemoteAddr)
 			httpError(w, http.StatusForbidden, "host-not-allowed", "the Host header must be a loopback name such as 127.0.0.1 or localhost")
 			return
 		}

@@ -1027,7 +1027,7 @@ func TestRefusalsLoggedSparingly(t *testing.T) {
 			t.Fatal("foreign origin accepted")
 		}
 	}
-	lines := strings.Count(logs.String(), "origin not allowed")
+	lines := strings.Count(logs.String(), "origin is not in his.origins")
 	if lines < 1 || lines > 25 {
 		t.Errorf("%d log lines for %d refusals", lines, n)
 	}

@@ -55,7 +55,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	origin, ok := s.originAllowed(r)
 	if !ok {
 		s.m.refused.WithLabelValues("origin").Inc()
-		s.refusal("refused connection: origin not allowed", "origin", truncate(origin, 100), "remote", r.RemoteAddr)
+		s.refusal("A web page's connection to the HIS API was refused: its origin is not in his.origins; add the HIS page's origin there if it is yours", "origin", truncate(origin, 100), "remote", r.RemoteAddr)
 		httpError(w, http.StatusForbidden, "origin-not-allowed", "this web origin is not in his.origins")
 		return
 	}
@@ -97,7 +97,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	if reason != "" {
 		s.m.refused.WithLabelValues("clients").Inc()
-		s.refusal("refused connection", "reason", reason, "origin", origin, "remote", r.RemoteAddr)
+		s.refusal("A connection to the HIS API was refused (see reason); if a HIS app is affected, run tiepdon doctor", "reason", reason, "origin", origin, "remote", r.RemoteAddr)
 		code := CloseTooManyClients
 		if reason == "agent shutting down" {
 			code = websocket.CloseGoingAway
@@ -203,7 +203,7 @@ func (ss *session) readLoop() {
 				}
 			case errors.Is(err, websocket.ErrReadLimit):
 				s.m.closed.WithLabelValues("too-large").Inc()
-				ss.log.Warn("closing session: message too large", "limit", s.lim.MaxMessageBytes)
+				ss.log.Warn("A HIS connection was closed because it sent a message larger than allowed; fix the HIS app, or raise the limit if the message is legitimate", "limit", s.lim.MaxMessageBytes)
 				ss.close(websocket.CloseMessageTooBig, "message too large")
 			}
 			return
@@ -219,7 +219,7 @@ func (ss *session) readLoop() {
 			s.m.refused.WithLabelValues("rate").Inc()
 			if refused >= s.lim.FloodClose {
 				s.m.closed.WithLabelValues("flood").Inc()
-				ss.log.Warn("closing session: flood", "refused", refused)
+				ss.log.Warn("A HIS connection was closed because it sent too many requests; the HIS app should wait for answers before asking again", "refused", refused)
 				ss.close(websocket.ClosePolicyViolation, "rate limit exceeded")
 				return
 			}
@@ -266,7 +266,7 @@ func (ss *session) reply(id []byte, result any, rerr *Error) {
 	}
 	b, err := encodeResponse(id, result, rerr)
 	if err != nil {
-		ss.log.Error("encoding response", "err", err)
+		ss.log.Error("An answer to the HIS could not be encoded and was not sent; please report this with tiepdon support-bundle", "err", err)
 		b, _ = encodeResponse(id, nil, rpcError(CodeInternal, ReasonInternal, "internal error"))
 	}
 	ss.send(b)
@@ -366,7 +366,7 @@ func (ss *session) writeLoop() {
 			}
 			pm, err := s.enc.prepared(ev, vw)
 			if err != nil {
-				ss.log.Error("encoding notification", "event", ev.Kind, "err", err)
+				ss.log.Error("A notification to the HIS could not be encoded and was not sent; please report this with tiepdon support-bundle", "event", ev.Kind, "err", err)
 				continue
 			}
 			if !write(nil, pm) {

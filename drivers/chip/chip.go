@@ -170,7 +170,7 @@ func (s *Source) readCard(ctx context.Context, reader string, keys drivers.ChipK
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			log.Info("chip: read abandoned (card removed or shutting down)")
 		} else {
-			log.Warn("chip: read failed", "err", err)
+			log.Warn("A chip card could not be read; staff are asked to hold the card still on the reader or to scan its QR code", "err", err)
 		}
 		r.Failed(drivers.Failure{CheckID: checkID, Medium: patient.MediumChip, Device: reader,
 			Code: FailureCode(err), Detail: FailureDetail(err)})

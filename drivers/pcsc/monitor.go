@@ -203,7 +203,7 @@ func (m *Monitor) Run(ctx context.Context, handle func(Event)) error {
 		m.forgetAll(handle)
 		if !lost {
 			lost = true
-			m.log().Warn("pcsc: service lost, retrying", "err", err)
+			m.log().Warn("The smart-card service stopped answering; chip reads wait until it is back. If it lasts, restart the smart-card service (Windows: SCardSvr, Linux: pcscd)", "err", err)
 			m.emit(handle, Event{Kind: ServiceLost})
 		}
 		t := time.NewTimer(wait)

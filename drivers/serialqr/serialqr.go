@@ -287,7 +287,7 @@ func (s *Source) report(r drivers.Reporter, state drivers.DeviceState, name, det
 // fail reports a line that is not passed on. detail must hold no scanned
 // data: it is logged and shown.
 func (s *Source) fail(r drivers.Reporter, path, code, detail string) {
-	s.log.Warn("scan dropped", "port", path, "reason", detail)
+	s.log.Warn("A scan was dropped (see reason); staff are asked to scan again", "port", path, "reason", detail)
 	r.Failed(drivers.Failure{Medium: patient.MediumQR, Device: path, Code: code, Detail: detail})
 }
 

@@ -752,7 +752,7 @@ func (c *Client) Check(ctx context.Context, q patient.Query) (patient.Eligibilit
 		if v, err := c.visits(ctx, q, string(e.CardNumber)); err == nil {
 			e.Visits = v
 		} else {
-			c.log.Warn("reading visit history", "err", err)
+			c.log.Warn("The visit history could not be read from the gateway; the check result is shown without it; nothing to do", "err", err)
 		}
 	}
 	now := c.o.Now()
@@ -776,7 +776,7 @@ func (c *Client) followNewCard(ctx context.Context, q patient.Query, e patient.E
 		if err != nil || tryNext(got.Code) {
 			// Keep the first answer: 004 is still eligible on the old
 			// card, 003 tells staff to ask for the new one.
-			c.log.Warn("re-checking the new card", "code", orig.Code, "err", err, "answer", got.Code)
+			c.log.Warn("A reissued card's new number could not be checked; the old card's answer is shown; staff should ask for the new card", "code", orig.Code, "err", err, "answer", got.Code)
 			return orig
 		}
 		got.AnsweredBy = KindCard

@@ -20,7 +20,7 @@ func (s *Sim) Serve(ctx context.Context, addr string) (net.Addr, error) {
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("simulator stopped", "err", err)
+			s.log.Error("The gateway simulator stopped on an error; restart it (tiepdon sim)", "err", err)
 		}
 	}()
 	go func() {

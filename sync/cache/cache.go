@@ -204,7 +204,7 @@ func (db *DB) checkpointer() {
 		if w := db.writes.Load(); w != seen {
 			seen = w
 			if _, err := db.r.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
-				db.log.Warn("checkpointing cache", "err", err)
+				db.log.Warn("The cache could not tidy its write-ahead log; it retries by itself; if this repeats, check free disk space", "err", err)
 			}
 		}
 	}
@@ -694,7 +694,7 @@ func (db *DB) Run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		if _, err := db.Purge(ctx); err != nil && ctx.Err() == nil {
-			db.log.Error("purging cache", "err", err)
+			db.log.Error("Old answers could not be purged from the cache as the retention setting asks; check free disk space and run tiepdon doctor", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -32,7 +32,7 @@ func loadKey(o Options, dbPath string, log *slog.Logger) ([]byte, error) {
 	if b, err := os.ReadFile(o.KeyFile); err == nil {
 		if runtime.GOOS != "windows" {
 			if fi, err := os.Stat(o.KeyFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
-				log.Warn("cache key file readable by others; tightening to 0600", "file", o.KeyFile)
+				log.Warn("The cache key file was readable by other users; tiepdon made it private (0600); nothing more to do", "file", o.KeyFile)
 				os.Chmod(o.KeyFile, 0o600)
 			}
 		}
@@ -52,10 +52,10 @@ func loadKey(o Options, dbPath string, log *slog.Logger) ([]byte, error) {
 				log.Info("cache key created in the OS keyring")
 				return k, nil
 			} else {
-				log.Warn("OS keyring refused the cache key; using a key file", "err", err)
+				log.Warn("The OS keyring refused the cache key, so it is kept in a private file in the data folder instead; nothing to do", "err", err)
 			}
 		default:
-			log.Warn("OS keyring unavailable; using a key file", "err", err)
+			log.Warn("The OS keyring is not available (on Linux it needs a desktop session), so the cache key is kept in a private file in the data folder instead; nothing to do", "err", err)
 		}
 	}
 	k := newKey()

@@ -128,7 +128,7 @@ func (ob *Outbox) changed(ctx context.Context) {
 	}
 	n, err := ob.o.DB.OutboxLen(ctx)
 	if err != nil {
-		ob.log.Error("counting outbox", "err", err)
+		ob.log.Error("The queued re-checks could not be counted; the status bar may be wrong; check the data folder and run tiepdon doctor", "err", err)
 		return
 	}
 	ob.o.Agent.QueueChanged(n)
@@ -173,7 +173,7 @@ func (ob *Outbox) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			ob.log.Error("reading outbox", "err", err)
+			ob.log.Error("The queued re-checks could not be read, so they wait; check the data folder and run tiepdon doctor", "err", err)
 			wait = ob.o.MinBackoff
 		} else if ok {
 			wait = max(next.Sub(ob.o.Now()), pauseUntil.Sub(ob.o.Now()), 0)
@@ -189,7 +189,7 @@ func (ob *Outbox) Run(ctx context.Context) error {
 				// The gateway is back: try everything now.
 				pauseUntil, failures = time.Time{}, 0
 				if err := ob.o.DB.OutboxWake(ctx); err != nil && ctx.Err() == nil {
-					ob.log.Error("waking outbox", "err", err)
+					ob.log.Error("The queued re-checks could not be woken when the gateway came back; they are retried later by themselves", "err", err)
 				}
 			}
 		case <-t.C:
@@ -204,7 +204,7 @@ func (ob *Outbox) Run(ctx context.Context) error {
 func (ob *Outbox) round(ctx context.Context) (ok bool, err error) {
 	due, err := ob.o.DB.OutboxDue(ctx, ob.o.Now(), ob.o.Batch)
 	if err != nil {
-		ob.log.Error("reading outbox", "err", err)
+		ob.log.Error("The queued re-checks could not be read, so they wait; check the data folder and run tiepdon doctor", "err", err)
 		return false, err
 	}
 	for _, p := range due {
@@ -227,7 +227,7 @@ func (ob *Outbox) one(ctx context.Context, p cache.Pending) error {
 		}
 		if !errors.Is(err, agent.ErrUnavailable) {
 			// Not something time will fix (no identifier): drop it.
-			ob.log.Error("queued check cannot be made; dropping it", "check", p.CheckID, "err", err)
+			ob.log.Error("A queued re-check lacks what the gateway needs (no card number or ID), so it was dropped; check that patient by hand", "check", p.CheckID, "err", err)
 			if err := ob.o.DB.OutboxDone(ctx, p.ID); err != nil {
 				return err
 			}
@@ -236,7 +236,7 @@ func (ob *Outbox) one(ctx context.Context, p cache.Pending) error {
 		}
 		next := ob.o.Now().Add(ob.backoff(p.Attempts + 1))
 		if derr := ob.o.DB.OutboxDefer(ctx, p.ID, next, reason(err)); derr != nil {
-			ob.log.Error("deferring queued check", "check", p.CheckID, "err", derr)
+			ob.log.Error("A queued re-check could not be rescheduled; it is tried again later; check free disk space", "check", p.CheckID, "err", derr)
 		}
 		ob.log.Debug("queued check still unanswered", "check", p.CheckID, "attempt", p.Attempts+1, "next", next)
 		return err

@@ -67,7 +67,7 @@ func (s *stack) demoTap(ctx context.Context, p bhxhsim.Person) {
 	prof.Options.PKI = s.demoPKI
 	card, err := virtual.NewCard(prof)
 	if err != nil {
-		s.log.Warn("demo chip card", "err", err)
+		s.log.Warn("The demo's virtual chip card could not be made; the demo runs without chip reads", "err", err)
 		return
 	}
 	go func() {
@@ -77,7 +77,7 @@ func (s *stack) demoTap(ctx context.Context, p bhxhsim.Person) {
 		case <-time.After(1500 * time.Millisecond):
 		}
 		if err := virtual.Tap(ctx, virtual.DefaultVPCDAddr, card, 4*time.Second); err != nil && ctx.Err() == nil {
-			s.log.Warn("demo chip tap", "err", err)
+			s.log.Warn("The demo's virtual chip tap failed; scan again, or restart the demo", "err", err)
 		}
 	}()
 }

@@ -70,7 +70,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		o.headless = true
 	}
 	if err := serve(ctx, cfg, o, log); err != nil && !errors.Is(err, context.Canceled) {
-		log.Error("agent stopped", "err", err)
+		log.Error("tiepdon stopped on an error; read the error, run tiepdon doctor, then start tiepdon again", "err", err)
 		fmt.Fprintf(stderr, "tiepdon run: %v\n", err)
 		return 1
 	}

@@ -226,7 +226,7 @@ func (s *stack) logResults(ctx context.Context) error {
 					"verdict", d.Eligibility.Verdict, "code", d.Eligibility.Code, "source", d.Eligibility.Source,
 					"age", d.Eligibility.Age.Round(time.Second))
 			case events.Failure:
-				s.log.Warn("scan not read", "check", d.CheckID, "device", d.Device, "reason", d.Reason)
+				s.log.Warn("A scan or card could not be read; staff are asked to scan or tap again", "check", d.CheckID, "device", d.Device, "reason", d.Reason)
 			}
 		}
 	}
@@ -246,7 +246,7 @@ func (s *stack) startDemo(ctx context.Context, o runOptions) error {
 	sc, err := newDemoScanner(filepath.Join(s.cfg.DataDir, "run"))
 	if err != nil {
 		// No ptys (Windows): simulated scans go straight to the agent.
-		s.log.Warn("virtual scanner not available; simulated scans skip the serial port", "err", err)
+		s.log.Warn("The demo's virtual scanner is not available, so simulated scans skip the serial port; nothing to do", "err", err)
 		s.scanner = directScanner{s}
 		s.cfg.Scanner.Port = ""
 	} else {
@@ -319,7 +319,7 @@ func serve(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 			case <-ctx.Done():
 			case <-time.After(o.demoScanAfter):
 				if err := s.demoFirstScan(); err != nil {
-					s.log.Error("simulated scan", "err", err)
+					s.log.Error("The demo's simulated scan failed; try the button again", "err", err)
 				}
 			}
 			return nil

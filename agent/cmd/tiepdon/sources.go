@@ -19,7 +19,7 @@ func (s *stack) scannerSource() drivers.Source {
 		Path: s.cfg.Scanner.Port, Baud: s.cfg.Scanner.Baud, Logger: s.log,
 	})
 	if err != nil {
-		s.log.Error("QR scanner not started", "port", s.cfg.Scanner.Port, "err", err)
+		s.log.Error("The serial QR scanner could not be opened; check the cable and scanner.port (tiepdon doctor lists the ports); keyboard-wedge scans still work", "port", s.cfg.Scanner.Port, "err", err)
 		return nil
 	}
 	return src

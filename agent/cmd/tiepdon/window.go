@@ -59,7 +59,7 @@ func (w *windowActions) SimulateScan() error { return w.s.simulateScan() }
 func (w *windowActions) Pairings() []ui.PairingInfo {
 	list, err := w.s.his.Store().List(context.Background())
 	if err != nil {
-		w.s.log.Error("listing HIS pairings", "err", err)
+		w.s.log.Error("The paired HIS apps could not be listed; check that the data folder is readable and run tiepdon doctor", "err", err)
 		return nil
 	}
 	var out []ui.PairingInfo
