@@ -16,7 +16,7 @@ DEPS     ?= build run test
 export GOFLAGS ?= -buildvcs=false
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build run test test-short bench bench-1m fuzz lint check-cross screenshots screenshot-demo \
+.PHONY: help deps build run test test-short bench bench-1m fuzz fuzz-long lint check-cross screenshots screenshot-demo \
         package package-windows package-linux package-test clean
 
 help: ## list the targets
@@ -48,7 +48,10 @@ bench-1m: ## cache benchmarks on 1,000,000 people: lookup p99 and purge reader s
 	  -cache.template=$${TMPDIR:-/tmp}/tiepdon-purge1m.db | tee -a bench.txt
 
 fuzz: ## fuzz each parser of outside bytes for FUZZTIME (default 20s) each
-	@bash .ci/fuzz $${FUZZTIME:-20s}
+	@bash .ci/fuzz $${FUZZTIME:-20s} $(FUZZPKG)
+
+fuzz-long: ## fuzz each target for 10 minutes (hours in all; not in CI; FUZZPKG=./drivers/... to narrow)
+	@bash .ci/fuzz $${FUZZTIME:-10m} $(FUZZPKG)
 
 lint: ## check formatting (gofmt) and run go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -135,10 +135,17 @@ func FuzzSOD(f *testing.F) {
 	for _, form := range []berForm{{keep: keep}, {keep: keep, segments: true}, {keep: keep, segments: true, longLengths: true}} {
 		f.Add(EncodeTLV(0x77, form.of(f, inner.Value)))
 	}
+	// A signed master list, and the store it is checked against.
+	pki := newMLPKI(f)
+	f.Add(pki.list(fx.cscaDER))
+	roots := []*Certificate{must(ParseCertificate(pki.rootDER))}
 	dgs := dgMap(fx.files, 1, 13)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ParseCertificate(b)
 		NewCSCAStore().AddBytes(b)
+		if _, signer, err := ParseMasterList(b, roots); err == nil && (signer == nil || signer.CheckSignatureFrom(roots[0]) != nil) {
+			t.Fatal("master list trusted without a signer the root issued")
+		}
 		r := PassiveAuth(b, dgs, fx.csca, time.Now())
 		if r.Level == "" {
 			t.Fatal("no verdict")

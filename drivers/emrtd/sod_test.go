@@ -218,7 +218,7 @@ type mlPKI struct {
 	signerKey          *ecdsa.PrivateKey
 }
 
-func newMLPKI(t *testing.T, signerExt ...pkix.Extension) mlPKI {
+func newMLPKI(t testing.TB, signerExt ...pkix.Extension) mlPKI {
 	rootKey := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
 	root := &x509.Certificate{SerialNumber: big.NewInt(10), Subject: pkix.Name{Country: []string{"DE"}, CommonName: "test ML root CSCA"},
 		NotBefore: testValidFrom, NotAfter: testValidFrom.Add(48 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
