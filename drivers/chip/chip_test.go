@@ -11,12 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tiepdon/tiepdon/agent"
+	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers"
 	"github.com/tiepdon/tiepdon/drivers/cccd"
 	"github.com/tiepdon/tiepdon/drivers/chip"
 	"github.com/tiepdon/tiepdon/drivers/drivertest"
 	"github.com/tiepdon/tiepdon/drivers/emrtd"
+	"github.com/tiepdon/tiepdon/drivers/payload"
 	"github.com/tiepdon/tiepdon/drivers/pcsc"
 	"github.com/tiepdon/tiepdon/drivers/pcsc/pcsctest"
 	"github.com/tiepdon/tiepdon/drivers/virtual"
@@ -450,5 +453,95 @@ func waitCard(b *testing.B, reader string) {
 			b.Fatalf("card never present: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// gatewayStub answers every check as eligible; storeStub caches nothing.
+type gatewayStub struct{}
+
+func (gatewayStub) Check(context.Context, patient.Query) (patient.Eligibility, error) {
+	return patient.Eligibility{Verdict: patient.Eligible, Code: "000"}, nil
+}
+
+type storeStub struct{}
+
+func (storeStub) Lookup(context.Context, patient.Query) (patient.Eligibility, bool, error) {
+	return patient.Eligibility{}, false, nil
+}
+func (storeStub) Save(context.Context, patient.Query, patient.Eligibility) error { return nil }
+func (storeStub) Record(context.Context, agent.Audit) error                      { return nil }
+
+// QR then tap, through the agent: the card laid on the reader first waits
+// for its QR code; the scan (read by the real payload reader) opens the
+// chip, and the agent checks the chip's identity under the check the
+// source began, then refines it with the photo.
+func TestQRThenTapThroughTheAgent(t *testing.T) {
+	pki, _ := virtual.NewPKI()
+	rig := pcsctest.Start(t)
+	card := cardWith(t, pki, virtual.Options{})
+	bus := events.New()
+	sub := bus.Subscribe(events.All, 256)
+	defer sub.Close()
+	src := &chip.Source{CSCA: trust(t, pki), Reader: pcsctest.ReaderName(0), Log: quiet(), ReadTimeout: 20 * time.Second, EarlyEmit: true}
+	a, err := agent.New(agent.Deps{Bus: bus, Identify: payload.Identify, Checker: gatewayStub{}, Store: storeStub{},
+		Sources: []drivers.Source{src}, WaitForQR: time.Minute, Logger: quiet(),
+		CrossCheck: func(qr, chip patient.Identity) (string, string, bool) {
+			msg, ok := cccd.Disagreement(cccd.CrossCheck(qr, chip))
+			return cccd.AlertCode, msg, ok
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	await := func(ok func(events.Event) bool) events.Event {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case ev := <-sub.C():
+				if ok(ev) {
+					return ev
+				}
+			case <-deadline:
+				t.Fatal("event never came")
+			}
+		}
+	}
+	insert(t, rig, card)
+	wait := await(func(ev events.Event) bool { return ev.Kind == events.CardProgress })
+	chipCheck := wait.Data.(events.Progress).CheckID
+	if wait.Data.(events.Progress).Step != "waiting-for-key" || chipCheck == "" {
+		t.Fatalf("first progress %+v", wait.Data)
+	}
+	a.Present(drivers.Presentation{Medium: patient.MediumQR, Device: "wedge", At: time.Now(), Payload: []byte(card.Profile().QR())})
+	res := await(func(ev events.Event) bool {
+		r, ok := ev.Data.(events.Result)
+		return ok && r.Identity.Medium == patient.MediumChip
+	}).Data.(events.Result)
+	if res.CheckID != chipCheck || res.Identity.CitizenID != card.Profile().CitizenID || res.Eligibility.Verdict != patient.Eligible {
+		t.Errorf("chip result %+v, want it under check %s", res, chipCheck)
+	}
+	full := await(func(ev events.Event) bool {
+		d, ok := ev.Data.(events.Identity)
+		return ok && d.CheckID == chipCheck && d.Identity.Chip != nil && len(d.Identity.Chip.Photo) > 0
+	}).Data.(events.Identity)
+	if full.Identity.Authenticity.Clone != patient.ClonePassed {
+		t.Errorf("refined identity %+v", full.Identity.Authenticity)
+	}
+	if r, ok := a.Receipt(chipCheck); !ok || r.Identity.Chip == nil || len(r.Identity.Chip.Photo) == 0 {
+		t.Error("the check's receipt lacks the photo")
+	}
+	for len(sub.C()) > 0 {
+		if ev := <-sub.C(); ev.Kind == events.Alert || ev.Kind == events.ReadFailed {
+			t.Errorf("unexpected %v: %+v", ev.Kind, ev.Data)
+		}
 	}
 }
