@@ -41,6 +41,8 @@ func TestEmrtdReadsVirtualCard(t *testing.T) {
 			protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
 		{name: "SELECT MF works", opts: virtual.Options{SelectMFWorks: true}, protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
 		{name: "tampered DG13", opts: virtual.Options{TamperDG13: true}, protocol: "PACE", level: patient.Failed, clone: patient.ClonePassed},
+		{name: "SOD in BER", opts: virtual.Options{BERSOD: true}, protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
+		{name: "SOD in BER, tampered DG13", opts: virtual.Options{BERSOD: true, TamperDG13: true}, protocol: "PACE", level: patient.Failed, clone: patient.ClonePassed},
 		{name: "wrong AA key", opts: virtual.Options{WrongAAKey: true}, protocol: "PACE", level: patient.Failed, clone: patient.CloneFailed},
 		{name: "RSA AA", opts: virtual.Options{AARSA: true}, protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
 		{name: "RSA AA wrong key", opts: virtual.Options{AARSA: true, WrongAAKey: true}, protocol: "PACE", level: patient.Failed, clone: patient.CloneFailed},
@@ -68,6 +70,10 @@ func TestEmrtdReadsVirtualCard(t *testing.T) {
 			}
 			if doc.Protocol != tt.protocol {
 				t.Errorf("protocol %q, want %q", doc.Protocol, tt.protocol)
+			}
+			outer, _, _ := emrtd.ParseTLV(doc.SOD) // 77 { ContentInfo }
+			if ber := len(outer.Value) > 1 && outer.Value[1] == 0x80; ber != tt.opts.BERSOD {
+				t.Errorf("SOD read with indefinite lengths: %v, want %v", ber, tt.opts.BERSOD)
 			}
 			a := doc.Authenticity()
 			if a.Level != tt.level || a.Clone != tt.clone {

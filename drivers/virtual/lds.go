@@ -245,6 +245,11 @@ func (c *Card) buildFiles() error {
 	if err != nil {
 		return err
 	}
+	if o.BERSOD {
+		if sod, err = berSOD(sod, c.pki.DS.Raw); err != nil {
+			return fmt.Errorf("BER SOD: %w", err)
+		}
+	}
 	if o.TamperDG13 {
 		d13.Residence = "Số 99 Đường Giả Mạo, Hà Nội"
 		if dg13, err = cccd.MarshalDG13(d13); err != nil {

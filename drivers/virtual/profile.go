@@ -57,6 +57,9 @@ type Options struct {
 	BadMAC bool
 	// TamperDG13 changes DG13 after the SOD was signed (hash mismatch).
 	TamperDG13 bool
+	// BERSOD writes the SOD's CMS with indefinite lengths (BER), as some
+	// chips in the field do; the signed bytes are the same.
+	BERSOD bool
 	// AARSA gives the chip an RSA-2048 Active Authentication key (ISO/IEC
 	// 9796-2 signatures) instead of ECDSA P-256.
 	AARSA bool
