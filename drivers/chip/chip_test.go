@@ -471,18 +471,15 @@ func (storeStub) Lookup(context.Context, patient.Query) (patient.Eligibility, bo
 func (storeStub) Save(context.Context, patient.Query, patient.Eligibility) error { return nil }
 func (storeStub) Record(context.Context, agent.Audit) error                      { return nil }
 
-// QR then tap, through the agent: the card laid on the reader first waits
-// for its QR code; the scan (read by the real payload reader) opens the
-// chip, and the agent checks the chip's identity under the check the
-// source began, then refines it with the photo.
-func TestQRThenTapThroughTheAgent(t *testing.T) {
-	pki, _ := virtual.NewPKI()
-	rig := pcsctest.Start(t)
-	card := cardWith(t, pki, virtual.Options{})
+// viaAgent runs a chip Source on the rig's first reader under a real agent
+// (with the payload reader and the QR/chip cross-check cmd/tiepdon wires)
+// and returns it with a function that waits for an event.
+func viaAgent(t *testing.T, csca *emrtd.CSCAStore) (*agent.Agent, *events.Subscription, func(func(events.Event) bool) events.Event) {
+	t.Helper()
 	bus := events.New()
 	sub := bus.Subscribe(events.All, 256)
-	defer sub.Close()
-	src := &chip.Source{CSCA: trust(t, pki), Reader: pcsctest.ReaderName(0), Log: quiet(), ReadTimeout: 20 * time.Second, EarlyEmit: true}
+	t.Cleanup(sub.Close)
+	src := &chip.Source{CSCA: csca, Reader: pcsctest.ReaderName(0), Log: quiet(), ReadTimeout: 20 * time.Second, EarlyEmit: true}
 	a, err := agent.New(agent.Deps{Bus: bus, Identify: payload.Identify, Checker: gatewayStub{}, Store: storeStub{},
 		Sources: []drivers.Source{src}, WaitForQR: time.Minute, Logger: quiet(),
 		CrossCheck: func(qr, chip patient.Identity) (string, string, bool) {
@@ -495,12 +492,12 @@ func TestQRThenTapThroughTheAgent(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
-	}()
+	})
 	await := func(ok func(events.Event) bool) events.Event {
 		t.Helper()
 		deadline := time.After(20 * time.Second)
@@ -515,6 +512,18 @@ func TestQRThenTapThroughTheAgent(t *testing.T) {
 			}
 		}
 	}
+	return a, sub, await
+}
+
+// QR then tap, through the agent: the card laid on the reader first waits
+// for its QR code; the scan (read by the real payload reader) opens the
+// chip, and the agent checks the chip's identity under the check the
+// source began, then refines it with the photo.
+func TestQRThenTapThroughTheAgent(t *testing.T) {
+	pki, _ := virtual.NewPKI()
+	rig := pcsctest.Start(t)
+	card := cardWith(t, pki, virtual.Options{})
+	a, sub, await := viaAgent(t, trust(t, pki))
 	insert(t, rig, card)
 	wait := await(func(ev events.Event) bool { return ev.Kind == events.CardProgress })
 	chipCheck := wait.Data.(events.Progress).CheckID
@@ -543,5 +552,58 @@ func TestQRThenTapThroughTheAgent(t *testing.T) {
 		if ev := <-sub.C(); ev.Kind == events.Alert || ev.Kind == events.ReadFailed {
 			t.Errorf("unexpected %v: %+v", ev.Kind, ev.Data)
 		}
+	}
+}
+
+// A QR code that disagrees with the chip of the same citizen (another name
+// and birth day) raises the cross-check alert under the chip's check.
+func TestCrossCheckThroughTheAgent(t *testing.T) {
+	pki, _ := virtual.NewPKI()
+	rig := pcsctest.Start(t)
+	card := cardWith(t, pki, virtual.Options{})
+	a, _, await := viaAgent(t, trust(t, pki))
+	forged := card.Profile()
+	forged.Name, forged.BirthDate.Day = "Nguyễn Thị Ánh Hằng", forged.BirthDate.Day+1
+	a.Present(drivers.Presentation{Medium: patient.MediumQR, Device: "wedge", At: time.Now(), Payload: []byte(forged.QR())})
+	insert(t, rig, card)
+	al := await(func(ev events.Event) bool { return ev.Kind == events.Alert }).Data.(events.AlertData)
+	if al.Code != cccd.AlertCode || !strings.Contains(al.Message, "name") || !strings.Contains(al.Message, "birthDate") ||
+		strings.Contains(al.Message, "Hằng") {
+		t.Errorf("alert %+v", al)
+	}
+	res := await(func(ev events.Event) bool {
+		r, ok := ev.Data.(events.Result)
+		return ok && r.Identity.Medium == patient.MediumChip
+	}).Data.(events.Result)
+	if res.CheckID != al.CheckID {
+		t.Errorf("alert under check %q, the chip's result under %q", al.CheckID, res.CheckID)
+	}
+}
+
+// A chip that fails its checks raises the agent's alert for its check.
+func TestChipAlertsThroughTheAgent(t *testing.T) {
+	pki, _ := virtual.NewPKI()
+	for _, tt := range []struct {
+		name  string
+		opts  virtual.Options
+		alert string
+	}{
+		{"tampered DG13", virtual.Options{TamperDG13: true}, agent.AlertNotAuthentic},
+		{"wrong AA key", virtual.Options{WrongAAKey: true}, agent.AlertCloneSuspected},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rig := pcsctest.Start(t)
+			card := cardWith(t, pki, tt.opts)
+			a, _, await := viaAgent(t, trust(t, pki))
+			a.Present(drivers.Presentation{Medium: patient.MediumQR, Device: "wedge", At: time.Now(), Payload: []byte(card.Profile().QR())})
+			insert(t, rig, card)
+			al := await(func(ev events.Event) bool {
+				d, ok := ev.Data.(events.AlertData)
+				return ok && d.Code == tt.alert
+			}).Data.(events.AlertData)
+			if al.CheckID == "" || strings.Contains(al.Message, string(card.Profile().CitizenID)) {
+				t.Errorf("alert %+v", al)
+			}
+		})
 	}
 }
