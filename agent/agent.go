@@ -415,6 +415,10 @@ func (a *Agent) answered(ctx context.Context, checkID string, id patient.Identit
 			Source:    patient.SourceNone,
 			CheckedAt: a.d.Now(),
 		}
+		if errors.Is(ans.err, ErrAccountRefused) {
+			e.ReasonVI = "Cổng BHXH từ chối tài khoản của cơ sở: gọi IT để sửa tài khoản hoặc mật khẩu. Chưa có kết quả lưu; sẽ tự kiểm tra lại sau khi sửa."
+			e.ReasonEN = "The BHXH gateway refuses the facility's account: call IT to fix the account or password. Nothing is cached; tiepdon will re-check once it is fixed."
+		}
 	}
 	a.finish(ctx, answer{kind: events.EligibilityResult, checkID: checkID, id: id, q: q, e: e, took: took})
 }

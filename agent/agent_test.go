@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -178,6 +179,27 @@ func TestOfflineWithoutCache(t *testing.T) {
 		}
 		a.checks.Wait()
 		if len(q.ids) != 1 || q.ids[0] != r.CheckID {
+			t.Errorf("outbox = %v, want the check queued", q.ids)
+		}
+	})
+}
+
+// TestAccountRefusedWithoutCache: with the facility's account refused,
+// staff are told to call IT, not that the gateway is unreachable; the check
+// is still queued.
+func TestAccountRefusedWithoutCache(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &fakeChecker{delay: time.Millisecond, err: fmt.Errorf("gateway login: code 402: %w %w", ErrUnavailable, ErrAccountRefused)}
+		q := &memQueue{}
+		a, sub := newTestAgent(t, c, newMemStore(), q)
+		a.Present(drivers.Presentation{Medium: patient.MediumQRCCCD, Payload: []byte("good")})
+		r := next(t, sub, events.EligibilityResult).Data.(events.Result)
+		e := r.Eligibility
+		if e.Verdict != patient.Unavailable || !strings.Contains(e.ReasonVI, "gọi IT") || !strings.Contains(e.ReasonEN, "call IT") {
+			t.Errorf("got %+v, want unavailable telling staff to call IT", e)
+		}
+		a.checks.Wait()
+		if len(q.ids) != 1 {
 			t.Errorf("outbox = %v, want the check queued", q.ids)
 		}
 	})

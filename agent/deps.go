@@ -15,6 +15,11 @@ import (
 // cache and queues a re-check.
 var ErrUnavailable = errors.New("gateway unavailable")
 
+// ErrAccountRefused is wrapped, beside ErrUnavailable, by a Checker's error
+// when the gateway refuses the facility's account: waiting will not help,
+// IT must fix the account, and staff are told to call them.
+var ErrAccountRefused = errors.New("gateway refused the facility's account")
+
 // Checker asks the national gateway about a patient. Any answer the gateway
 // gives (eligible or not) is a result, not an error.
 type Checker interface {

@@ -127,7 +127,7 @@ var (
 	// ErrAccountRefused is matched by the error of every check made
 	// while the gateway refuses the facility's account (login codes 401,
 	// 402, 403).
-	ErrAccountRefused = errors.New("gateway refused the facility's account")
+	ErrAccountRefused = agent.ErrAccountRefused
 	// ErrNoIdentifier is returned (not wrapping ErrUnavailable) for a query
 	// with no card number, social-insurance number or citizen ID.
 	ErrNoIdentifier = errors.New("no card number, social-insurance number or citizen ID to check")
