@@ -43,8 +43,8 @@ type Deps struct {
 	// message (no personal data) when they disagree (drivers/cccd).
 	CrossCheck func(qr, chip patient.Identity) (code, message string, disagree bool)
 	// Seal, if set, is called for every answer just before it is
-	// published, and may add to it (a signed receipt).
-	Seal func(ctx context.Context, r *events.Result)
+	// published, and may add to its Result (a signed receipt).
+	Seal func(ctx context.Context, f Finishing)
 	// AskCAN makes the agent ask staff for the CAN (through the window)
 	// when a chip is tapped without its QR; ProvideCAN answers.
 	AskCAN bool
@@ -437,6 +437,17 @@ type answer struct {
 	queued bool
 }
 
+// Finishing is an answer on its way out of the agent, as Seal sees it.
+type Finishing struct {
+	Kind   events.Kind    // EligibilityResult or EligibilityUpdated
+	Result *events.Result // what is published; Seal may add to it
+	Staff  patient.Staff  // who asked the gateway (hoTenCb, cccdCb)
+	// Asked and Answered bound the gateway's part of the check (the cache
+	// lookup, for a cached answer).
+	Asked, Answered time.Time
+	Queued          bool // a re-check of a check queued while the gateway was away
+}
+
 // finish is the one place an answer leaves the agent, whoever asked
 // (counter, HIS, outbox): seal it, remember it, publish it, cache it and
 // write the audit log. At the counter the SQLite commits come after the
@@ -444,7 +455,9 @@ type answer struct {
 func (a *Agent) finish(ctx context.Context, ans answer) {
 	r := events.Result{CheckID: ans.checkID, Identity: ans.id, Eligibility: ans.e}
 	if a.d.Seal != nil {
-		a.d.Seal(ctx, &r)
+		now := a.d.Now()
+		a.d.Seal(ctx, Finishing{Kind: ans.kind, Result: &r, Staff: ans.q.Staff, Asked: now.Add(-ans.took), Answered: now,
+			Queued: ans.queued})
 	}
 	a.remember(r, ans.kind == events.EligibilityResult)
 	if ans.queued {

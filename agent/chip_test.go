@@ -286,3 +286,44 @@ func TestSetChecker(t *testing.T) {
 		}
 	})
 }
+
+// Every answer passes Seal once, before it is published, whoever asked:
+// the counter (a cached answer, then the live one) and the outbox.
+func TestSealBeforePublish(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var sealed []Finishing
+		bus := events.New()
+		store := newMemStore()
+		store.byID[testID.CitizenID] = patient.Eligibility{Verdict: patient.Eligible, Code: "000", CheckedAt: time.Now().Add(-time.Hour)}
+		c := &fakeChecker{delay: time.Second, e: patient.Eligibility{Verdict: patient.Eligible, Code: "000"}}
+		a, err := New(Deps{Bus: bus, Checker: c, Store: store, Identify: identify,
+			Staff: patient.Staff{Name: "Trần Thị Bình", CitizenID: "079190000001"},
+			Seal: func(_ context.Context, f Finishing) {
+				f.Result.Eligibility.ReasonEN = "sealed " + string(f.Result.Eligibility.Source)
+				sealed = append(sealed, f)
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub := bus.Subscribe(events.EligibilityResult|events.EligibilityUpdated, 8)
+		defer sub.Close()
+		a.Present(drivers.Presentation{Medium: patient.MediumQR, Payload: []byte("good")})
+		for _, want := range []string{"sealed cache", "sealed live"} {
+			if r := (<-sub.C()).Data.(events.Result); r.Eligibility.ReasonEN != want {
+				t.Errorf("published %q, want %q", r.Eligibility.ReasonEN, want)
+			}
+		}
+		a.checks.Wait()
+		if err := a.Recheck(t.Context(), "queued-1", testID, patient.Staff{}); err != nil {
+			t.Fatal(err)
+		}
+		if r := (<-sub.C()).Data.(events.Result); r.CheckID != "queued-1" || r.Eligibility.ReasonEN != "sealed live" {
+			t.Errorf("re-check published %+v", r)
+		}
+		if len(sealed) != 3 || sealed[0].Kind != events.EligibilityResult || sealed[1].Kind != events.EligibilityUpdated ||
+			!sealed[2].Queued || sealed[1].Answered.Sub(sealed[1].Asked) != time.Second ||
+			sealed[2].Staff.CitizenID != "079190000001" {
+			t.Errorf("sealed %+v", sealed)
+		}
+	})
+}
