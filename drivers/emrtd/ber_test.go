@@ -3,6 +3,7 @@ package emrtd
 import (
 	"bytes"
 	"encoding/asn1"
+	"reflect"
 	"testing"
 	"time"
 
@@ -165,5 +166,28 @@ func TestTLVIndefinite(t *testing.T) {
 	deep = append(deep, bytes.Repeat([]byte{0, 0}, maxTLVDepth+2)...)
 	if _, _, err := ParseTLV(deep); err == nil {
 		t.Error("indefinite lengths nested past the limit accepted")
+	}
+}
+
+// TestDG14DG15BER: the security infos and the Active Authentication key
+// read the same from BER as from DER.
+func TestDG14DG15BER(t *testing.T) {
+	fx := testFixture(t)
+	for _, form := range []berForm{{}, {longLengths: true}} {
+		dg14 := fx.files[FIDDG(14)]
+		want, err := ParseSecurityInfos(dg14)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseSecurityInfos(form.of(t, dg14))
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("DG14 in BER: %+v, %v; want %+v", got, err, want)
+		}
+		dg15 := fx.files[FIDDG(15)]
+		k1, err1 := ParseDG15(dg15)
+		k2, err2 := ParseDG15(form.of(t, dg15))
+		if err1 != nil || err2 != nil || !reflect.DeepEqual(k1, k2) {
+			t.Fatalf("DG15 in BER: %v %v", err1, err2)
+		}
 	}
 }

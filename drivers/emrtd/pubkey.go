@@ -48,9 +48,12 @@ type ecParameters struct {
 	Cofactor *big.Int `asn1:"optional"`
 }
 
-// ParsePublicKeyInfo parses a DER SubjectPublicKeyInfo (RSA, RSA-PSS, or EC
+// ParsePublicKeyInfo parses a SubjectPublicKeyInfo, DER or BER (RSA, RSA-PSS, or EC
 // with a named curve or explicit parameters; id-PK-ECDH is read as EC).
 func ParsePublicKeyInfo(der []byte) (*PublicKey, error) {
+	if d, err := toDER(der); err == nil {
+		der = d // DG15 and DG14 keys may come in BER
+	}
 	var spki subjectPublicKeyInfo
 	rest, err := asn1.Unmarshal(der, &spki)
 	if err != nil {

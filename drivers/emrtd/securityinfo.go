@@ -105,8 +105,8 @@ type securityInfo struct {
 	Optional asn1.RawValue `asn1:"optional"`
 }
 
-// ParseSecurityInfos parses SecurityInfos (a DER SET OF SecurityInfo), as
-// in EF.CardAccess; a DG14 wrapper (tag '6E') is removed first.
+// ParseSecurityInfos parses SecurityInfos (a SET OF SecurityInfo, DER or
+// BER), as in EF.CardAccess; a DG14 wrapper (tag '6E') is removed first.
 func ParseSecurityInfos(b []byte) (*SecurityInfos, error) {
 	if len(b) > 0 && b[0] == 0x6E {
 		t, _, err := ParseTLV(b)
@@ -114,6 +114,9 @@ func ParseSecurityInfos(b []byte) (*SecurityInfos, error) {
 			return nil, fmt.Errorf("parsing DG14: %w", err)
 		}
 		b = t.Value
+	}
+	if der, err := toDER(b); err == nil {
+		b = der // chips may write BER (indefinite or long lengths)
 	}
 	var raw []asn1.RawValue
 	rest, err := asn1.UnmarshalWithParams(b, &raw, "set")
