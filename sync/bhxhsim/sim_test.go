@@ -359,7 +359,57 @@ func TestRegisterFlags(t *testing.T) {
 		o.Faults != (bhxhsim.Faults{Latency: bhxhsim.Duration(250 * time.Millisecond), Error5xx: 0.5, Down: true, Code: "500"}) {
 		t.Fatalf("%+v", o)
 	}
+	var q bhxhsim.Options
+	fs = flag.NewFlagSet("sim", flag.ContinueOnError)
+	q.RegisterFlags(fs)
+	if err := fs.Parse([]string{"--login-code=403", "--token501", "--blanks"}); err != nil {
+		t.Fatal(err)
+	}
+	if q.Faults.LoginCode != "403" || !q.Faults.Token501 || !q.Blanks {
+		t.Fatalf("field quirks from flags: %+v", q)
+	}
 	if err := fs.Parse([]string{"--latency=soon"}); err == nil {
 		t.Fatal("bad latency accepted")
+	}
+}
+
+// TestFieldQuirks checks the simulator sends the live gateway's
+// irregularities when asked: blank values, null lists, 501 for the token,
+// refused logins.
+func TestFieldQuirks(t *testing.T) {
+	sim := bhxhsim.New(bhxhsim.Options{Seed: 6, Blanks: true})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	login := func() url.Values {
+		_, m := post(t, srv.URL, bhxh.PathLogin, nil, "username=79014_BV&password="+md5hex("bhxh-sim", true), form)
+		key, _ := m["APIKey"].(map[string]any)
+		if key == nil {
+			t.Fatalf("login: %v", m)
+		}
+		return url.Values{"token": {key["access_token"].(string)}, "id_token": {key["id_token"].(string)},
+			"username": {"79014_BV"}, "password": {md5hex("bhxh-sim", true)}}
+	}
+	auth := login()
+	p, _ := sim.Example("000")
+	body := url.Values{"maThe": {string(p.CardNumber)}, "hoTen": {string(p.Name)}, "ngaySinh": {p.BirthDate.String()},
+		"hoTenCb": {"Trần Thị Lễ Tân"}, "cccdCb": {"079190000001"}}.Encode()
+	_, m := post(t, srv.URL, bhxh.PathCheck, auth, body, form)
+	if m["maKetQua"] != "000" || m["maTheMoi"] != " " || m["dsLichSuKT2018"] != nil || m["dsLichSuKCB2018"] != nil {
+		t.Errorf("blanks: maTheMoi %q, dsLichSuKT2018 %v, dsLichSuKCB2018 %v; want \" \", null, null", m["maTheMoi"], m["dsLichSuKT2018"], m["dsLichSuKCB2018"])
+	}
+	if _, ok := m["dsLichSuKT2018"]; !ok {
+		t.Error("dsLichSuKT2018 left out instead of null")
+	}
+
+	sim.SetFaults(bhxhsim.Faults{Token501: true})
+	if code, m := post(t, srv.URL, bhxh.PathCheck, auth, body, form); code != 200 || m["maKetQua"] != "501" || m["ghiChu"] != "Token không đúng" {
+		t.Errorf("token501: %d %v", code, m)
+	}
+	sim.SetFaults(bhxhsim.Faults{LoginCode: "403"})
+	if _, m := post(t, srv.URL, bhxh.PathLogin, nil, "username=79014_BV&password="+md5hex("bhxh-sim", true), form); m["maKetQua"] != "403" || m["APIKey"] != nil {
+		t.Errorf("loginCode 403: %v", m)
+	}
+	if st := sim.Stats(); st.Logins != 1 || st.LoginsRefused != 1 {
+		t.Errorf("stats %+v, want 1 login and 1 refused", st)
 	}
 }
