@@ -73,8 +73,7 @@ type Agent struct {
 	staff    patient.Staff
 	current  *events.Result
 	receipts map[string]events.Result
-	order    []string // receipt IDs, oldest first
-	begun    map[string]begun
+	order    []string                 // receipt IDs, oldest first
 	devices  map[string]events.Device // by kind and name
 	alerted  map[string]bool          // check and alert code, published once
 	checks   sync.WaitGroup
@@ -83,12 +82,6 @@ type Agent struct {
 
 // checkerBox lets an interface value live in an atomic.Pointer.
 type checkerBox struct{ c Checker }
-
-// begun is a check a source began (Reporter.Begin) and has not presented yet.
-type begun struct {
-	medium patient.Medium
-	device string
-}
 
 // maxReceipts bounds how many past results Receipt remembers.
 const maxReceipts = 256
@@ -117,7 +110,7 @@ func New(d Deps) (*Agent, error) {
 		d.WaitForQR = time.Minute
 	}
 	a := &Agent{d: d, log: d.Logger, staff: d.Staff, receipts: make(map[string]events.Result),
-		begun: map[string]begun{}, devices: map[string]events.Device{}, ctx: context.Background(),
+		devices: map[string]events.Device{}, ctx: context.Background(),
 		can: make(chan string, 1)}
 	a.checker.Store(&checkerBox{d.Checker})
 	a.recent.now = d.Now
@@ -161,9 +154,6 @@ func (a *Agent) Present(p drivers.Presentation) {
 		return
 	}
 	checkID := p.CheckID // from Begin
-	a.mu.Lock()
-	delete(a.begun, checkID)
-	a.mu.Unlock()
 	if checkID == "" {
 		checkID = newCheckID()
 	}
@@ -180,7 +170,7 @@ func (a *Agent) Present(p drivers.Presentation) {
 	medium := p.Medium
 	if err == nil && id.Medium != "" && (medium == "" || medium == patient.MediumQR) {
 		medium = id.Medium // the payload reader tells a CCCD QR from a BHYT one
-	} else if m, ok := err.(interface{ Medium() patient.Medium }); ok && medium == patient.MediumQR {
+	} else if m := (interface{ Medium() patient.Medium })(nil); errors.As(err, &m) && medium == patient.MediumQR {
 		medium = m.Medium()
 	}
 	a.d.Bus.Publish(events.CardPresented, events.Presented{CheckID: checkID, Medium: medium, Device: p.Device})
@@ -197,14 +187,9 @@ func (a *Agent) Present(p drivers.Presentation) {
 }
 
 // Begin implements drivers.Reporter: it makes the check ID a source
-// reports a chip read under before the identity is ready.
-func (a *Agent) Begin(medium patient.Medium, device string) string {
-	checkID := newCheckID()
-	a.mu.Lock()
-	a.begun[checkID] = begun{medium, device}
-	a.mu.Unlock()
-	return checkID
-}
+// reports a chip read under before the identity is ready. Check IDs are
+// made here and in Present and Check only.
+func (a *Agent) Begin(medium patient.Medium, device string) string { return newCheckID() }
 
 // Progress implements drivers.Reporter.
 func (a *Agent) Progress(checkID, step string, percent int) {
@@ -213,9 +198,6 @@ func (a *Agent) Progress(checkID, step string, percent int) {
 
 // Failed implements drivers.Reporter.
 func (a *Agent) Failed(f drivers.Failure) {
-	a.mu.Lock()
-	delete(a.begun, f.CheckID)
-	a.mu.Unlock()
 	a.failed(f.CheckID, f.Medium, f.Device, f.Code, errors.New(f.Detail))
 }
 
@@ -253,12 +235,11 @@ func (a *Agent) Device(d drivers.Device) {
 	ev := events.Device{Kind: events.DeviceKind(d.Kind), Name: d.Name, State: events.DeviceState(d.State), Detail: d.Detail}
 	key := string(ev.Kind) + "\x00" + ev.Name
 	a.mu.Lock()
-	old, ok := a.devices[key]
-	a.devices[key] = ev
-	a.mu.Unlock()
-	if ok && old == ev {
+	defer a.mu.Unlock() // the bus never blocks: events keep the table's order
+	if old, ok := a.devices[key]; ok && old == ev {
 		return
 	}
+	a.devices[key] = ev
 	a.d.Bus.Publish(events.DeviceChanged, ev)
 }
 
