@@ -72,6 +72,7 @@ type Agent struct {
 	mu       sync.Mutex
 	staff    patient.Staff
 	current  *events.Result
+	onScreen string // the check the reception screen shows ("" when cleared)
 	receipts map[string]events.Result
 	order    []string                 // receipt IDs, oldest first
 	devices  map[string]events.Device // by kind and name
@@ -173,7 +174,7 @@ func (a *Agent) Present(p drivers.Presentation) {
 	} else if m := (interface{ Medium() patient.Medium })(nil); errors.As(err, &m) && medium == patient.MediumQR {
 		medium = m.Medium()
 	}
-	a.d.Bus.Publish(events.CardPresented, events.Presented{CheckID: checkID, Medium: medium, Device: p.Device})
+	a.present(events.Presented{CheckID: checkID, Medium: medium, Device: p.Device})
 	if err != nil {
 		a.log.Warn("A scan or card could not be read; staff are asked to scan or tap again", "check", checkID, "medium", medium, "device", p.Device, "err", err)
 		a.failed(checkID, medium, p.Device, failureCode(err), err)
@@ -184,6 +185,24 @@ func (a *Agent) Present(p drivers.Presentation) {
 		a.chipAlert(checkID, id)
 	}
 	a.start(checkID, id)
+}
+
+// present publishes a new presentation, which the reception screen turns
+// to at once: from now on it is the check on screen.
+func (a *Agent) present(p events.Presented) {
+	a.mu.Lock()
+	a.onScreen = p.CheckID
+	a.mu.Unlock()
+	a.d.Bus.Publish(events.CardPresented, p)
+}
+
+// ShowCheck records which check the reception screen shows: "" when staff
+// cleared it (Esc), or an earlier check staff opened again. Answers for
+// any other check are published with Current false (late answers).
+func (a *Agent) ShowCheck(checkID string) {
+	a.mu.Lock()
+	a.onScreen = checkID
+	a.mu.Unlock()
 }
 
 // Begin implements drivers.Reporter: it makes the check ID a source
@@ -267,7 +286,7 @@ func (a *Agent) Check(ctx context.Context, id patient.Identity) (string, error) 
 		return "", errors.New("need a card number, social-insurance number or citizen ID")
 	}
 	checkID := newCheckID()
-	a.d.Bus.Publish(events.CardPresented, events.Presented{CheckID: checkID, Medium: id.Medium})
+	a.present(events.Presented{CheckID: checkID, Medium: id.Medium})
 	a.start(checkID, id)
 	return checkID, nil
 }
@@ -435,12 +454,15 @@ type Finishing struct {
 // publish (off the verdict's path); for a queued re-check, before it.
 func (a *Agent) finish(ctx context.Context, ans answer) {
 	r := events.Result{CheckID: ans.checkID, Identity: ans.id, Eligibility: ans.e}
+	a.mu.Lock()
+	r.Current = a.onScreen == r.CheckID
+	a.mu.Unlock()
 	if a.d.Seal != nil {
 		now := a.d.Now()
 		a.d.Seal(ctx, Finishing{Kind: ans.kind, Result: &r, Staff: ans.q.Staff, Asked: now.Add(-ans.took), Answered: now,
 			Queued: ans.queued})
 	}
-	a.remember(r, ans.kind == events.EligibilityResult)
+	a.remember(r, r.Current)
 	if ans.queued {
 		a.store(ctx, ans)
 		a.d.Bus.Publish(ans.kind, r)
@@ -498,9 +520,9 @@ func expireCached(e patient.Eligibility, now time.Time) patient.Eligibility {
 	return e
 }
 
-// remember keeps r as its check's receipt. A new check's first result
-// (current) becomes Current; a later one replaces Current only if Current
-// is the same check.
+// remember keeps r as its check's receipt. A result for the check on
+// screen (current) becomes Current; another replaces Current only if
+// Current is the same check.
 func (a *Agent) remember(r events.Result, current bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

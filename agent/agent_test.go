@@ -271,8 +271,8 @@ func TestOldCheckUpdateKeepsCurrent(t *testing.T) {
 		if err := a.Recheck(ctx, "early", testID, patient.Staff{}); err != nil {
 			t.Fatal(err)
 		}
-		if ev := next(t, sub, events.EligibilityUpdated); ev.Data.(events.Result).CheckID != "early" {
-			t.Errorf("update for check %q, want early", ev.Data.(events.Result).CheckID)
+		if r := next(t, sub, events.EligibilityUpdated).Data.(events.Result); r.CheckID != "early" || r.Current {
+			t.Errorf("update for check %q current %v, want early, not current (a late answer)", r.CheckID, r.Current)
 		}
 		if r, ok := a.Receipt("early"); !ok || r.Eligibility.Code != "070" {
 			t.Errorf("the early check's receipt: %v %+v, want the update", ok, r.Eligibility)
@@ -289,6 +289,25 @@ func TestOldCheckUpdateKeepsCurrent(t *testing.T) {
 		}
 		if cur, _ := a.Current(); cur.CheckID != "now" || cur.Eligibility.Code != "001" {
 			t.Errorf("Current after its own update: %s %s", cur.CheckID, cur.Eligibility.Code)
+		}
+		if r := next(t, sub, events.EligibilityUpdated).Data.(events.Result); !r.Current {
+			t.Error("the update for the check on screen is not current")
+		}
+		// Staff cleared the screen (Esc): nothing is current any more.
+		a.ShowCheck("")
+		if err := a.Recheck(ctx, "now", testID, patient.Staff{}); err != nil {
+			t.Fatal(err)
+		}
+		if r := next(t, sub, events.EligibilityUpdated).Data.(events.Result); r.Current {
+			t.Error("an update after the screen was cleared is current")
+		}
+		// Staff opened the early check again: its answers are current.
+		a.ShowCheck("early")
+		if err := a.Recheck(ctx, "early", testID, patient.Staff{}); err != nil {
+			t.Fatal(err)
+		}
+		if r := next(t, sub, events.EligibilityUpdated).Data.(events.Result); r.CheckID != "early" || !r.Current {
+			t.Errorf("update for the reopened check: %q current %v", r.CheckID, r.Current)
 		}
 		cancel()
 		if err := <-done; err != nil {

@@ -84,8 +84,8 @@ func TestCueSounds(t *testing.T) {
 		}
 		seen[string(wav)] = c
 	}
-	if len(cueSounds) != 4 {
-		t.Errorf("%d cue sounds, want 4", len(cueSounds))
+	if len(cueSounds) != 5 {
+		t.Errorf("%d cue sounds, want 5", len(cueSounds))
 	}
 }
 

@@ -56,9 +56,18 @@ var messages = map[string][2]string{
 	"failure.scan-unknown":      {"Không nhận ra mã: không phải mã QR CCCD hay thẻ BHYT", "Not a CCCD or BHYT card code"},
 	"failure.scan-unreadable":   {"Không đọc được mã quét", "The scan could not be read"},
 	"banner.code":               {"Mã %s", "Code %s"},
-	"banner.can":                {"NHẬP 6 SỐ CUỐI CCCD", "TYPE THE LAST 6 DIGITS"},
-	"banner.can.reason":         {"Thẻ chip chưa quét mã QR: nhập 6 số cuối của số CCCD để mở chip.", "Chip card without a QR scan: type the last 6 digits of the CCCD number to open the chip."},
-	"banner.cached":             {"Kết quả lưu %s, cổng BHXH chưa xác nhận hôm nay.", "Cached answer from %s; the gateway has not confirmed it today."},
+
+	// Late answers: for a check no longer on screen.
+	"late.title":        {"KẾT QUẢ ĐẾN MUỘN", "LATE RESULT"},
+	"late.callback":     {"KẾT QUẢ ĐẾN MUỘN – GỌI LẠI BỆNH NHÂN", "LATE RESULT – CALL THE PATIENT BACK"},
+	"late.noname":       {"(chưa có tên)", "(no name)"},
+	"late.open":         {"Mở", "Open"},
+	"late.dismiss":      {"Bỏ qua", "Dismiss"},
+	"late.more":         {"… và %d kết quả đến muộn khác (xem Lượt kiểm tra trong ca)", "… and %d more late results (see This shift's checks)"},
+	"late.wintitle":     {"(%d kết quả đến muộn)", "(%d late results)"},
+	"banner.can":        {"NHẬP 6 SỐ CUỐI CCCD", "TYPE THE LAST 6 DIGITS"},
+	"banner.can.reason": {"Thẻ chip chưa quét mã QR: nhập 6 số cuối của số CCCD để mở chip.", "Chip card without a QR scan: type the last 6 digits of the CCCD number to open the chip."},
+	"banner.cached":     {"Kết quả lưu %s, cổng BHXH chưa xác nhận hôm nay.", "Cached answer from %s; the gateway has not confirmed it today."},
 
 	"step.pace":   {"thiết lập kênh bảo mật", "secure channel"},
 	"step.bac":    {"thiết lập kênh bảo mật", "secure channel"},

@@ -32,6 +32,8 @@ var cueTones = map[cue][]tone{
 	cueWarn:        {{660, 110 * time.Millisecond, 90 * time.Millisecond}, {660, 110 * time.Millisecond, 0}},
 	cueBad:         {{330, 450 * time.Millisecond, 0}},
 	cueUnavailable: {{440, 150 * time.Millisecond, 0}},
+	// A late answer: three quick rising beeps, unlike any verdict's.
+	cueLate: {{523, 70 * time.Millisecond, 40 * time.Millisecond}, {659, 70 * time.Millisecond, 40 * time.Millisecond}, {784, 110 * time.Millisecond, 0}},
 }
 
 // wavRate is the sample rate of the cue sounds.
@@ -75,6 +77,7 @@ func cueWAV(c cue) []byte {
 // cueSounds are rendered once.
 var cueSounds = map[cue][]byte{
 	cueGood: cueWAV(cueGood), cueWarn: cueWAV(cueWarn), cueBad: cueWAV(cueBad), cueUnavailable: cueWAV(cueUnavailable),
+	cueLate: cueWAV(cueLate),
 }
 
 // cue plays a verdict's sound and flashes the banner from white to its

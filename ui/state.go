@@ -39,6 +39,7 @@ type state struct {
 	clients  int
 	staff    patient.Staff
 	recent   []recentCheck // this shift, newest first
+	late     []lateAnswer  // answers for checks no longer on screen, newest first
 	pending  []events.Pairing
 	paired   []PairingInfo
 	entryErr string // last error from a manual check
@@ -102,8 +103,12 @@ func (u *UI) apply(ev events.Event) {
 		u.renderMain()
 	case events.Identity:
 		if d.CheckID != st.checkID {
-			st.checkID = d.CheckID
-			st.result, st.failure, st.alert, st.reveal = nil, nil, nil, false
+			// An identity always follows its check's presentation; one for
+			// another check (a chip's photo after the screen moved on) only
+			// fills in the shift's list.
+			u.addRecent(d.CheckID, d.Identity, nil, ev.Time)
+			u.renderRecent()
+			return
 		}
 		id := d.Identity
 		st.identity = &id
@@ -118,11 +123,12 @@ func (u *UI) apply(ev events.Event) {
 		e := d.Eligibility
 		prev := u.addRecent(d.CheckID, d.Identity, &e, ev.Time)
 		u.renderRecent()
-		if d.CheckID != st.checkID && st.checkID != "" && ev.Kind == events.EligibilityUpdated {
-			return // a late answer for an earlier patient: only the list changes
-		}
-		if st.checkID != d.CheckID {
-			st.alert, st.reveal = nil, false
+		if d.CheckID != st.checkID {
+			// A late answer, for a patient the screen has moved on from
+			// (another patient, or a screen cleared with Esc): it never
+			// replaces the verdict shown; the late-results strip lists it.
+			u.late(d.CheckID, d.Identity, e, prev)
+			return
 		}
 		id := d.Identity
 		// A chip read sends its photo after the verdict is known: keep the
@@ -201,6 +207,7 @@ func (u *UI) clear() {
 	st.askCAN, st.reveal = false, false
 	st.entryErr = ""
 	u.clearEntry()
+	u.reportScreen()
 	u.renderMain()
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"image/png"
@@ -13,6 +14,8 @@ import (
 	"unicode"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -852,4 +855,150 @@ func BenchmarkTypeRune(b *testing.B) {
 			u.w.numEntry.SetText("")
 		}
 	}
+}
+
+// screenLog records what the window told the agent about the check on
+// screen (ScreenReporter).
+type screenLog struct {
+	*fakeActions
+	shown []string
+}
+
+func (s *screenLog) ShowCheck(id string) { s.shown = append(s.shown, id) }
+
+// TestLateAnswer: an answer for a check that is not on screen never
+// replaces the verdict shown (another patient, or a screen cleared with
+// Esc); it waits in the late-results strip, with a tone, until staff open
+// or dismiss it; a patient sent away without an answer is marked "call
+// back".
+func TestLateAnswer(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	sl := &screenLog{fakeActions: h.fake}
+	h.u.act = sl
+	// Bình was sent away with "no result"; An is at the desk now.
+	h.play(sceneNamed(t, "unavailable").Steps)
+	h.play(sceneNamed(t, "eligible").Steps)
+	if h.u.w.lateBox.Visible() {
+		t.Fatal("late strip shown with no late answer")
+	}
+	beeps := len(h.beep.played)
+	binh := scenes.Binh
+	lateE := patient.Eligibility{Verdict: patient.Eligible, Code: "000", Holder: binh.Name, Source: patient.SourceLive}
+	h.u.apply(events.Event{Kind: events.EligibilityUpdated, Time: scenes.Now, Data: events.Result{CheckID: "c8", Identity: binh, Eligibility: lateE}})
+	if h.u.st.checkID != "c1" || h.u.w.bannerTitle.Text != "ĐỦ ĐIỀU KIỆN BHYT" || h.u.w.name.Text != "Nguyễn Văn An" {
+		t.Errorf("the late answer changed the screen: check %s banner %q name %q", h.u.st.checkID, h.u.w.bannerTitle.Text, h.u.w.name.Text)
+	}
+	if !h.u.w.lateBox.Visible() || len(h.u.st.late) != 1 {
+		t.Fatalf("late strip visible %v, %d late answers", h.u.w.lateBox.Visible(), len(h.u.st.late))
+	}
+	text := labelsIn(h.u.w.lateBox)
+	if !strings.Contains(text, "GỌI LẠI BỆNH NHÂN") || !strings.Contains(text, "Trần Thị Bình") || !strings.Contains(text, "ĐỦ ĐIỀU KIỆN") {
+		t.Errorf("late strip says %q, want call back, the name and the verdict", text)
+	}
+	if len(h.beep.played) != beeps+1 || !bytes.Equal(h.beep.played[beeps], cueSounds[cueLate]) {
+		t.Errorf("late answer played %d sounds, want the late tone", len(h.beep.played)-beeps)
+	}
+	if title := h.u.win.Title(); !strings.HasPrefix(title, "(1 kết quả đến muộn)") {
+		t.Errorf("window title %q does not count the late answer", title)
+	}
+	// Esc clears the screen; the agent is told; An's own re-check
+	// arriving now is late too, and is not marked "call back".
+	h.u.clear()
+	if len(sl.shown) == 0 || sl.shown[len(sl.shown)-1] != "" {
+		t.Errorf("the agent was told %q after Esc, want \"\"", sl.shown)
+	}
+	an := scenes.An
+	h.u.apply(events.Event{Kind: events.EligibilityUpdated, Time: scenes.Now, Data: events.Result{CheckID: "c1", Identity: an,
+		Eligibility: patient.Eligibility{Verdict: patient.NotEligible, Code: "010", Holder: an.Name}}})
+	if h.u.st.phase != phaseIdle || h.u.w.bannerTitle.Text != "SẴN SÀNG" {
+		t.Errorf("after Esc a late answer filled the screen: %q", h.u.w.bannerTitle.Text)
+	}
+	if len(h.u.st.late) != 2 || h.u.st.late[0].CheckID != "c1" || h.u.st.late[0].CallBack {
+		t.Errorf("late answers %+v", h.u.st.late)
+	}
+	// A first answer for a check whose screen was cleared is late as well.
+	h.play(present2("c20", scenes.Cuong))
+	h.u.clear()
+	h.u.apply(events.Event{Kind: events.EligibilityResult, Time: scenes.Now, Data: events.Result{CheckID: "c20", Identity: scenes.Cuong,
+		Eligibility: patient.Eligibility{Verdict: patient.CheckDocuments, Code: "001"}}})
+	if h.u.st.phase != phaseIdle || len(h.u.st.late) != 3 || !h.u.st.late[0].CallBack {
+		t.Errorf("first answer after Esc: phase %v, late %d", h.u.st.phase, len(h.u.st.late))
+	}
+	// Open shows Bình's answer as the check on screen; Dismiss drops An's.
+	findButtonIn(t, h.u.w.lateBox, 2, "Mở").OnTapped()
+	if h.u.st.checkID != "c8" || h.u.w.bannerTitle.Text != "ĐỦ ĐIỀU KIỆN BHYT" || h.u.w.name.Text != "Trần Thị Bình" {
+		t.Errorf("open: check %s banner %q name %q", h.u.st.checkID, h.u.w.bannerTitle.Text, h.u.w.name.Text)
+	}
+	if sl.shown[len(sl.shown)-1] != "c8" {
+		t.Errorf("the agent was told %q after open, want c8", sl.shown)
+	}
+	findButtonIn(t, h.u.w.lateBox, 1, "Bỏ qua").OnTapped()
+	if len(h.u.st.late) != 1 || h.u.st.late[0].CheckID != "c20" {
+		t.Errorf("after open and dismiss: %+v", h.u.st.late)
+	}
+	findButtonIn(t, h.u.w.lateBox, 0, "Bỏ qua").OnTapped()
+	if h.u.w.lateBox.Visible() || strings.Contains(h.u.win.Title(), "muộn") {
+		t.Errorf("strip still shown (title %q)", h.u.win.Title())
+	}
+	// The shift's list kept every answer.
+	if r := recentFor(h.u.st.recent, "c1"); r == nil || r.Result == nil || r.Result.Code != "010" {
+		t.Errorf("the shift's list lost An's late answer: %+v", r)
+	}
+}
+
+func present2(id string, ident patient.Identity) []scenes.Step {
+	return []scenes.Step{
+		{Kind: events.CardPresented, Data: events.Presented{CheckID: id, Medium: ident.Medium}},
+		{Kind: events.IdentityRead, Data: events.Identity{CheckID: id, Identity: ident}},
+	}
+}
+
+func recentFor(rs []recentCheck, id string) *recentCheck {
+	for i := range rs {
+		if rs[i].CheckID == id {
+			return &rs[i]
+		}
+	}
+	return nil
+}
+
+// labelsIn joins the text of every label and text under o.
+func labelsIn(o fyne.CanvasObject) string {
+	var out []string
+	walk(o, func(o fyne.CanvasObject) {
+		switch l := o.(type) {
+		case *widget.Label:
+			out = append(out, l.Text)
+		case *canvas.Text:
+			out = append(out, l.Text)
+		}
+	})
+	return strings.Join(out, " | ")
+}
+
+func walk(o fyne.CanvasObject, f func(fyne.CanvasObject)) {
+	f(o)
+	switch c := o.(type) {
+	case *fyne.Container:
+		for _, o := range c.Objects {
+			walk(o, f)
+		}
+	case *container.ThemeOverride:
+		walk(c.Content, f)
+	}
+}
+
+// findButtonIn returns the button labelled text in the row-th late row.
+func findButtonIn(t *testing.T, box *fyne.Container, row int, text string) *wedgeButton {
+	t.Helper()
+	var found *wedgeButton
+	walk(box.Objects[row], func(o fyne.CanvasObject) {
+		if b, ok := o.(*wedgeButton); ok && b.Text == text {
+			found = b
+		}
+	})
+	if found == nil {
+		t.Fatalf("no %q button in late row %d", text, row)
+	}
+	return found
 }

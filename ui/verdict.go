@@ -16,6 +16,7 @@ const (
 	cueWarn            // amber: check documents, cached answer, fix the input
 	cueBad             // red: not eligible, or an alert
 	cueUnavailable     // grey: no answer
+	cueLate            // a late answer for a patient no longer on screen (the strip, not the banner)
 )
 
 // verdictStyle is how a verdict looks on the banner.
@@ -35,6 +36,7 @@ var (
 	colGrey  = color.NRGBA{R: 0x4b, G: 0x55, B: 0x63, A: 0xff} // white on it: 7.6:1
 	colBlue  = color.NRGBA{R: 0x1d, G: 0x4e, B: 0xd8, A: 0xff} // white on it: 6.7:1
 	colIdle  = color.NRGBA{R: 0xe5, G: 0xe7, B: 0xeb, A: 0xff}
+	colLate  = color.NRGBA{R: 0xff, G: 0xf4, B: 0xd1, A: 0xff} // the late-results strip; near-black on it: 17:1
 	colWhite = color.NRGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xff}
 	colInk   = color.NRGBA{R: 0x11, G: 0x18, B: 0x27, A: 0xff}
 )

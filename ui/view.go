@@ -38,6 +38,7 @@ type widgets struct {
 	canEntry  *wedgeEntry
 	canHint   *widget.Label
 	pairStrip *fyne.Container
+	lateBox   *fyne.Container
 
 	patientCard *widget.Card
 	photo       *canvas.Image
@@ -132,6 +133,8 @@ func (u *UI) build() {
 	canOK := u.newButton(u.t("can.submit"), theme.ConfirmIcon(), u.submitCAN)
 	w.canBox = container.NewBorder(nil, nil, w.canHint, canOK, w.canEntry)
 	w.pairStrip = container.NewVBox()
+	w.lateBox = container.NewVBox()
+	w.lateBox.Hide()
 
 	// Patient panel.
 	w.photo = canvas.NewImageFromImage(nil)
@@ -213,7 +216,7 @@ func (u *UI) build() {
 		w.checkBtn, w.entryErr,
 	)
 	entryCard := widget.NewCard(u.t("entry.title"), "", w.entryBox)
-	w.strips = container.NewVBox(banner, w.alertBox, w.canBox, w.pairStrip)
+	w.strips = container.NewVBox(banner, w.lateBox, w.alertBox, w.canBox, w.pairStrip)
 	w.mainTab = container.NewBorder(
 		w.strips, nil, nil,
 		container.NewVScroll(container.New(&fixedWidth{330}, entryCard)),
@@ -263,6 +266,7 @@ func (u *UI) build() {
 	u.win.SetMainMenu(u.mainMenu())
 	u.installKeys()
 
+	u.renderLate()
 	u.renderMain()
 	u.renderStatus()
 	u.renderRecent()

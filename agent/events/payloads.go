@@ -59,6 +59,11 @@ type Result struct {
 	CheckID     string              `json:"checkId"`
 	Identity    patient.Identity    `json:"identity"`
 	Eligibility patient.Eligibility `json:"eligibility"`
+	// Current reports that the check was the one on the reception screen
+	// when the answer was published. An answer for any other check (a
+	// patient already gone, or the screen cleared) is a late answer: the
+	// window lists it apart and never lets it replace the verdict shown.
+	Current bool `json:"current"`
 }
 
 // GatewayState is the health of the national gateway as the circuit breaker sees it.

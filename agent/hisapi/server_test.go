@@ -614,8 +614,8 @@ func TestNotificationsForwarded(t *testing.T) {
 		{events.CardPresented, events.Presented{CheckID: "c1", Medium: patient.MediumChip}, `"checkId":"c1"`},
 		{events.CardProgress, events.Progress{CheckID: "c1", Step: "dg2", Percent: 40}, `"percent":40`},
 		{events.IdentityRead, events.Identity{CheckID: "c1", Identity: sampleIdentity()}, `"citizenId":"001099012345"`},
-		{events.EligibilityResult, events.Result{CheckID: "c1", Identity: sampleIdentity(), Eligibility: sampleEligibility()}, `"verdict":"eligible"`},
-		{events.EligibilityUpdated, events.Result{CheckID: "c1", Identity: sampleIdentity(), Eligibility: sampleEligibility()}, `"code":"000"`},
+		{events.EligibilityResult, events.Result{CheckID: "c1", Identity: sampleIdentity(), Eligibility: sampleEligibility(), Current: true}, `"current":true`},
+		{events.EligibilityUpdated, events.Result{CheckID: "c0", Identity: sampleIdentity(), Eligibility: sampleEligibility()}, `"current":false`}, // a late answer
 		{events.GatewayChanged, events.Gateway{State: events.GatewayOffline, Since: now}, `"state":"offline"`},
 		{events.ReadFailed, events.Failure{Medium: patient.MediumChip, Reason: "card removed"}, `"reason":"card removed"`},
 		{events.Alert, events.AlertData{CheckID: "c1", Code: "qr-chip-mismatch", Message: "x"}, `"code":"qr-chip-mismatch"`},

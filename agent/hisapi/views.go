@@ -48,6 +48,10 @@ type resultView struct {
 	Eligibility *eligibilityView `json:"eligibility,omitempty"`
 	Photo       []byte           `json:"photo,omitempty"` // base64
 	PhotoType   string           `json:"photoType,omitempty"`
+	// Current (answers only) says whether the check was the one on the
+	// reception screen when the answer was published; false is a late
+	// answer for a patient no longer at the desk.
+	Current *bool `json:"current,omitempty"`
 }
 
 // eligibilityView is an answer on the wire: the answer as the agent keeps
@@ -88,6 +92,8 @@ func identityView(checkID string, id patient.Identity, v view) resultView {
 
 func resultViewOf(res events.Result, v view, withEligibility bool) resultView {
 	r := identityView(res.CheckID, res.Identity, v)
+	current := res.Current
+	r.Current = &current
 	if withEligibility {
 		r.Eligibility = eligibilityViewOf(res.Eligibility)
 	}

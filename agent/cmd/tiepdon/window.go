@@ -43,6 +43,10 @@ func (w *windowActions) Check(ctx context.Context, id patient.Identity) (string,
 // SetStaff implements ui.Actions.
 func (w *windowActions) SetStaff(st patient.Staff) { w.s.agent.SetStaff(st) }
 
+// ShowCheck implements ui.ScreenReporter: the agent marks answers for any
+// other check as late (current: false) for the HIS too.
+func (w *windowActions) ShowCheck(checkID string) { w.s.agent.ShowCheck(checkID) }
+
 // Staff implements ui.StaffSource.
 func (w *windowActions) Staff() patient.Staff { return w.s.agent.Staff() }
 

@@ -162,6 +162,8 @@ func All() []Scene {
 		ReasonEN: "The BHXH gateway is unreachable and nothing is cached; tiepdon will re-check when it is back.",
 		Source:   patient.SourceNone, CheckedAt: Now,
 	}
+	lateBinh := binh
+	lateBinh.Source, lateBinh.CheckedAt = patient.SourceLive, Now
 	online, offline := Status(events.GatewayOnline), Status(events.GatewayOffline)
 	return []Scene{
 		{Name: "idle", Steps: online, Describe: "waiting for a patient"},
@@ -200,6 +202,10 @@ func All() []Scene {
 		{Name: "pairing", Steps: join(online, []Step{
 			{events.PairingRequested, events.Pairing{ID: "p1", Origin: "https://his.benhvien-dongda.vn", Code: "482913"}},
 		}), Describe: "an HIS app asks to pair"},
+		{Name: "late-result", Verdict: patient.Eligible, Steps: join(offline, present("c8", Binh),
+			[]Step{result(events.EligibilityResult, "c8", Binh, unavailable)}, present("c1", An),
+			[]Step{result(events.EligibilityResult, "c1", An, eligibleAn()), result(events.EligibilityUpdated, "c8", Binh, lateBinh)}),
+			Describe: "the gateway came back: a late answer for a patient sent away without a result, while another is on screen"},
 		{Name: "eligible-en", Lang: "en", Verdict: patient.Eligible, Steps: join(online, present("c1", An),
 			[]Step{result(events.EligibilityResult, "c1", An, eligibleAn())}), Describe: "the eligible state in English"},
 	}
