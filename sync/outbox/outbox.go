@@ -23,7 +23,6 @@ import (
 	"github.com/tiepdon/tiepdon/agent"
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
-	"github.com/tiepdon/tiepdon/sync/bhxh"
 	"github.com/tiepdon/tiepdon/sync/cache"
 )
 
@@ -48,6 +47,9 @@ type Options struct {
 	// Backoff between attempts of one check doubles from MinBackoff
 	// (default 2 s) to MaxBackoff (default 5 min), with jitter.
 	MinBackoff, MaxBackoff time.Duration
+	// Reason describes a gateway error for the queued row, with no
+	// personal data (bhxh.Reason); nil: "timeout" or "gateway unavailable".
+	Reason func(error) string
 	// Batch is how many due checks one round takes (default 16).
 	Batch  int
 	Logger *slog.Logger
@@ -235,7 +237,7 @@ func (ob *Outbox) one(ctx context.Context, p cache.Pending) error {
 			return nil
 		}
 		next := ob.o.Now().Add(ob.backoff(p.Attempts + 1))
-		if derr := ob.o.DB.OutboxDefer(ctx, p.ID, next, reason(err)); derr != nil {
+		if derr := ob.o.DB.OutboxDefer(ctx, p.ID, next, ob.reason(err)); derr != nil {
 			ob.log.Error("A queued re-check could not be rescheduled; it is tried again later; check free disk space", "check", p.CheckID, "err", derr)
 		}
 		ob.log.Debug("queued check still unanswered", "check", p.CheckID, "attempt", p.Attempts+1, "next", next)
@@ -261,19 +263,14 @@ func (ob *Outbox) backoff(n int) time.Duration {
 	return d + jitter
 }
 
-// reason is a short, personal-data-free description of err for the outbox
-// row.
-func reason(err error) string {
-	var ce *bhxh.CodeError
-	switch {
-	case errors.As(err, &ce):
-		return "gateway code " + ce.Code
-	case errors.Is(err, bhxh.ErrBreakerOpen):
-		return "gateway offline"
-	case errors.Is(err, context.DeadlineExceeded):
+// reason is the description kept with a check that waits: the gateway
+// client's own (Options.Reason), else a generic one.
+func (ob *Outbox) reason(err error) string {
+	if ob.o.Reason != nil {
+		return ob.o.Reason(err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
 		return "timeout"
-	case errors.Is(err, bhxh.ErrBadResponse):
-		return "answer not understood"
 	}
 	return "gateway unavailable"
 }

@@ -398,3 +398,36 @@ func TestChildQueues(t *testing.T) {
 		fmt.Println("queued", id)
 	}
 }
+
+// A check that waits keeps the gateway client's description of why.
+func TestReasonKept(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "cache.db"))
+	ck := &flaky{fails: 1 << 30, err: fmt.Errorf("gateway check: %w", agent.ErrUnavailable)}
+	ob, _ := outbox.New(outbox.Options{DB: db, MinBackoff: time.Hour, Logger: quiet,
+		Reason: func(err error) string { return "described: " + err.Error() }})
+	withAgent(t, db, ck, nil, ob)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ob.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := ob.Enqueue(ctx, "x", patient.Identity{CitizenID: "079190000009"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		due, err := db.OutboxDue(ctx, time.Now().Add(3*time.Hour), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(due) == 1 && due[0].Attempts == 1 {
+			if due[0].LastError != "described: gateway check: gateway unavailable" {
+				t.Errorf("reason kept %q", due[0].LastError)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no attempt recorded: %+v", due)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/tiepdon/tiepdon/drivers"
 	"github.com/tiepdon/tiepdon/drivers/payload"
 	"github.com/tiepdon/tiepdon/drivers/virtual"
+	"github.com/tiepdon/tiepdon/sync/bhxh"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
 	"github.com/tiepdon/tiepdon/sync/cache"
 	"github.com/tiepdon/tiepdon/sync/outbox"
@@ -122,7 +123,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		return nil, fmt.Errorf("gateway client: %w", err)
 	}
 
-	ob, err := outbox.New(outbox.Options{DB: db, Bus: s.bus, Logger: log})
+	ob, err := outbox.New(outbox.Options{DB: db, Bus: s.bus, Reason: bhxh.Reason, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
