@@ -93,6 +93,10 @@ func TestLayers(t *testing.T) {
 				}
 			}
 		}
+		// The outbox asks the agent to re-check: it knows no gateway client.
+		if under(p.path, "sync/outbox") && slices.ContainsFunc(p.deps, func(d string) bool { return under(d, "sync/bhxh") }) {
+			t.Errorf("%s imports sync/bhxh: the outbox asks the agent to Recheck", p.path)
+		}
 		// Only main wires the window to the devices and the gateway.
 		if p.path != "agent/cmd/tiepdon" && slices.ContainsFunc(p.deps, func(d string) bool { return under(d, "ui") }) &&
 			slices.ContainsFunc(p.deps, func(d string) bool { return under(d, "sync") || (under(d, "drivers") && d != "drivers") }) {
