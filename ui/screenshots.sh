@@ -4,6 +4,10 @@
 #
 #   bash ui/screenshots.sh [out-dir] [scene,scene,...]
 #
+# SCREENS_SIZE=1366x768 photographs a 1366×768 screen with the window filling
+# its working area above a 40 px Windows taskbar (SCREENS_TASKBAR=0 for none),
+# into <scene>-1366x768.png; the default is 1200×800 with no taskbar.
+#
 # Needs: xvfb, imagemagick (import), libgl1-mesa-dri (Mesa llvmpipe), the
 # Fyne build dependencies. SCREENS_DISPLAY picks the X display (default :94).
 set -euo pipefail
@@ -12,6 +16,16 @@ cd "$(dirname "$0")/.."
 out=${1:-docs/screens}
 only=${2:-}
 disp=${SCREENS_DISPLAY:-:94}
+screen=${SCREENS_SIZE:-}
+suffix=
+win=1200x800
+if [ -n "$screen" ]; then
+	suffix=-$screen
+	taskbar=${SCREENS_TASKBAR:-40}
+	win=${screen%x*}x$(( ${screen#*x} - taskbar ))
+else
+	screen=1200x800
+fi
 go=${GO:-go}
 
 for tool in Xvfb import; do
@@ -32,7 +46,7 @@ echo "screenshots: building ui/internal/screens (the first Fyne GL build takes m
 # Start Xvfb and wait until it accepts clients: -displayfd writes the
 # display number once the server is ready.
 mkfifo "$work/ready"
-Xvfb "$disp" -screen 0 1200x800x24 -nolisten tcp -displayfd 3 3>"$work/ready" 2>"$work/xvfb.log" &
+Xvfb "$disp" -screen 0 "${screen}x24" -nolisten tcp -displayfd 3 3>"$work/ready" 2>"$work/xvfb.log" &
 xpid=$!
 if ! read -r -t 20 _ <"$work/ready"; then
 	echo "screenshots: Xvfb $disp did not start:" >&2
@@ -44,14 +58,14 @@ mkdir -p "$out"
 n=0
 coproc SHOTS {
 	DISPLAY=$disp LANG=en_US.UTF-8 FYNE_THEME=light FYNE_SCALE=1 \
-		timeout 300 "$work/screens" -scene "$only" 2>"$work/screens.log"
+		timeout 300 "$work/screens" -size "$win" -scene "$only" 2>"$work/screens.log"
 }
 spid=$SHOTS_PID # bash unsets SHOTS_PID when the coprocess ends
 while read -r -u "${SHOTS[0]}" word scene; do
 	[ "$word" = READY ] || continue
-	import -display "$disp" -window root "$out/$scene.png"
+	import -display "$disp" -window root "$out/$scene$suffix.png"
 	n=$((n + 1))
-	echo "screenshots: $out/$scene.png"
+	echo "screenshots: $out/$scene$suffix.png"
 	echo next >&"${SHOTS[1]}"
 done
 if ! wait "$spid"; then

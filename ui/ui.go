@@ -118,6 +118,12 @@ type Settings struct {
 	Language      string   // "vi" or "en"
 }
 
+// deskSize is the window's default size: the working area of the
+// commonest reception screens (1280×720 and 1366×768) less a Windows
+// taskbar (40 px) and the window's title bar (about 30 px). The window's
+// content never needs more (TestFitsTheDesk).
+var deskSize = fyne.NewSize(1270, 650)
+
 // ScannerWedge is the Settings.Scanner value for keyboard-wedge scanners only.
 const ScannerWedge = "wedge"
 
@@ -130,7 +136,8 @@ type Options struct {
 	Language string // "vi" (default) or "en"
 	Demo     bool   // show the demo button (when Actions implements Simulator)
 	Title    string // window title; default "tiepdon"
-	// Size is the initial window size (default 1200×800).
+	// Size is the initial window size (default deskSize, which fits a
+	// 1280×720 or 1366×768 screen above a Windows taskbar).
 	Size fyne.Size
 	// Beeper plays the sound cue of each verdict; nil uses the platform
 	// player (winmm on Windows, aplay where installed), Mute turns it off.
@@ -196,7 +203,7 @@ func New(app fyne.App, bus *events.Bus, actions Actions, opts Options) *UI {
 		opts.Title = "tiepdon"
 	}
 	if opts.Size.IsZero() {
-		opts.Size = fyne.NewSize(1200, 800)
+		opts.Size = deskSize
 	}
 	u := &UI{app: app, bus: bus, act: actions, opts: opts, log: opts.Logger, now: opts.Now, do: fyne.Do}
 	u.cat = catalogueFor(opts.Language)

@@ -139,7 +139,7 @@ func (u *UI) build() {
 	// Patient panel.
 	w.photo = canvas.NewImageFromImage(nil)
 	w.photo.FillMode = canvas.ImageFillContain
-	w.photo.SetMinSize(fyne.NewSize(120, 160))
+	w.photo.SetMinSize(fyne.NewSize(105, 140))
 	w.photoBox = container.NewVBox(w.photo, small(u.t("patient.photo.chip")))
 	w.name = widget.NewLabel("")
 	w.name.SizeName = theme.SizeNameSubHeadingText
@@ -231,9 +231,10 @@ func (u *UI) build() {
 	}
 	w.langBtn = u.newButton(u.t("action.language"), nil, u.toggleLanguage)
 	w.langBtn.Importance = widget.LowImportance
-	title := widget.NewLabel(u.t("app.heading"))
-	title.TextStyle.Bold = true
-	w.top = container.NewHBox(title, layout.NewSpacer(), w.simBtn, w.staffBtn, w.langBtn)
+	// The shift's sign-in and the language sit at the right of the tab
+	// row (the window title names the app), so the working screen keeps
+	// its height on a 720-line screen.
+	w.top = container.NewHBox(layout.NewSpacer(), w.simBtn, w.staffBtn, w.langBtn)
 
 	// Status bar.
 	w.stReader, w.stScanner, w.stGateway, w.stOutbox, w.stClients = statusLabel(), statusLabel(), statusLabel(), statusLabel(), statusLabel()
@@ -262,7 +263,8 @@ func (u *UI) build() {
 		}
 	}
 
-	u.win.SetContent(container.NewBorder(w.top, container.NewVBox(widget.NewSeparator(), w.status), nil, nil, w.tabs))
+	u.win.SetContent(container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), w.status), nil, nil,
+		container.NewStack(w.tabs, container.NewVBox(w.top))))
 	u.win.SetMainMenu(u.mainMenu())
 	u.installKeys()
 

@@ -43,11 +43,19 @@ func (fake) ProvideCAN(string) error    { return nil }
 func (fake) Pairings() []ui.PairingInfo { return nil }
 func (fake) RevokePairing(string) error { return nil }
 
+var size = flag.String("size", "1200x800", "window size WxH (the screen's working area)")
+
 var wedgeMode = flag.Bool("wedge", false, "show the idle window and print SCAN <payload> for each keyboard-wedge scan (ui/wedge-xvfb.sh)")
 
 func main() {
 	only := flag.String("scene", "", "comma-separated scene names (default: all)")
 	flag.Parse()
+	var sw, sh float32
+	if _, err := fmt.Sscanf(*size, "%fx%f", &sw, &sh); err != nil || sw < 100 || sh < 100 {
+		fmt.Fprintln(os.Stderr, "screens: -size wants WxH, e.g. 1366x728")
+		os.Exit(2)
+	}
+	winSize = fyne.NewSize(sw, sh)
 	if *wedgeMode {
 		*only = "idle"
 	}
@@ -71,6 +79,8 @@ func main() {
 	}
 }
 
+var winSize fyne.Size
+
 func run(a fyne.App, want map[string]bool, log *slog.Logger) error {
 	in := bufio.NewScanner(os.Stdin)
 	var prev *ui.UI
@@ -87,7 +97,7 @@ func run(a fyne.App, want map[string]bool, log *slog.Logger) error {
 		var u *ui.UI
 		fyne.DoAndWait(func() {
 			u = ui.New(a, bus, fake{}, ui.Options{
-				Language: sc.Lang, Mute: true, Logger: log, Location: time.UTC, Size: fyne.NewSize(1200, 800),
+				Language: sc.Lang, Mute: true, Logger: log, Location: time.UTC, Size: winSize,
 				Now:      now,
 				Rendered: func(ev events.Event) { rendered <- ev.Seq },
 			})
