@@ -71,7 +71,8 @@ type Limits struct {
 	MessagesPerSecond float64       // sustained requests per second per connection
 	Burst             int           // requests allowed at once above the sustained rate
 	FloodClose        int           // refused (rate-limited) messages in a row before closing with 1008
-	ClientsPerOrigin  int           // connections from one origin (non-browser clients count as one origin)
+	ClientsPerOrigin  int           // sessions from one origin that have said session.hello (non-browser clients count as one origin)
+	HelloPerRemote    int           // connections from one remote address still waiting for session.hello; a new one evicts the oldest
 	MaxClients        int           // connections in all
 	MaxInFlight       int           // slow calls (eligibility.check with wait, pairing.request) running at once per connection
 	HelloTimeout      time.Duration // time to send session.hello after connecting
@@ -91,6 +92,7 @@ var DefaultLimits = Limits{
 	Burst:             40,
 	FloodClose:        200,
 	ClientsPerOrigin:  16,
+	HelloPerRemote:    16,
 	MaxClients:        512,
 	MaxInFlight:       8,
 	HelloTimeout:      5 * time.Second,
@@ -124,6 +126,7 @@ func (l Limits) withDefaults() Limits {
 	set(&l.Burst, d.Burst)
 	set(&l.FloodClose, d.FloodClose)
 	set(&l.ClientsPerOrigin, d.ClientsPerOrigin)
+	set(&l.HelloPerRemote, d.HelloPerRemote)
 	set(&l.MaxClients, d.MaxClients)
 	set(&l.MaxInFlight, d.MaxInFlight)
 	set(&l.QueueSize, d.QueueSize)
@@ -191,8 +194,9 @@ type Server struct {
 	mu        sync.Mutex
 	ln        net.Listener
 	sessions  map[*session]struct{}
-	conns     int            // connections counted against MaxClients
-	perOrigin map[string]int // connections per origin ("" for non-browser clients)
+	conns     int                   // connections counted against MaxClients
+	perOrigin map[string]int        // sessions past session.hello per origin ("" for non-browser clients)
+	waiting   map[string][]*session // per remote address, connections waiting for session.hello, oldest first
 	authed    int
 	pairings  int
 	devices   map[string]events.Device
@@ -255,7 +259,7 @@ func New(opt Options, backend Backend, bus *events.Bus) (*Server, error) {
 	s := &Server{
 		opt: opt, lim: opt.Limits.withDefaults(), backend: backend, bus: bus, store: store, log: log,
 		origins: origins, reg: reg, enc: newEncCache(512), started: time.Now(),
-		sessions: map[*session]struct{}{}, perOrigin: map[string]int{}, devices: map[string]events.Device{},
+		sessions: map[*session]struct{}{}, perOrigin: map[string]int{}, waiting: map[string][]*session{}, devices: map[string]events.Device{},
 	}
 	s.logLim = rate.NewLimiter(1, 20)
 	s.m, err = newMetrics(reg, s)

@@ -790,23 +790,81 @@ func TestClientsPerOrigin(t *testing.T) {
 		o.Limits.ClientsPerOrigin = 2
 		o.Limits.HelloTimeout = time.Minute
 	})
+	hello := func(c *client) *Error {
+		return c.call("session.hello", map[string]any{"client": map[string]string{"name": "test"}, "apiLevel": 1}, nil)
+	}
 	a := connect(t, ts, testOrigin)
-	connect(t, ts, testOrigin)
+	if e := hello(a); e != nil {
+		t.Fatal(e)
+	}
+	if e := hello(connect(t, ts, testOrigin)); e != nil {
+		t.Fatal(e)
+	}
 	helloWith(t, ts, "", ts.token(t, "", ScopeEligibility)) // another origin: still fine
+	// The third from the origin connects (it waits in the hello line) and is
+	// refused with 4429 when it says hello.
 	c, _, err := dial(ts, testOrigin, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	c.WriteJSON(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "session.hello", "params": map[string]any{"client": map[string]string{"name": "test"}, "apiLevel": 1}})
 	if code, reason := closeCode(t, c, 5*time.Second); code != CloseTooManyClients || !strings.Contains(reason, "origin") {
 		t.Fatalf("close %d %q, want %d", code, reason, CloseTooManyClients)
+	}
+	if n := ts.originCount(testOrigin); n != 2 {
+		t.Fatalf("origin holds %d slots after a refused hello, want 2", n)
 	}
 	// A slot frees when a client leaves.
 	a.c.Close()
 	waitUntil(t, 5*time.Second, func() bool { return ts.originCount(testOrigin) == 1 })
-	var info infoResult
-	if e := connect(t, ts, testOrigin).call("system.info", nil, &info); e != nil {
+	if e := hello(connect(t, ts, testOrigin)); e != nil {
 		t.Fatal(e)
+	}
+}
+
+// Connections that never say hello (a stuck or hostile local process) wait
+// in a line of their own per remote address, where a newcomer evicts the
+// oldest: 300 of them neither fill the per-origin slots nor keep a paired
+// back-end client (no Origin, like them) from connecting and signing in.
+func TestHelloLessConnectionsCannotStarvePairedClients(t *testing.T) {
+	ts := startServer(t, func(o *Options) { o.Limits.HelloTimeout = time.Minute })
+	tok := ts.token(t, "", ScopeEligibility)
+	var idle []*websocket.Conn
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	evicted := 0
+	for range 300 {
+		c, _, err := dial(ts, "", nil)
+		if err != nil {
+			t.Fatalf("hello-less connection %d refused at the handshake: %v", len(idle), err)
+		}
+		idle = append(idle, c)
+	}
+	if n := ts.originCount(""); n != 0 {
+		t.Fatalf("hello-less connections hold %d origin slots, want 0", n)
+	}
+	waitUntil(t, 10*time.Second, func() bool { return ts.connCount() <= DefaultLimits.HelloPerRemote })
+	// The oldest were told why they were closed.
+	for _, c := range idle[:10] {
+		if code, reason := closeCode(t, c, 5*time.Second); code != CloseHelloTimeout || !strings.Contains(reason, "hello") {
+			t.Fatalf("evicted connection closed with %d %q, want %d", code, reason, CloseHelloTimeout)
+		}
+		evicted++
+	}
+	start := time.Now()
+	c := helloWith(t, ts, "", tok)
+	took := time.Since(start)
+	var st map[string]any
+	if e := c.call("status", nil, &st); e != nil {
+		t.Fatalf("paired client after the flood: %v", e)
+	}
+	t.Logf("paired client connected and said hello in %s beside 300 hello-less connections (%d evicted checked)", took, evicted)
+	if took > time.Second {
+		t.Fatalf("paired client took %s to connect and sign in (goal 100 ms; 1 s bound for a loaded CI machine)", took)
 	}
 }
 

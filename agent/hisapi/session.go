@@ -30,6 +30,7 @@ type session struct {
 	conn    *websocket.Conn
 	id      string
 	origin  string // "" for a non-browser client
+	remote  string // the client's IP address
 	log     *slog.Logger
 	limiter *rate.Limiter
 	ctx     context.Context
@@ -40,6 +41,8 @@ type session struct {
 	done       chan struct{}             // closed by close
 	writerExit chan struct{}             // closed when the writer has stopped
 	once       sync.Once
+
+	claimed bool // holds one of its origin's slots (after session.hello); guarded by srv.mu
 
 	mu       sync.Mutex
 	hello    bool
@@ -59,8 +62,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusForbidden, "origin-not-allowed", "this web origin is not in his.origins")
 		return
 	}
-	// Reserve the slot before the handshake completes, so that a client
-	// that has seen "101 Switching Protocols" is already counted.
+	// Reserve the connection before the handshake completes, so that a
+	// client that has seen "101 Switching Protocols" is already counted.
+	// The origin's quota is taken only at session.hello (claim): connections
+	// that never say hello wait in a small per-remote line of their own,
+	// where a newcomer evicts the oldest, so they cannot keep an honest
+	// client out of its origin's slots.
 	s.mu.Lock()
 	reason := ""
 	switch {
@@ -68,21 +75,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		reason = "agent shutting down"
 	case s.conns >= s.lim.MaxClients:
 		reason = "too many clients"
-	case s.perOrigin[origin] >= s.lim.ClientsPerOrigin:
-		reason = "too many clients from this origin"
 	default:
 		s.conns++
-		s.perOrigin[origin]++
 		s.wg.Add(2)
 	}
 	s.mu.Unlock()
 	release := func() {
 		s.mu.Lock()
 		s.conns--
-		s.perOrigin[origin]--
-		if s.perOrigin[origin] == 0 {
-			delete(s.perOrigin, origin)
-		}
 		s.mu.Unlock()
 	}
 	conn, err := s.up.Upgrade(w, r, nil)
@@ -108,7 +108,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ss := &session{
-		srv: s, conn: conn, id: randomID(6), origin: origin,
+		srv: s, conn: conn, id: randomID(6), origin: origin, remote: remoteHost(r.RemoteAddr),
 		limiter: rate.NewLimiter(rate.Limit(s.lim.MessagesPerSecond), s.lim.Burst),
 		ctx:     ctx, cancel: cancel,
 		out:        make(chan []byte, s.lim.MaxInFlight+8),
@@ -122,7 +122,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if s.closing { // Run began shutting down during the handshake
 		ss.close(websocket.CloseGoingAway, "agent shutting down")
 	}
+	evicted := s.wait(ss)
 	s.mu.Unlock()
+	if evicted != nil {
+		s.m.closed.WithLabelValues("hello-evicted").Inc()
+		s.refusal("A HIS connection that had not said session.hello was closed to make room for a newer one from the same address; if a HIS app is affected, it must send session.hello as soon as it connects", "remote", evicted.remote, "waiting", s.lim.HelloPerRemote)
+		evicted.close(CloseHelloTimeout, "closed for a newer connection: send session.hello at once")
+	}
 	s.m.connections.Inc()
 	ss.log.Debug("client connected")
 
@@ -136,6 +142,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 
 	release()
 	s.mu.Lock()
+	s.unclaim(ss)
 	delete(s.sessions, ss)
 	changed := false
 	if ss.tokenInfo() != nil {
@@ -150,6 +157,72 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ss.log.Debug("client disconnected")
 	s.wg.Done()
+}
+
+// wait puts ss at the end of its remote address's line of connections
+// waiting for session.hello and, when the line is over HelloPerRemote,
+// takes out and returns the oldest one for the caller to close. s.mu is held.
+func (s *Server) wait(ss *session) (evicted *session) {
+	line := append(s.waiting[ss.remote], ss)
+	if len(line) > s.lim.HelloPerRemote {
+		evicted, line = line[0], line[1:]
+	}
+	s.waiting[ss.remote] = line
+	return evicted
+}
+
+// unwait takes ss out of its remote's line, if it is there. s.mu is held.
+func (s *Server) unwait(ss *session) {
+	line := s.waiting[ss.remote]
+	for i, w := range line {
+		if w == ss {
+			line = append(line[:i:i], line[i+1:]...)
+			break
+		}
+	}
+	if len(line) == 0 {
+		delete(s.waiting, ss.remote)
+	} else {
+		s.waiting[ss.remote] = line
+	}
+}
+
+// claim gives ss one of its origin's slots as it says session.hello; it
+// reports false when the origin has none left.
+func (s *Server) claim(ss *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ss.claimed {
+		return true
+	}
+	if s.perOrigin[ss.origin] >= s.lim.ClientsPerOrigin {
+		return false
+	}
+	s.perOrigin[ss.origin]++
+	ss.claimed = true
+	s.unwait(ss)
+	return true
+}
+
+// unclaim frees what ss holds: its origin slot or its place in line. s.mu is held.
+func (s *Server) unclaim(ss *session) {
+	s.unwait(ss)
+	if !ss.claimed {
+		return
+	}
+	ss.claimed = false
+	s.perOrigin[ss.origin]--
+	if s.perOrigin[ss.origin] == 0 {
+		delete(s.perOrigin, ss.origin)
+	}
+}
+
+// remoteHost is the IP address part of a request's RemoteAddr.
+func remoteHost(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
 }
 
 // writerDone returns a channel closed when the writer has stopped; the
