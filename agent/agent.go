@@ -35,6 +35,7 @@ type Deps struct {
 	Checker  Checker          // required: the live gateway
 	Store    Store            // required: cache and audit log
 	Queue    Queue            // optional: re-checks while offline
+	Journal  Journal          // optional: accepted scans on disk until their check is finished
 	Sources  []drivers.Source // devices; more can be fed with Present
 	Staff    patient.Staff    // initial shift sign-in
 
@@ -56,8 +57,11 @@ type Deps struct {
 	// Hedge is how long to wait for the live answer before showing a
 	// cached one (default 300 ms). Timeout bounds one live check (default 10 s).
 	Hedge, Timeout time.Duration
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// RetryUnsaved is how often writes the disk refused are tried again
+	// (default 2 s).
+	RetryUnsaved time.Duration
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Agent runs the reception pipeline. Its methods are safe for concurrent use.
@@ -68,6 +72,7 @@ type Agent struct {
 	checker atomic.Pointer[checkerBox] // swappable: SetChecker
 	recent  recentQR                   // QR then tap
 	can     chan string                // CANs typed by staff (ProvideCAN)
+	un      unsaved                    // writes the disk refused, retried
 
 	mu       sync.Mutex
 	staff    patient.Staff
@@ -110,6 +115,9 @@ func New(d Deps) (*Agent, error) {
 	if d.WaitForQR == 0 {
 		d.WaitForQR = time.Minute
 	}
+	if d.RetryUnsaved <= 0 {
+		d.RetryUnsaved = 2 * time.Second
+	}
 	a := &Agent{d: d, log: d.Logger, staff: d.Staff, receipts: make(map[string]events.Result),
 		devices: map[string]events.Device{}, ctx: context.Background(),
 		can: make(chan string, 1)}
@@ -135,11 +143,16 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.mu.Unlock()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { <-gctx.Done(); return nil }) // run until ctx ends, sources or not
+	g.Go(func() error { a.runUnsaved(gctx); return nil })
 	for _, s := range a.d.Sources {
 		g.Go(func() error { return s.Run(gctx, a) })
 	}
 	err := g.Wait()
 	a.checks.Wait()
+	a.flushUnsaved(context.WithoutCancel(ctx))
+	if n, _ := a.Storage(); n > 0 {
+		a.log.Error("tiepdon stopped with checks the disk did not take; they are lost unless they were journaled before; free disk space in the data folder", "unsaved", n)
+	}
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
@@ -318,7 +331,10 @@ func (a *Agent) Recheck(ctx context.Context, checkID string, id patient.Identity
 
 // QueueChanged reports how many checks wait for the gateway (the outbox).
 func (a *Agent) QueueChanged(pending int) {
-	a.d.Bus.Publish(events.OutboxChanged, events.Outbox{Pending: pending})
+	a.un.mu.Lock()
+	a.un.queue = pending
+	a.un.mu.Unlock()
+	a.publishQueue()
 }
 
 func (a *Agent) start(checkID string, id patient.Identity) {
@@ -327,6 +343,9 @@ func (a *Agent) start(checkID string, id patient.Identity) {
 	a.mu.Unlock()
 	if id.Medium == patient.MediumQRCCCD {
 		a.recent.remember(id, a.d.Now())
+	}
+	if j := a.d.Journal; j != nil {
+		a.persist(ctx, "journal/"+checkID, func(ctx context.Context) error { return j.Accept(ctx, checkID, id) })
 	}
 	a.d.Bus.Publish(events.IdentityRead, events.Identity{CheckID: checkID, Identity: id})
 	a.checks.Add(1)
@@ -395,13 +414,15 @@ func (a *Agent) answered(ctx context.Context, checkID string, id patient.Identit
 			kind = events.EligibilityUpdated
 		}
 		a.finish(ctx, answer{kind: kind, checkID: checkID, id: id, q: q, e: a.live(ans.e, took), took: took, save: true})
+		a.finished(ctx, checkID)
 		return
 	}
 	a.log.Warn("The gateway gave no answer for a check; the cached answer is shown and the check is re-checked later; nothing to do unless the gateway stays down", "check", checkID, "err", ans.err)
-	if a.d.Queue != nil {
-		if err := a.d.Queue.Enqueue(ctx, checkID, id); err != nil {
-			a.log.Error("A check without an answer could not be queued for a re-check, so it will not be re-checked by itself; check free disk space and run tiepdon doctor", "check", checkID, "err", err)
-		}
+	if q := a.d.Queue; q != nil {
+		a.unpersist("journal/" + checkID) // the queued check carries the scan
+		a.persist(ctx, "queue/"+checkID, func(ctx context.Context) error { return q.Enqueue(ctx, checkID, id) })
+	} else {
+		defer a.finished(ctx, checkID)
 	}
 	if shown {
 		return // the cached answer stays; the outbox will update it
@@ -472,19 +493,28 @@ func (a *Agent) finish(ctx context.Context, ans answer) {
 	a.store(ctx, ans)
 }
 
-// store caches a live answer and writes the audit log.
+// store caches a live answer and writes the audit log; what the disk
+// refuses is kept in memory and written later.
 func (a *Agent) store(ctx context.Context, ans answer) {
 	if ans.save {
-		if err := a.d.Store.Save(ctx, ans.q, ans.e); err != nil {
-			a.log.Error("A gateway answer could not be saved in the cache, so it cannot be shown offline later; check free disk space and run tiepdon doctor", "check", ans.checkID, "err", err)
-		}
+		a.persist(ctx, "save/"+ans.checkID, func(ctx context.Context) error { return a.d.Store.Save(ctx, ans.q, ans.e) })
 	}
-	err := a.d.Store.Record(ctx, Audit{
+	line := Audit{
 		Time: a.d.Now(), CheckID: ans.checkID, Staff: ans.q.Staff, Medium: ans.id.Medium, Source: ans.e.Source,
 		Code: ans.e.Code, Verdict: ans.e.Verdict, Latency: ans.took, CitizenID: ans.id.CitizenID, Card: ans.q.CardNumber,
-	})
-	if err != nil {
-		a.log.Error("A check could not be written to the audit log; check free disk space and run tiepdon doctor", "check", ans.checkID, "err", err)
+	}
+	a.persist(ctx, "audit/"+ans.checkID+"/"+string(ans.kind.String()), func(ctx context.Context) error { return a.d.Store.Record(ctx, line) })
+}
+
+// finished closes the journaled scan of an answered check.
+func (a *Agent) finished(ctx context.Context, checkID string) {
+	j := a.d.Journal
+	if j == nil || a.unpersist("journal/"+checkID) {
+		return // never written: nothing to close
+	}
+	if err := j.Finished(context.WithoutCancel(ctx), checkID); err != nil {
+		// The row stays; after a restart the check is asked again, once.
+		a.log.Warn("An answered check could not be closed in the scan journal; it will be asked again after a restart; check free disk space", "check", checkID, "err", err)
 	}
 }
 

@@ -61,3 +61,15 @@ type Audit struct {
 	CitizenID patient.CitizenID  // encrypted at rest by the store
 	Card      patient.CardNumber // encrypted at rest by the store
 }
+
+// Journal keeps every accepted scan on disk from before its check starts
+// until the check is finished (answered, or queued for a re-check), so a
+// crash or kill -9 loses no scan: after a restart the journaled scans are
+// re-checked (sync/outbox).
+type Journal interface {
+	// Accept records a scan whose check is about to start.
+	Accept(ctx context.Context, checkID string, id patient.Identity) error
+	// Finished closes a journaled scan whose check is answered. A check
+	// queued meanwhile (Queue.Enqueue) stays queued.
+	Finished(ctx context.Context, checkID string) error
+}

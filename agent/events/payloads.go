@@ -89,8 +89,23 @@ type Gateway struct {
 
 // Outbox is the payload of OutboxChanged.
 type Outbox struct {
-	Pending int `json:"pending"`
+	Pending int `json:"pending"` // re-checks waiting for the gateway (on disk and in memory)
+	// Unsaved is how many writes (journaled scans, queued re-checks, audit
+	// lines, cached answers) wait in memory because the data folder refuses
+	// them; Disk says whether it does, since DiskSince.
+	Unsaved   int       `json:"unsaved"`
+	Disk      DiskState `json:"disk"`
+	DiskSince time.Time `json:"diskSince,omitzero"`
 }
+
+// DiskState is whether the data folder takes writes.
+type DiskState string
+
+// Disk states.
+const (
+	DiskOK       DiskState = "ok"
+	DiskRefusing DiskState = "refusing" // writes fail (disk full, folder read-only or gone): kept in memory
+)
 
 // Clients is the payload of ClientsChanged.
 type Clients struct {

@@ -69,6 +69,19 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 			return 0
 		}))
 	}
+	// Writes kept in memory because the data folder refuses them (disk
+	// full): an alert on tiepdon_unsaved_writes > 0 tells IT before the
+	// memory runs out or the PC is restarted.
+	unsaved := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "tiepdon_unsaved_writes", Help: "Writes (scans, re-checks, audit lines, cached answers) kept in memory because the data folder refuses them."}, func() float64 {
+		if ev, ok := s.bus.Last(events.OutboxChanged); ok {
+			if o, ok := ev.Data.(events.Outbox); ok {
+				return float64(o.Unsaved)
+			}
+		}
+		return 0
+	})
+	gateway = append(gateway, unsaved)
 	m.perKind = map[events.Kind]prometheus.Counter{}
 	for k := range forwarded {
 		m.perKind[k] = m.notifications.WithLabelValues(k.String())

@@ -634,6 +634,18 @@ type health struct {
 	Outbox        events.Outbox    `json:"outbox"`
 	Clients       int              `json:"clients"`
 	Current       *currentCheckRef `json:"current,omitempty"`
+	Disk          *diskHealth      `json:"disk,omitempty"` // only while the data folder refuses writes
+}
+
+// diskHealth says what to do while the data folder refuses writes.
+type diskHealth struct {
+	FixVI string `json:"fixVi"`
+	FixEN string `json:"fixEn"`
+}
+
+var diskFix = diskHealth{
+	FixVI: "Ổ đĩa của thư mục dữ liệu không ghi được (có thể đã đầy): các lượt kiểm tra đang được giữ trong bộ nhớ. Giải phóng dung lượng ổ đĩa rồi chạy tiepdon doctor.",
+	FixEN: "The data folder's disk refuses writes (it may be full): checks are kept in memory. Free disk space, then run tiepdon doctor.",
 }
 
 type cacheHealth struct {
@@ -689,10 +701,18 @@ func (s *Server) health(withCurrent bool) health {
 			h.Cache.AgeSeconds = &v
 		}
 	}
-	if o, ok := s.backend.(OutboxSizer); ok {
-		h.Outbox.Pending = o.OutboxSize()
-	} else if ev, ok := s.bus.Last(events.OutboxChanged); ok {
+	h.Outbox.Disk = events.DiskOK
+	if ev, ok := s.bus.Last(events.OutboxChanged); ok {
 		h.Outbox = ev.Data.(events.Outbox)
+	}
+	if o, ok := s.backend.(OutboxSizer); ok {
+		h.Outbox.Pending = o.OutboxSize() + h.Outbox.Unsaved
+	}
+	if h.Outbox.Disk == events.DiskRefusing {
+		h.Disk = &diskFix
+		if h.Status == "ok" {
+			h.Status = "degraded"
+		}
 	}
 	if withCurrent {
 		if r, ok := s.backend.Current(); ok {

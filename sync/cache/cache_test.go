@@ -253,7 +253,7 @@ func TestMigrations(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cache.db")
 	db := open(t, path, Options{})
 	var v int
-	if err := db.r.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 2 {
+	if err := db.r.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != latestVersion(t) {
 		t.Fatalf("user_version %d %v", v, err)
 	}
 	var mode string
@@ -298,7 +298,7 @@ func TestUpgrade(t *testing.T) {
 	db.Close()
 	db = open(t, path, Options{})
 	var v int
-	if err := db.r.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 2 {
+	if err := db.r.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != latestVersion(t) {
 		t.Fatalf("user_version %d %v", v, err)
 	}
 	if got, ok, err := db.Lookup(context.Background(), patient.Query{CitizenID: alice.CitizenID}); !ok || err != nil || got.Holder != alice.Name {
@@ -481,5 +481,59 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	if s, _ := db.Stats(ctx); s.Answers != 200 {
 		t.Fatalf("answers %d, want 200", s.Answers)
+	}
+}
+
+// latestVersion is the schema version of the newest embedded migration.
+func latestVersion(t *testing.T) int {
+	t.Helper()
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil || len(names) < 3 {
+		t.Fatalf("embedded migrations %v %v", names, err)
+	}
+	return len(names)
+}
+
+// A journaled scan is not a queued check until it is recovered after a
+// crash or queued by the agent; closing it removes only a journal row.
+func TestJournal(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "cache.db"), Options{})
+	ctx := context.Background()
+	id := patient.Identity{CitizenID: alice.CitizenID, Name: alice.Name}
+	for _, c := range []string{"j1", "j2", "j3"} {
+		if err := db.JournalPut(ctx, c, id, patient.Staff{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := db.OutboxLen(ctx); err != nil || n != 0 {
+		t.Fatalf("journaled scans counted as queued: %d %v", n, err)
+	}
+	if due, err := db.OutboxDue(ctx, time.Now().Add(time.Hour), 10); err != nil || len(due) != 0 {
+		t.Fatalf("journaled scans due: %d %v", len(due), err)
+	}
+	// j1 finishes; j2's gateway is away, so the agent queues it.
+	if err := db.JournalDone(ctx, "j1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.OutboxPut(ctx, "j2", id, patient.Staff{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.JournalDone(ctx, "j2"); err != nil { // a queued check stays queued
+		t.Fatal(err)
+	}
+	if n, _ := db.OutboxLen(ctx); n != 1 {
+		t.Fatalf("%d queued, want j2 only", n)
+	}
+	// A crash: j3 was accepted but never finished.
+	if n, err := db.JournalRecover(ctx); err != nil || n != 1 {
+		t.Fatalf("recovered %d %v, want 1", n, err)
+	}
+	due, err := db.OutboxDue(ctx, time.Now().Add(time.Second), 10)
+	if err != nil || len(due) != 2 || due[0].Identity.CitizenID != alice.CitizenID {
+		t.Fatalf("due after recovery: %+v %v", due, err)
+	}
+	got := map[string]bool{due[0].CheckID: true, due[1].CheckID: true}
+	if !got["j2"] || !got["j3"] {
+		t.Fatalf("due after recovery: %v, want j2 and j3", got)
 	}
 }

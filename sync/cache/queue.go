@@ -28,7 +28,8 @@ type pendingItem struct {
 }
 
 // OutboxPut queues a check (encrypted). Queuing a check ID again keeps the
-// first entry. It is committed before OutboxPut returns.
+// first entry; a journaled scan (JournalPut) becomes a queued check. It is
+// committed before OutboxPut returns.
 func (db *DB) OutboxPut(ctx context.Context, checkID string, id patient.Identity, staff patient.Staff) error {
 	if id.Chip != nil {
 		c := *id.Chip
@@ -41,7 +42,8 @@ func (db *DB) OutboxPut(ctx context.Context, checkID string, id patient.Identity
 	}
 	now := ms(db.o.Now())
 	_, err = db.w.ExecContext(ctx, `INSERT INTO outbox (check_id, enqueued_at, next_at, item) VALUES (?, ?, ?, ?)
-		ON CONFLICT (check_id) DO NOTHING`, checkID, now, now, db.seal("outbox.item", plain))
+		ON CONFLICT (check_id) DO UPDATE SET journal = 0, next_at = excluded.next_at, item = excluded.item
+		WHERE outbox.journal = 1`, checkID, now, now, db.seal("outbox.item", plain))
 	if err != nil {
 		return fmt.Errorf("queueing check: %w", err)
 	}
@@ -49,10 +51,58 @@ func (db *DB) OutboxPut(ctx context.Context, checkID string, id patient.Identity
 	return nil
 }
 
+// JournalPut records an accepted scan (encrypted) before its check starts,
+// so that a crash cannot lose it: the row is not a queued check (OutboxDue,
+// OutboxNext, OutboxLen and OutboxWake pass it by) until JournalRecover or
+// OutboxPut makes it one, and JournalDone removes it once the check is
+// finished. It is committed before JournalPut returns.
+func (db *DB) JournalPut(ctx context.Context, checkID string, id patient.Identity, staff patient.Staff) error {
+	if id.Chip != nil {
+		c := *id.Chip
+		c.Photo = nil
+		id.Chip = &c
+	}
+	plain, err := json.Marshal(pendingItem{Identity: id, Staff: staff})
+	if err != nil {
+		return fmt.Errorf("encoding journaled scan: %w", err)
+	}
+	now := ms(db.o.Now())
+	_, err = db.w.ExecContext(ctx, `INSERT INTO outbox (check_id, enqueued_at, next_at, item, journal) VALUES (?, ?, ?, ?, 1)
+		ON CONFLICT (check_id) DO NOTHING`, checkID, now, now, db.seal("outbox.item", plain))
+	if err != nil {
+		return fmt.Errorf("journaling scan: %w", err)
+	}
+	db.writes.Add(1)
+	return nil
+}
+
+// JournalDone removes a journaled scan whose check is finished. A check
+// already queued (OutboxPut) stays queued.
+func (db *DB) JournalDone(ctx context.Context, checkID string) error {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM outbox WHERE check_id = ? AND journal = 1`, checkID); err != nil {
+		return fmt.Errorf("closing journaled scan: %w", err)
+	}
+	db.writes.Add(1)
+	return nil
+}
+
+// JournalRecover turns every journaled scan left by an earlier run (one that
+// ended before their checks finished: a crash, kill -9, power cut) into a
+// queued check due now, and returns how many there were.
+func (db *DB) JournalRecover(ctx context.Context) (int, error) {
+	res, err := db.w.ExecContext(ctx, `UPDATE outbox SET journal = 0, next_at = ? WHERE journal = 1`, ms(db.o.Now()))
+	if err != nil {
+		return 0, fmt.Errorf("recovering journaled scans: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	db.writes.Add(1)
+	return int(n), nil
+}
+
 // OutboxDue returns up to limit queued checks due at now, soonest first.
 func (db *DB) OutboxDue(ctx context.Context, now time.Time, limit int) ([]Pending, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT id, check_id, enqueued_at, next_at, attempts, last_error, item
-		FROM outbox WHERE next_at <= ? ORDER BY next_at, id LIMIT ?`, ms(now), limit)
+		FROM outbox WHERE journal = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?`, ms(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading outbox: %w", err)
 	}
@@ -83,7 +133,7 @@ func (db *DB) OutboxDue(ctx context.Context, now time.Time, limit int) ([]Pendin
 // OutboxNext returns when the soonest queued check is due; false if none.
 func (db *DB) OutboxNext(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT min(next_at) FROM outbox`).Scan(&next); err != nil {
+	if err := db.r.QueryRowContext(ctx, `SELECT min(next_at) FROM outbox WHERE journal = 0`).Scan(&next); err != nil {
 		return time.Time{}, false, fmt.Errorf("reading outbox: %w", err)
 	}
 	if !next.Valid {
@@ -106,7 +156,7 @@ func (db *DB) OutboxDefer(ctx context.Context, id int64, next time.Time, reason 
 
 // OutboxWake makes every queued check due now (the gateway is back).
 func (db *DB) OutboxWake(ctx context.Context) error {
-	_, err := db.w.ExecContext(ctx, `UPDATE outbox SET next_at = ? WHERE next_at > ?`, ms(db.o.Now()), ms(db.o.Now()))
+	_, err := db.w.ExecContext(ctx, `UPDATE outbox SET next_at = ? WHERE journal = 0 AND next_at > ?`, ms(db.o.Now()), ms(db.o.Now()))
 	if err != nil {
 		return fmt.Errorf("waking outbox: %w", err)
 	}
@@ -126,7 +176,7 @@ func (db *DB) OutboxDone(ctx context.Context, id int64) error {
 // OutboxLen returns how many checks are queued.
 func (db *DB) OutboxLen(ctx context.Context) (int, error) {
 	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&n); err != nil {
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE journal = 0`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting outbox: %w", err)
 	}
 	return n, nil

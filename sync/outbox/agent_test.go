@@ -29,6 +29,12 @@ type wired struct {
 
 func wire(t *testing.T) *wired {
 	t.Helper()
+	return wireAt(t, filepath.Join(t.TempDir(), "cache.db"))
+}
+
+// wireAt is wire with the cache database at path.
+func wireAt(t *testing.T, path string) *wired {
+	t.Helper()
 	sim := bhxhsim.New(bhxhsim.Options{Seed: seed, Size: 10_000})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
@@ -39,14 +45,14 @@ func wire(t *testing.T) *wired {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := openDB(t, filepath.Join(t.TempDir(), "cache.db"))
+	db := openDB(t, path)
 	w := &wired{sim: sim, bus: bus, db: db}
 	w.ob, err = outbox.New(outbox.Options{DB: db, Bus: bus, Staff: func() patient.Staff { return w.a.Staff() },
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.a, err = agent.New(agent.Deps{Bus: bus, Identify: payload.Identify, Checker: cli, Store: db, Queue: w.ob,
+	w.a, err = agent.New(agent.Deps{Bus: bus, Identify: payload.Identify, Checker: cli, Store: db, Queue: w.ob, Journal: w.ob,
 		Staff: staff, Timeout: time.Second, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

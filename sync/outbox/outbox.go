@@ -114,6 +114,18 @@ func (ob *Outbox) Enqueue(ctx context.Context, checkID string, id patient.Identi
 	return nil
 }
 
+// Accept journals a scan before its check starts (agent.Journal): it is
+// committed before Accept returns, and if tiepdon stops before the check is
+// finished, the next Run re-checks it.
+func (ob *Outbox) Accept(ctx context.Context, checkID string, id patient.Identity) error {
+	return ob.o.DB.JournalPut(ctx, checkID, id, ob.o.Staff())
+}
+
+// Finished closes the journaled scan of an answered check (agent.Journal).
+func (ob *Outbox) Finished(ctx context.Context, checkID string) error {
+	return ob.o.DB.JournalDone(ctx, checkID)
+}
+
 // Pending returns how many checks are queued.
 func (ob *Outbox) Pending(ctx context.Context) (int, error) { return ob.o.DB.OutboxLen(ctx) }
 
@@ -147,6 +159,12 @@ func (ob *Outbox) Run(ctx context.Context) error {
 		sub := ob.o.Bus.Subscribe(events.GatewayChanged, 8)
 		defer sub.Close()
 		gw = sub.C()
+	}
+	switch n, err := ob.o.DB.JournalRecover(ctx); {
+	case err != nil:
+		ob.log.Error("Scans left unfinished by the last run could not be queued for a re-check; they are tried again at the next start; check the data folder and run tiepdon doctor", "err", err)
+	case n > 0:
+		ob.log.Warn("tiepdon stopped last time before some checks were finished; those scans are re-checked now and their answers go to the window and the HIS; nothing to do", "scans", n)
 	}
 	ob.changed(ctx)
 	var pauseUntil time.Time // after a failure: the gateway gets a rest
@@ -275,4 +293,7 @@ func (ob *Outbox) reason(err error) string {
 	return "gateway unavailable"
 }
 
-var _ agent.Queue = (*Outbox)(nil)
+var (
+	_ agent.Queue   = (*Outbox)(nil)
+	_ agent.Journal = (*Outbox)(nil)
+)

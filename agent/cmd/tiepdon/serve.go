@@ -140,7 +140,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		sources = append(sources, chip)
 	}
 	s.agent, err = agent.New(agent.Deps{
-		Bus: s.bus, Identify: payload.Identify, Checker: c, Store: db, Queue: ob, Sources: sources,
+		Bus: s.bus, Identify: payload.Identify, Checker: c, Store: db, Queue: ob, Journal: ob, Sources: sources,
 		Staff: s.cfg.Staff, Hedge: s.cfg.Gateway.Hedge.Duration, Timeout: s.cfg.Gateway.Timeout.Duration, Logger: log,
 		CrossCheck: crossCheck, AskCAN: !o.headless && !s.cfg.Reader.Disabled,
 	})
