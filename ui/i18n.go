@@ -250,6 +250,7 @@ var messages = map[string][2]string{
 	"status.scanner":          {"Máy quét:", "Scanner:"},
 	"status.gateway":          {"Cổng BHXH:", "BHXH gateway:"},
 	"status.outbox":           {"Chờ tra cứu lại: %d", "Re-checks queued: %d"},
+	"status.disk-refusing":    {"Chờ tra cứu lại: %d · Ổ ĐĨA ĐẦY: %d mục chưa ghi, gọi IT, đừng tắt tiepdon", "Re-checks queued: %d · DISK FULL: %d not saved, call IT, keep tiepdon open"},
 	"status.clients":          {"HIS kết nối: %d", "HIS connected: %d"},
 	"status.gateway.online":   {"trực tuyến", "online"},
 	"status.gateway.degraded": {"chậm", "degraded"},

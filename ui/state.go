@@ -36,6 +36,7 @@ type state struct {
 	devices  map[string]events.Device
 	gateway  events.Gateway
 	outbox   int
+	disk     events.Outbox // the data folder's state (refusing writes: disk full)
 	clients  int
 	staff    patient.Staff
 	recent   []recentCheck // this shift, newest first
@@ -70,6 +71,7 @@ func (u *UI) apply(ev events.Event) {
 		u.renderStatus()
 	case events.Outbox:
 		st.outbox = d.Pending
+		st.disk = d
 		u.renderStatus()
 	case events.Clients:
 		st.clients = d.Connected

@@ -1002,3 +1002,21 @@ func findButtonIn(t *testing.T, box *fyne.Container, row int, text string) *wedg
 	}
 	return found
 }
+
+// TestDiskRefusingStatus: while the data folder refuses writes (disk full),
+// the status bar says so plainly, in danger colour, with what to do; when it
+// takes writes again the plain queue count returns.
+func TestDiskRefusingStatus(t *testing.T) {
+	for lang, want := range map[string]string{"vi": "Ổ ĐĨA ĐẦY: 7 mục chưa ghi, gọi IT", "en": "DISK FULL: 7 not saved, call IT"} {
+		h := newHarness(t, lang, false)
+		h.u.apply(events.Event{Seq: 1, Time: scenes.Now, Kind: events.OutboxChanged,
+			Data: events.Outbox{Pending: 3, Unsaved: 7, Disk: events.DiskRefusing, DiskSince: scenes.Now}})
+		if got := h.u.w.stOutbox.Text; !strings.Contains(got, want) || h.u.w.stOutbox.Importance != widget.DangerImportance {
+			t.Errorf("%s: status bar %q (importance %v), want %q as danger", lang, got, h.u.w.stOutbox.Importance, want)
+		}
+		h.u.apply(events.Event{Seq: 2, Time: scenes.Now, Kind: events.OutboxChanged, Data: events.Outbox{Pending: 3, Disk: events.DiskOK}})
+		if got := h.u.w.stOutbox.Text; strings.Contains(got, want) || h.u.w.stOutbox.Importance == widget.DangerImportance {
+			t.Errorf("%s: status bar %q still warns after the disk came back", lang, got)
+		}
+	}
+}

@@ -821,7 +821,14 @@ func (u *UI) renderStatus() {
 		w.stGateway.Importance = widget.DangerImportance
 	}
 	w.stGateway.SetText(u.t("status.gateway") + " " + gw)
-	w.stOutbox.SetText(u.t("status.outbox", st.outbox))
+	w.stOutbox.Importance = widget.MediumImportance
+	if st.disk.Disk == events.DiskRefusing {
+		// The disk is full: checks are safe in memory only until tiepdon closes.
+		w.stOutbox.Importance = widget.DangerImportance
+		w.stOutbox.SetText(u.t("status.disk-refusing", st.outbox, st.disk.Unsaved))
+	} else {
+		w.stOutbox.SetText(u.t("status.outbox", st.outbox))
+	}
 	w.stClients.SetText(u.t("status.clients", st.clients))
 	w.status.Refresh()
 }

@@ -106,6 +106,11 @@ func DataDir(dir string) Result {
 				"Không ghi được vào thư mục dữ liệu %s: không có quyền (%v).", dir, err)
 			r.Fix = bi("Give the user who runs tiepdon write access to it, or set data_dir to a directory that user owns.",
 				"Cấp quyền ghi cho người dùng chạy tiepdon, hoặc đặt data_dir sang thư mục của người dùng đó.")
+		case isDiskFull(err):
+			r.Found = bi("Cannot write to the data directory %s: the disk is full (%v). A running tiepdon keeps checks in memory until it can write them.",
+				"Không ghi được vào thư mục dữ liệu %s: ổ đĩa đã đầy (%v). tiepdon đang chạy sẽ giữ các lượt kiểm tra trong bộ nhớ cho đến khi ghi được.", dir, err)
+			r.Fix = bi("Free disk space on that drive now (empty the recycle bin, remove old downloads), or set data_dir to a directory on a disk with room; nothing is lost if you do it before tiepdon is closed.",
+				"Giải phóng dung lượng ổ đĩa đó ngay (dọn thùng rác, xoá tệp tải về cũ), hoặc đặt data_dir sang ổ còn chỗ; không mất dữ liệu nếu làm trước khi tắt tiepdon.")
 		case isReadOnlyFS(err):
 			r.Found = bi("Cannot write to the data directory %s: the disk is read-only (%v).",
 				"Không ghi được vào thư mục dữ liệu %s: ổ đĩa chỉ đọc (%v).", dir, err)

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -429,4 +430,27 @@ func TestGatewayTLS(t *testing.T) {
 	gw, acct, _ := gwResults(t, Gateway(context.Background(), srv.Client(), p, time.Now))
 	wantStatus(t, gw, OK)
 	wantStatus(t, acct, OK)
+}
+
+// TestDataDirFull: on a real file system filled to the last byte, doctor
+// says the disk is full and how to fix it (mounting a small tmpfs needs root,
+// as in CI).
+func TestDataDirFull(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("mounting a small tmpfs: %v %s", err, out)
+		}
+		t.Skipf("SKIPPED LOUDLY: this test mounts a small tmpfs and needs root: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	f, err := os.Create(filepath.Join(dir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for err == nil {
+		_, err = f.Write(make([]byte, 4096))
+	}
+	f.Close()
+	wantStatus(t, DataDir(dir), Fail, "disk is full", "Free disk space")
 }

@@ -97,3 +97,5 @@ func portOwner(port string) (pid int, name string, ok bool) {
 	}
 	return 0, "", false
 }
+
+func isDiskFull(err error) bool { return errors.Is(err, unix.ENOSPC) }

@@ -26,3 +26,5 @@ func isReadOnlyFS(err error) bool { return errors.Is(err, syscall.EROFS) }
 func freeSpace(string) (uint64, bool) { return 0, false }
 
 func portOwner(string) (int, string, bool) { return 0, "", false }
+
+func isDiskFull(err error) bool { return errors.Is(err, syscall.ENOSPC) }

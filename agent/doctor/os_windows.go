@@ -41,3 +41,7 @@ func freeSpace(dir string) (uint64, bool) {
 }
 
 func portOwner(string) (int, string, bool) { return 0, "", false }
+
+func isDiskFull(err error) bool {
+	return errors.Is(err, windows.ERROR_DISK_FULL) || errors.Is(err, windows.ERROR_HANDLE_DISK_FULL)
+}
