@@ -456,6 +456,7 @@ type answer struct {
 	// queued: a re-check nobody waits for at the counter; it is cached and
 	// audited before it is published, so what the HIS hears is on disk.
 	queued bool
+	result *events.Result // as published (with its receipt), set by finish
 }
 
 // Finishing is an answer on its way out of the agent, as Seal sees it.
@@ -484,6 +485,7 @@ func (a *Agent) finish(ctx context.Context, ans answer) {
 			Queued: ans.queued})
 	}
 	a.remember(r, r.Current)
+	ans.result = &r
 	if ans.queued {
 		a.store(ctx, ans)
 		a.d.Bus.Publish(ans.kind, r)
@@ -503,7 +505,11 @@ func (a *Agent) store(ctx context.Context, ans answer) {
 		Time: a.d.Now(), CheckID: ans.checkID, Staff: ans.q.Staff, Medium: ans.id.Medium, Source: ans.e.Source,
 		Code: ans.e.Code, Verdict: ans.e.Verdict, Latency: ans.took, CitizenID: ans.id.CitizenID, Card: ans.q.CardNumber,
 	}
-	a.persist(ctx, "audit/"+ans.checkID+"/"+string(ans.kind.String()), func(ctx context.Context) error { return a.d.Store.Record(ctx, line) })
+	a.persist(ctx, "audit/"+ans.checkID+"/"+ans.kind.String(), func(ctx context.Context) error { return a.d.Store.Record(ctx, line) })
+	if rs, ok := a.d.Store.(ResultStore); ok && ans.result != nil {
+		r := *ans.result
+		a.persist(ctx, "result/"+ans.checkID+"/"+ans.kind.String(), func(ctx context.Context) error { return rs.SaveResult(ctx, ans.kind, r) })
+	}
 }
 
 // finished closes the journaled scan of an answered check.

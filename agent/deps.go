@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers"
 )
@@ -72,4 +73,10 @@ type Journal interface {
 	// Finished closes a journaled scan whose check is answered. A check
 	// queued meanwhile (Queue.Enqueue) stays queued.
 	Finished(ctx context.Context, checkID string) error
+}
+
+// ResultStore is implemented by a Store that keeps every answer with its
+// receipt across restarts (sync/cache), for receipt.get and receipts.list.
+type ResultStore interface {
+	SaveResult(ctx context.Context, kind events.Kind, r events.Result) error
 }

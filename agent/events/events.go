@@ -3,15 +3,19 @@
 // audit log subscribe.
 //
 // Publishing never blocks: every subscriber has a bounded queue, and a
-// subscriber that falls behind loses events rather than slowing a device.
-// Each event carries a bus-wide sequence number, so a subscriber sees a gap
-// in Seq (and Subscription.Dropped counts it) when it has lost events.
+// subscriber that falls behind loses its oldest queued events, never the
+// newest, rather than slowing a device. Each event carries a bus-wide
+// sequence number, so a subscriber sees a gap in Seq (and TakeDropped names
+// it) when it has lost events. The bus keeps the last HistorySize events
+// (without chip photos) for Since.
 package events
 
 import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tiepdon/tiepdon/agent/patient"
 )
 
 // Kind is the type of an event. Kinds are bits so that a subscription can
@@ -74,32 +78,94 @@ type Bus struct {
 	subs map[*Subscription]struct{}
 	last map[Kind]Event
 	now  func() time.Time
+	hist []Event // the last HistorySize events, a ring
+	next int     // where the next event goes in hist
 }
+
+// HistorySize is how many recent events the bus keeps for Since (a HIS
+// client that reconnects replays them with events.since).
+const HistorySize = 4096
 
 // New returns an empty bus.
 func New() *Bus {
-	return &Bus{subs: make(map[*Subscription]struct{}), last: make(map[Kind]Event), now: time.Now}
+	return &Bus{subs: make(map[*Subscription]struct{}), last: make(map[Kind]Event), now: time.Now,
+		hist: make([]Event, 0, HistorySize)}
 }
 
 // Publish sends data as an event of kind k to every subscriber that asked for
-// k and returns its sequence number. It never blocks.
+// k and returns its sequence number. It never blocks: a subscriber whose
+// queue is full loses its oldest queued event, never the newest, and the
+// loss is counted (Dropped, TakeDropped).
 func (b *Bus) Publish(k Kind, data any) uint64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.seq++
 	ev := Event{Seq: b.seq, Time: b.now(), Kind: k, Data: data}
 	b.last[k] = ev
+	kept := withoutPhoto(ev)
+	if len(b.hist) < HistorySize {
+		b.hist = append(b.hist, kept)
+	} else {
+		b.hist[b.next] = kept
+	}
+	b.next = (b.next + 1) % HistorySize
 	for s := range b.subs {
 		if s.mask&k == 0 {
 			continue
 		}
 		select {
 		case s.ch <- ev:
+			continue
 		default:
-			s.dropped.Add(1)
+		}
+		// Full: make room by dropping the oldest. Only the bus sends on
+		// s.ch, under b.mu, so after one receive there is room.
+		select {
+		case old := <-s.ch:
+			s.lost(old.Seq)
+		default:
+		}
+		select {
+		case s.ch <- ev:
+		default:
+			s.lost(ev.Seq)
 		}
 	}
 	return ev.Seq
+}
+
+// Since returns the events kept after seq, oldest first, and whether they
+// are all that was published after it (false when older ones have already
+// left the history, or seq is ahead of the bus).
+func (b *Bus) Since(seq uint64) (evs []Event, complete bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if seq > b.seq {
+		return nil, false
+	}
+	n := len(b.hist)
+	start := 0
+	if n == HistorySize {
+		start = b.next
+	}
+	oldest := b.seq + 1
+	for i := range n {
+		ev := b.hist[(start+i)%n]
+		if i == 0 {
+			oldest = ev.Seq
+		}
+		if ev.Seq > seq {
+			evs = append(evs, ev)
+		}
+	}
+	return evs, seq+1 >= oldest
+}
+
+// Seq returns the sequence number of the newest event (0: none yet).
+func (b *Bus) Seq() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.seq
 }
 
 // Last returns the most recent event of kind k, if any. It is how a new
@@ -132,6 +198,35 @@ type Subscription struct {
 	ch      chan Event
 	dropped atomic.Uint64
 	once    sync.Once
+
+	lmu              sync.Mutex
+	lostN            uint64 // dropped since the last TakeDropped
+	lostFrom, lostTo uint64 // their lowest and highest Seq
+}
+
+func (s *Subscription) lost(seq uint64) {
+	s.dropped.Add(1)
+	s.lmu.Lock()
+	if s.lostN == 0 || seq < s.lostFrom {
+		s.lostFrom = seq
+	}
+	if seq > s.lostTo {
+		s.lostTo = seq
+	}
+	s.lostN++
+	s.lmu.Unlock()
+}
+
+// TakeDropped returns how many events this subscriber lost since the last
+// call, and the lowest and highest Seq among them; n is 0 if none. The bus
+// drops the oldest queued event first, so between two deliveries the lost
+// events are the ones of this subscription's kinds in [from, to].
+func (s *Subscription) TakeDropped() (n, from, to uint64) {
+	s.lmu.Lock()
+	defer s.lmu.Unlock()
+	n, from, to = s.lostN, s.lostFrom, s.lostTo
+	s.lostN, s.lostFrom, s.lostTo = 0, 0, 0
+	return n, from, to
 }
 
 // C returns the channel events arrive on. It is closed by Close.
@@ -149,4 +244,25 @@ func (s *Subscription) Close() {
 		close(s.ch)
 		s.bus.mu.Unlock()
 	})
+}
+
+// withoutPhoto returns ev as the history keeps it: chip photos (tens of
+// kilobytes each) are left out, so the history stays small.
+func withoutPhoto(ev Event) Event {
+	strip := func(id *patient.Identity) {
+		if id.Chip != nil && len(id.Chip.Photo) > 0 {
+			c := *id.Chip
+			c.Photo = nil
+			id.Chip = &c
+		}
+	}
+	switch d := ev.Data.(type) {
+	case Result:
+		strip(&d.Identity)
+		ev.Data = d
+	case Identity:
+		strip(&d.Identity)
+		ev.Data = d
+	}
+	return ev
 }

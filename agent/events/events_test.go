@@ -42,14 +42,49 @@ func TestSlowSubscriberDropsAndNeverBlocks(t *testing.T) {
 	if fast.Dropped() != 0 || len(fast.C()) != 10 {
 		t.Errorf("fast dropped %d, queued %d", fast.Dropped(), len(fast.C()))
 	}
-	// The slow subscriber sees the first two, then a gap.
+	// The slow subscriber lost the oldest eight and keeps the newest two:
+	// it never misses the present.
+	if n, from, to := slow.TakeDropped(); n != 8 || from != 1 || to != 8 {
+		t.Errorf("TakeDropped %d [%d, %d], want 8 [1, 8]", n, from, to)
+	}
+	if n, _, _ := slow.TakeDropped(); n != 0 {
+		t.Errorf("TakeDropped again: %d, want 0", n)
+	}
 	a, c := <-slow.C(), <-slow.C()
-	if a.Seq != 1 || c.Seq != 2 {
-		t.Errorf("slow saw %d,%d", a.Seq, c.Seq)
+	if a.Seq != 9 || c.Seq != 10 {
+		t.Errorf("slow saw %d,%d, want the newest 9,10", a.Seq, c.Seq)
 	}
 	b.Publish(CardProgress, 10)
 	if d := <-slow.C(); d.Seq != 11 {
-		t.Errorf("after the gap slow sees seq %d, want 11", d.Seq)
+		t.Errorf("then slow sees seq %d, want 11", d.Seq)
+	}
+}
+
+func TestSince(t *testing.T) {
+	b := New()
+	for i := range 10 {
+		b.Publish(CardProgress, i)
+	}
+	evs, complete := b.Since(7)
+	if !complete || len(evs) != 3 || evs[0].Seq != 8 || evs[2].Seq != 10 {
+		t.Fatalf("Since(7): %d events from %v, complete %v; want 8..10, complete", len(evs), evs, complete)
+	}
+	if evs, complete := b.Since(10); !complete || len(evs) != 0 {
+		t.Fatalf("Since(10): %d, %v; want none, complete", len(evs), complete)
+	}
+	if _, complete := b.Since(11); complete {
+		t.Fatal("Since a seq the bus never reached is complete")
+	}
+	// Past the history: only the newest HistorySize are kept.
+	for i := range HistorySize {
+		b.Publish(CardProgress, i)
+	}
+	evs, complete = b.Since(0)
+	if complete || len(evs) != HistorySize || evs[0].Seq != 11 || evs[len(evs)-1].Seq != HistorySize+10 {
+		t.Fatalf("Since(0) after %d events: %d events from %d, complete %v", HistorySize+10, len(evs), evs[0].Seq, complete)
+	}
+	if evs, complete := b.Since(10); !complete || len(evs) != HistorySize {
+		t.Fatalf("Since(10): %d, complete %v; want every kept one, complete", len(evs), complete)
 	}
 }
 

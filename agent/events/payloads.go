@@ -64,6 +64,19 @@ type Result struct {
 	// patient already gone, or the screen cleared) is a late answer: the
 	// window lists it apart and never lets it replace the verdict shown.
 	Current bool `json:"current"`
+	// Receipt is the signed proof of this answer (agent/receipt), set by
+	// the agent's finishing step when the desk has a receipt key.
+	Receipt *Receipt `json:"receipt,omitempty"`
+}
+
+// Receipt is a signed record of one answer: Payload is the exact signed
+// bytes (UTF-8 JSON, base64), Sig its Ed25519 signature (base64) by the key
+// KeyID names. docs/his-api.md says how to check one in any language.
+type Receipt struct {
+	Alg     string `json:"alg"`     // "Ed25519"
+	KeyID   string `json:"keyId"`   // first 8 bytes of SHA-256 of the public key, hex
+	Payload string `json:"payload"` // base64 (standard, padded) of the signed JSON
+	Sig     string `json:"sig"`     // base64 of the 64-byte signature
 }
 
 // GatewayState is the health of the national gateway as the circuit breaker sees it.

@@ -37,6 +37,8 @@ func init() {
 		"eligibility.check": {h: (*session).eligibilityCheck, needHello: true, needAuth: true, scope: ScopeEligibility, slow: true},
 		"identity.current":  {h: (*session).identityCurrent, needHello: true, needAuth: true, scope: ScopeIdentity},
 		"receipt.get":       {h: (*session).receiptGet, needHello: true, needAuth: true, scope: ScopeEligibility},
+		"receipts.list":     {h: (*session).receiptsList, needHello: true, needAuth: true, scope: ScopeEligibility},
+		"events.since":      {h: (*session).eventsSince, needHello: true, needAuth: true},
 	}
 }
 
@@ -140,6 +142,8 @@ type helloParams struct {
 
 type helloResult struct {
 	SessionID string   `json:"sessionId"`
+	BootID    string   `json:"bootId"`  // new at every agent start; seq numbers count from 1 within a boot
+	LastSeq   uint64   `json:"lastSeq"` // the newest event's seq at hello: events.since from here misses nothing
 	APILevel  int      `json:"apiLevel"`
 	Server    string   `json:"server"`
 	Version   string   `json:"version"`
@@ -200,7 +204,7 @@ func (ss *session) sessionHello(ctx context.Context, raw json.RawMessage) (any, 
 	ss.mask = mask
 	ss.mu.Unlock()
 	ss.extendDeadline()
-	res := helloResult{SessionID: ss.id, APILevel: level, Server: "tiepdon", Version: ss.srv.opt.Version, Scopes: []Scope{}, Events: []string{}}
+	res := helloResult{SessionID: ss.id, BootID: ss.srv.bootID, LastSeq: ss.srv.bus.Seq(), APILevel: level, Server: "tiepdon", Version: ss.srv.opt.Version, Scopes: []Scope{}, Events: []string{}}
 	if tok != nil {
 		ss.authenticate(*tok)
 		res.Paired, res.TokenID, res.Scopes, res.Events = true, tok.ID, tok.Scopes, ss.eventList()
@@ -435,6 +439,126 @@ func (ss *session) identityCurrent(context.Context, json.RawMessage) (any, *Erro
 
 type receiptParams struct {
 	CheckID string `json:"checkId"`
+}
+
+type sinceParams struct {
+	BootID string `json:"bootId"`
+	Seq    uint64 `json:"seq"`
+}
+
+type sinceResult struct {
+	BootID string `json:"bootId"`
+	// Complete is true when events holds every notification this session
+	// would have received after seq; false when the agent restarted
+	// (bootId differs) or the oldest are no longer held: resync with
+	// receipts.list.
+	Complete bool              `json:"complete"`
+	Gap      string            `json:"gap,omitempty"` // "agent-restarted" or "too-old" when not complete
+	LastSeq  uint64            `json:"lastSeq"`       // the newest event's seq now
+	Events   []json.RawMessage `json:"events"`        // the notifications, oldest first, exactly as they were sent
+}
+
+// eventsSince replays the notifications this session may receive that the
+// agent still holds after (bootId, seq).
+func (ss *session) eventsSince(_ context.Context, raw json.RawMessage) (any, *Error) {
+	var p sinceParams
+	if e := decodeParams(raw, &p); e != nil {
+		return nil, e
+	}
+	s := ss.srv
+	ss.mu.Lock()
+	mask := maskFor(*ss.token)
+	if ss.mask != 0 {
+		mask &= ss.mask
+	}
+	v := ss.view
+	ss.mu.Unlock()
+	res := sinceResult{BootID: s.bootID, Events: []json.RawMessage{}}
+	seq := p.Seq
+	if p.BootID != s.bootID {
+		res.Gap, seq = "agent-restarted", 0
+	}
+	evs, complete := s.bus.Since(seq)
+	res.LastSeq = s.bus.Seq()
+	if res.Gap == "" {
+		res.Complete = complete
+		if !complete {
+			res.Gap = "too-old"
+		}
+	}
+	for _, ev := range evs {
+		if ev.Kind&mask == 0 {
+			continue
+		}
+		b, err := s.enc.get(ev, v)
+		if err != nil {
+			continue
+		}
+		res.Events = append(res.Events, json.RawMessage(b))
+	}
+	return res, nil
+}
+
+type receiptsListParams struct {
+	Since string `json:"since"` // RFC 3339; default: 24 hours ago
+	After int64  `json:"after"` // the cursor of the last answer already seen
+	Limit int    `json:"limit"` // 1..500, default 100
+}
+
+type listedView struct {
+	Cursor int64     `json:"cursor"`
+	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"`
+	resultView
+}
+
+type receiptsListResult struct {
+	Results []listedView `json:"results"`
+	Next    int64        `json:"next,omitempty"` // pass as after for the next page; absent on the last page
+}
+
+// receiptsList pages through the answers the desk kept, across restarts.
+func (ss *session) receiptsList(ctx context.Context, raw json.RawMessage) (any, *Error) {
+	var p receiptsListParams
+	if e := decodeParams(raw, &p); e != nil {
+		return nil, e
+	}
+	since := time.Now().Add(-24 * time.Hour)
+	if p.Since != "" {
+		t, err := time.Parse(time.RFC3339, p.Since)
+		if err != nil {
+			return nil, rpcError(CodeInvalidParams, ReasonBadParams, "since: want an RFC 3339 time such as 2026-12-05T07:00:00Z")
+		}
+		since = t
+	}
+	switch {
+	case p.Limit == 0:
+		p.Limit = 100
+	case p.Limit < 1 || p.Limit > 500:
+		return nil, rpcError(CodeInvalidParams, ReasonBadParams, "limit: 1 to 500")
+	}
+	if p.After < 0 {
+		return nil, rpcError(CodeInvalidParams, ReasonBadParams, "after: a cursor from an earlier page, or 0")
+	}
+	rl, ok := ss.srv.backend.(ReceiptLister)
+	if !ok {
+		return nil, rpcError(CodeNotFound, ReasonNotFound, "this agent keeps no answers across restarts")
+	}
+	rows, err := rl.Receipts(ctx, since, p.After, p.Limit)
+	if err != nil {
+		ss.log.Error("Kept answers could not be read for a HIS app; check the data folder and run tiepdon doctor", "err", err)
+		return nil, rpcError(CodeInternal, ReasonInternal, "could not read the kept answers")
+	}
+	v := ss.currentView()
+	res := receiptsListResult{Results: make([]listedView, 0, len(rows))}
+	for _, r := range rows {
+		r.Result.Current = false
+		res.Results = append(res.Results, listedView{Cursor: r.Cursor, At: r.At.UTC(), Kind: r.Kind.String(), resultView: resultViewOf(r.Result, v, true)})
+	}
+	if len(rows) == p.Limit {
+		res.Next = rows[len(rows)-1].Cursor
+	}
+	return res, nil
 }
 
 func (ss *session) receiptGet(_ context.Context, raw json.RawMessage) (any, *Error) {

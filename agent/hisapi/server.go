@@ -51,6 +51,22 @@ type Backend interface {
 	Receipt(checkID string) (events.Result, bool)
 }
 
+// ReceiptLister is implemented by a Backend that keeps answers across
+// restarts (receipts.list).
+type ReceiptLister interface {
+	// Receipts returns up to limit answers kept at or after since whose
+	// cursor is above after, oldest first.
+	Receipts(ctx context.Context, since time.Time, after int64, limit int) ([]ListedResult, error)
+}
+
+// ListedResult is one answer of receipts.list.
+type ListedResult struct {
+	Cursor int64
+	At     time.Time
+	Kind   events.Kind
+	Result events.Result
+}
+
 // CacheAger is implemented by a Backend that knows the age of its
 // eligibility cache (the newest entry); a negative age means empty.
 type CacheAger interface{ CacheAge() time.Duration }
@@ -188,6 +204,7 @@ type Server struct {
 	m       *metrics
 	enc     *encCache
 	started time.Time
+	bootID  string // new at every start: seq numbers belong to one boot
 	up      websocket.Upgrader
 	http    *http.Server
 
@@ -258,7 +275,7 @@ func New(opt Options, backend Backend, bus *events.Bus) (*Server, error) {
 	}
 	s := &Server{
 		opt: opt, lim: opt.Limits.withDefaults(), backend: backend, bus: bus, store: store, log: log,
-		origins: origins, reg: reg, enc: newEncCache(512), started: time.Now(),
+		origins: origins, reg: reg, enc: newEncCache(512), started: time.Now(), bootID: randomID(8),
 		sessions: map[*session]struct{}{}, perOrigin: map[string]int{}, waiting: map[string][]*session{}, devices: map[string]events.Device{},
 	}
 	s.logLim = rate.NewLimiter(1, 20)

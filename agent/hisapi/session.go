@@ -378,7 +378,6 @@ func (ss *session) writeLoop() {
 		}
 	}()
 	var evc <-chan events.Event
-	var seenDropped uint64
 	var vw view
 	subc := ss.subc
 	lastSeq := uint64(0)
@@ -408,14 +407,12 @@ func (ss *session) writeLoop() {
 		if sub == nil {
 			return true
 		}
-		d := sub.Dropped()
-		if d == seenDropped {
+		n, from, to := sub.TakeDropped()
+		if n == 0 {
 			return true
 		}
-		n := d - seenDropped
-		seenDropped = d
 		s.m.dropped.Add(float64(n))
-		b, _ := encodeNotification("events.dropped", droppedParams{Dropped: n, AfterSeq: lastSeq, BeforeSeq: nextSeq})
+		b, _ := encodeNotification("events.dropped", droppedParams{Dropped: n, FromSeq: from, ToSeq: to, AfterSeq: lastSeq, BeforeSeq: nextSeq, BootID: s.bootID})
 		return write(b, nil)
 	}
 	for {
@@ -469,6 +466,9 @@ func (ss *session) currentView() view {
 // droppedParams is the payload of events.dropped.
 type droppedParams struct {
 	Dropped   uint64 `json:"dropped"`             // how many notifications this client lost
-	AfterSeq  uint64 `json:"afterSeq"`            // seq of the last notification delivered before the gap (0: none yet)
-	BeforeSeq uint64 `json:"beforeSeq,omitempty"` // seq of the next notification delivered after it (0: not yet known)
+	FromSeq   uint64 `json:"fromSeq"`             // the lost ones are this client's notifications with seq in [fromSeq, toSeq]
+	ToSeq     uint64 `json:"toSeq"`               //
+	AfterSeq  uint64 `json:"afterSeq"`            // seq of the last notification delivered before the notice (0: none yet)
+	BeforeSeq uint64 `json:"beforeSeq,omitempty"` // seq of the notification delivered right after it (0: not yet known)
+	BootID    string `json:"bootId"`              // for events.since
 }

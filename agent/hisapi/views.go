@@ -52,6 +52,8 @@ type resultView struct {
 	// reception screen when the answer was published; false is a late
 	// answer for a patient no longer at the desk.
 	Current *bool `json:"current,omitempty"`
+	// Receipt (answers only) is the signed proof of the answer.
+	Receipt *events.Receipt `json:"receipt,omitempty"`
 }
 
 // eligibilityView is an answer on the wire: the answer as the agent keeps
@@ -96,6 +98,7 @@ func resultViewOf(res events.Result, v view, withEligibility bool) resultView {
 	r.Current = &current
 	if withEligibility {
 		r.Eligibility = eligibilityViewOf(res.Eligibility)
+		r.Receipt = res.Receipt
 	}
 	return r
 }

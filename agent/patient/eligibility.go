@@ -51,6 +51,9 @@ type Eligibility struct {
 	BenefitPercent        int        `json:"benefitPercent,omitempty"` // 80, 95 or 100
 	NewCard               *NewCard   `json:"newCard,omitempty"`        // codes 003/004
 	Note                  string     `json:"note,omitempty"`           // ghiChu
+	// AnswerSHA256 is the SHA-256 (hex) of the gateway's raw answer body,
+	// which signed receipts record.
+	AnswerSHA256 string `json:"answerSha256,omitempty"`
 
 	Source    Source        `json:"source"`
 	CheckedAt time.Time     `json:"checkedAt"`         // when the gateway answered

@@ -57,6 +57,9 @@ type Authenticity struct {
 	Level  AuthLevel  `json:"level"`
 	Detail string     `json:"detail,omitempty"` // for staff and logs; never personal data
 	Clone  CloneCheck `json:"cloneCheck,omitempty"`
+	// Signer is the chip's document signer certificate subject (passive
+	// authentication), as signed receipts record it; "" for QR and typed data.
+	Signer string `json:"signer,omitempty"`
 }
 
 // AuthLevel grades an identity's provenance.

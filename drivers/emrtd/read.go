@@ -91,7 +91,7 @@ func (d *Document) Clone() patient.CloneCheck {
 func (d *Document) Authenticity() patient.Authenticity {
 	a := patient.Authenticity{Level: patient.Failed, Detail: "not authenticated", Clone: d.Clone()}
 	if d.PA != nil {
-		a.Level, a.Detail = d.PA.Level, d.PA.Detail
+		a.Level, a.Detail, a.Signer = d.PA.Level, d.PA.Detail, d.PA.Signer
 	}
 	if a.Clone == patient.CloneFailed {
 		a.Level = patient.Failed

@@ -41,6 +41,7 @@ package bhxh
 import (
 	"context"
 	"crypto/md5"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -824,6 +825,8 @@ func (c *Client) checkOne(ctx context.Context, q patient.Query, card string) (pa
 	if err != nil {
 		return patient.Eligibility{}, unavailable{fmt.Errorf("gateway check: %w", err)}
 	}
+	sum := sha256.Sum256(b)
+	e.AnswerSHA256 = hex.EncodeToString(sum[:])
 	return e, nil
 }
 

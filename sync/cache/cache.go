@@ -638,7 +638,7 @@ func (db *DB) Newest() time.Time {
 	return time.Time{}
 }
 
-// Purge deletes answers (and their lookup keys), audit lines and queued
+// Purge deletes answers (and their lookup keys), audit lines, kept answers with their receipts and queued
 // checks older than the retention period, PurgeBatch rows per transaction so that the writer lock
 // is held only briefly (readers never wait: WAL). It returns how many rows
 // it deleted.
@@ -649,6 +649,7 @@ func (db *DB) Purge(ctx context.Context) (int, error) {
 		`DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE checked_at < ? ORDER BY checked_at LIMIT ?)`,
 		`DELETE FROM answer_keys WHERE hash IN (SELECT hash FROM answer_keys WHERE checked_at < ? LIMIT ?)`,
 		`DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? ORDER BY at LIMIT ?)`,
+		`DELETE FROM results WHERE id IN (SELECT id FROM results WHERE at < ? ORDER BY at LIMIT ?)`,
 		`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE enqueued_at < ? LIMIT ?)`,
 	} {
 		answers := strings.HasPrefix(stmt, "DELETE FROM answers ")

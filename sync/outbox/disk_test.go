@@ -17,12 +17,12 @@ import (
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
 )
 
-// smallDisk mounts a 2 MiB tmpfs (a real file system that fills up) and
+// smallDisk mounts an 8 MiB tmpfs (a real file system that fills up) and
 // unmounts it at the end of the test. Mounting needs root: CI runs as root.
 func smallDisk(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("mounting a small tmpfs for the disk-full test: %v %s", err, out)
 		}

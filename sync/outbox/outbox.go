@@ -65,6 +65,10 @@ type Outbox struct {
 	o    Options
 	log  *slog.Logger
 	wake chan struct{}
+	// answered holds rows whose check was answered but that the disk
+	// would not let go of (disk full): they are not asked again, and their
+	// removal is retried. Only Run's goroutine uses it.
+	answered map[int64]bool
 }
 
 // New returns an outbox over o.DB.
@@ -90,7 +94,7 @@ func New(o Options) (*Outbox, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Outbox{o: o, log: o.Logger.With("component", "outbox"), wake: make(chan struct{}, 1)}, nil
+	return &Outbox{o: o, log: o.Logger.With("component", "outbox"), wake: make(chan struct{}, 1), answered: map[int64]bool{}}, nil
 }
 
 // SetStaff sets Options.Staff; call it before Run.
@@ -228,6 +232,14 @@ func (ob *Outbox) round(ctx context.Context) (ok bool, err error) {
 		return false, err
 	}
 	for _, p := range due {
+		if ob.answered[p.ID] {
+			if err := ob.o.DB.OutboxDone(ctx, p.ID); err != nil {
+				return ok, err // the disk still refuses: try later
+			}
+			delete(ob.answered, p.ID)
+			ob.changed(ctx)
+			continue
+		}
 		if err := ob.one(ctx, p); err != nil {
 			return ok, err
 		}
@@ -264,6 +276,7 @@ func (ob *Outbox) one(ctx context.Context, p cache.Pending) error {
 	ob.log.Info("queued check answered", "check", p.CheckID,
 		"waited", ob.o.Now().Sub(p.EnqueuedAt).Round(time.Second))
 	if err := ob.o.DB.OutboxDone(ctx, p.ID); err != nil {
+		ob.answered[p.ID] = true // never ask the gateway twice for it
 		return err
 	}
 	ob.changed(ctx)

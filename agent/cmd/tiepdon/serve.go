@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/hisapi"
 	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/agent/receipt"
 	"github.com/tiepdon/tiepdon/agent/settings"
 	"github.com/tiepdon/tiepdon/drivers"
 	"github.com/tiepdon/tiepdon/drivers/payload"
@@ -71,6 +73,34 @@ type demoScanner interface {
 type backend struct {
 	*agent.Agent
 	db *cache.DB
+}
+
+// Receipt returns a past check's answer: from the agent's memory, else as
+// the cache kept it (an earlier run's check).
+func (b backend) Receipt(checkID string) (events.Result, bool) {
+	if r, ok := b.Agent.Receipt(checkID); ok {
+		return r, true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s, ok, err := b.db.Result(ctx, checkID)
+	if err != nil || !ok {
+		return events.Result{}, false
+	}
+	return s.Result, true
+}
+
+// Receipts implements hisapi.ReceiptLister.
+func (b backend) Receipts(ctx context.Context, since time.Time, after int64, limit int) ([]hisapi.ListedResult, error) {
+	rows, err := b.db.Results(ctx, since, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hisapi.ListedResult, len(rows))
+	for i, r := range rows {
+		out[i] = hisapi.ListedResult{Cursor: r.ID, At: r.At, Kind: r.Kind, Result: r.Result}
+	}
+	return out, nil
 }
 
 // CacheAge implements hisapi.CacheAger.
@@ -139,8 +169,15 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		}
 		sources = append(sources, chip)
 	}
+	// Every answer leaves with a receipt signed by this desk's key.
+	rkey, where, err := receipt.LoadKey(s.cfg.DataDir, !o.demo, log)
+	if err != nil {
+		return nil, fmt.Errorf("receipt key: %w", err)
+	}
+	log.Debug("receipt key", "in", where, "keyId", receipt.KeyID(rkey.Public().(ed25519.PublicKey)))
+	signer := receipt.NewSigner(rkey, s.cfg.Facility.Code, "", version)
 	s.agent, err = agent.New(agent.Deps{
-		Bus: s.bus, Identify: payload.Identify, Checker: c, Store: db, Queue: ob, Journal: ob, Sources: sources,
+		Bus: s.bus, Identify: payload.Identify, Checker: c, Store: db, Queue: ob, Journal: ob, Sources: sources, Seal: signer.Seal,
 		Staff: s.cfg.Staff, Hedge: s.cfg.Gateway.Hedge.Duration, Timeout: s.cfg.Gateway.Timeout.Duration, Logger: log,
 		CrossCheck: crossCheck, AskCAN: !o.headless && !s.cfg.Reader.Disabled,
 	})
