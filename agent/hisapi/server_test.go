@@ -684,29 +684,105 @@ func TestSlowClient(t *testing.T) {
 			t.Fatalf("fast client got %s seq %d, want identity.read seq %d", m.Method, p.Seq, seq)
 		}
 	}
-	// Now the slow client reads: it sees a gap report and fewer events.
-	got, dropped := 0, uint64(0)
-	for got+int(dropped) < n {
+	// Now the slow client reads. It lost the oldest queued notifications,
+	// never the newest; each events.dropped names exactly the lost range,
+	// and events.since gives those back.
+	var seqs []uint64 // every identity.read published, in order
+	last := ts.bus.Seq()
+	for s := last - n + 1; s <= last; s++ {
+		seqs = append(seqs, s)
+	}
+	delivered := map[uint64]bool{}
+	lost := map[uint64]bool{}
+	var gaps []droppedParams
+	for len(delivered)+len(lost) < n {
 		m, err := slow.read(5 * time.Second)
 		if err != nil {
-			t.Fatalf("slow client after %d events, %d dropped: %v", got, dropped, err)
+			t.Fatalf("slow client after %d events, %d dropped: %v", len(delivered), len(lost), err)
 		}
 		switch m.Method {
 		case "identity.read":
-			got++
+			var p struct{ Seq uint64 }
+			json.Unmarshal(m.Params, &p)
+			if lost[p.Seq] || delivered[p.Seq] {
+				t.Fatalf("seq %d delivered after it was reported lost, or twice", p.Seq)
+			}
+			delivered[p.Seq] = true
 		case "events.dropped":
 			var d droppedParams
 			json.Unmarshal(m.Params, &d)
-			if d.Dropped == 0 {
-				t.Fatalf("events.dropped with 0: %s", m.Params)
+			if d.Dropped == 0 || d.ToSeq < d.FromSeq || d.Dropped != d.ToSeq-d.FromSeq+1 || d.BootID == "" {
+				t.Fatalf("events.dropped %s: want a non-empty range whose size is dropped, and a bootId", m.Params)
 			}
-			dropped += d.Dropped
+			for s := d.FromSeq; s <= d.ToSeq; s++ {
+				if delivered[s] {
+					t.Fatalf("events.dropped [%d, %d] names seq %d, which was delivered", d.FromSeq, d.ToSeq, s)
+				}
+				lost[s] = true
+			}
+			gaps = append(gaps, d)
 		}
 	}
-	if dropped == 0 || got == n {
-		t.Fatalf("slow client: %d received, %d dropped; want some dropped", got, dropped)
+	if len(lost) == 0 || len(delivered) == n {
+		t.Fatalf("slow client: %d received, %d dropped; want some dropped", len(delivered), len(lost))
 	}
-	t.Logf("slow client: %d received, %d dropped and reported", got, dropped)
+	for _, s := range seqs {
+		if !delivered[s] && !lost[s] {
+			t.Fatalf("seq %d neither delivered nor reported lost", s)
+		}
+	}
+	if !delivered[last] {
+		t.Fatalf("the newest notification (seq %d) was not delivered: a slow client must lose the oldest", last)
+	}
+	// Replay: events.since after the first gap's afterSeq returns every lost one.
+	var since struct {
+		BootID   string            `json:"bootId"`
+		Complete bool              `json:"complete"`
+		Events   []json.RawMessage `json:"events"`
+	}
+	if e := slow.call("events.since", map[string]any{"bootId": gaps[0].BootID, "seq": gaps[0].AfterSeq}, &since); e != nil {
+		t.Fatal(e)
+	}
+	replayed := map[uint64]bool{}
+	for _, raw := range since.Events {
+		var m struct {
+			Method string
+			Params struct{ Seq uint64 }
+		}
+		json.Unmarshal(raw, &m)
+		if m.Method == "identity.read" {
+			replayed[m.Params.Seq] = true
+		}
+	}
+	for s := range lost {
+		if !replayed[s] {
+			t.Fatalf("events.since did not replay lost seq %d (complete %v, %d replayed)", s, since.Complete, len(replayed))
+		}
+	}
+	if !since.Complete || since.BootID != gaps[0].BootID {
+		t.Fatalf("events.since: complete %v boot %q", since.Complete, since.BootID)
+	}
+	t.Logf("slow client: %d received, %d lost in %d reported ranges, all replayed by events.since; newest delivered", len(delivered), len(lost), len(gaps))
+}
+
+// events.since with another boot's id says the agent restarted and gives
+// what this boot holds.
+func TestEventsSinceOtherBoot(t *testing.T) {
+	ts := startServer(t, nil)
+	c := helloWith(t, ts, "", ts.token(t, "", ScopeEligibility))
+	ts.bus.Publish(events.GatewayChanged, events.Gateway{State: events.GatewayOnline})
+	var res struct {
+		BootID   string            `json:"bootId"`
+		Complete bool              `json:"complete"`
+		Gap      string            `json:"gap"`
+		Events   []json.RawMessage `json:"events"`
+	}
+	if e := c.call("events.since", map[string]any{"bootId": "0000000000000000", "seq": 5}, &res); e != nil {
+		t.Fatal(e)
+	}
+	if res.Complete || res.Gap != "agent-restarted" || res.BootID == "0000000000000000" || len(res.Events) == 0 {
+		t.Fatalf("events.since with a stale boot id: %+v", res)
+	}
 }
 
 // smallBufListener shrinks each accepted connection's send buffer so that a

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/tiepdon/tiepdon/agent/hisapi"
+	"github.com/tiepdon/tiepdon/drivers/virtual"
+	"github.com/tiepdon/tiepdon/sync/bhxhsim"
+)
+
+// TestReceiptsSurviveRestart runs the headless agent on real parts (the
+// simulator over HTTP, a pty scanner, SQLite, a WebSocket client), scans a
+// patient, then restarts the agent on the same data folder: the HIS learns
+// the agent restarted (a new bootId; events.since says so), and the answer,
+// with the same signed receipt, is still there (receipt.get, receipts.list);
+// tiepdon receipt verify checks it offline with the exported public key.
+func TestReceiptsSurviveRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: skipped with -short")
+	}
+	dir := t.TempDir()
+	dataDir := filepath.Join(dir, "data")
+	sim := bhxhsim.New(bhxhsim.Options{Seed: 42, Password: "s3cret"})
+	simCtx, stopSim := context.WithCancel(context.Background())
+	defer stopSim()
+	simAddr, err := sim.Serve(simCtx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	person, _ := sim.Example("000")
+	sc, err := virtual.NewScanner(virtual.ScannerOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	store, err := hisapi.OpenStore(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := store.Add(context.Background(), "restart test", "", []hisapi.Scope{hisapi.ScopeEligibility})
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TIEPDON_GATEWAY_USER", "79014_BV")
+	t.Setenv("TIEPDON_GATEWAY_PASSWORD", "s3cret")
+	t.Setenv("TIEPDON_STAFF_NAME", "Trần Thị Bình")
+	t.Setenv("TIEPDON_STAFF_CCCD", "079190000001")
+	t.Setenv("TIEPDON_CONFIG", filepath.Join(dir, "none.toml"))
+	writeFile(t, filepath.Join(dir, "none.toml"), "[facility]\ncode = \"79014\"\n[his]\ndemo_page = false\n")
+	hisAddr := freeAddr(t)
+
+	start := func() (stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		var stderr bytes.Buffer
+		done := make(chan int, 1)
+		go func() {
+			done <- dispatch(ctx, []string{"run", "--headless", "--data-dir", dataDir, "--his-addr", hisAddr,
+				"--scanner", sc.Path(), "--gateway", bhxhsim.URL(simAddr)}, &bytes.Buffer{}, &stderr)
+		}()
+		waitFor(t, 15*time.Second, func() bool {
+			resp, err := http.Get("http://" + hisAddr + "/healthz")
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			var h struct {
+				Scanners []struct{ State string } `json:"scanners"`
+			}
+			json.NewDecoder(resp.Body).Decode(&h)
+			return len(h.Scanners) == 1 && h.Scanners[0].State == "ready"
+		}, func() string { return stderr.String() })
+		return func() {
+			cancel()
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Errorf("agent exited %d: %s", code, stderr.String())
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("agent did not stop within 10 s")
+			}
+		}
+	}
+	type hello struct {
+		BootID  string `json:"bootId"`
+		LastSeq uint64 `json:"lastSeq"`
+	}
+	connect := func() (*websocket.Conn, hello) {
+		ws, _, err := websocket.DefaultDialer.Dial("ws://"+hisAddr+hisapi.WebSocketPath, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h hello
+		call(t, ws, "session.hello", map[string]any{"token": token, "client": map[string]string{"name": "restart test"}, "apiLevel": hisapi.APILevel}, &h)
+		if h.BootID == "" {
+			t.Fatal("session.hello gave no bootId")
+		}
+		return ws, h
+	}
+	type answer struct {
+		CheckID string          `json:"checkId"`
+		Receipt json.RawMessage `json:"receipt"`
+	}
+
+	stop := start()
+	ws, h1 := connect()
+	if err := sc.Scan(person.CCCDQR()); err != nil {
+		t.Fatal(err)
+	}
+	res := nextResult(t, ws, 10*time.Second)
+	var first answer
+	call(t, ws, "receipt.get", map[string]any{"checkId": res.CheckID}, &first)
+	if len(first.Receipt) == 0 {
+		t.Fatal("the answer carries no receipt")
+	}
+	ws.Close()
+	stop()
+
+	stop = start()
+	defer stop()
+	ws, h2 := connect()
+	defer ws.Close()
+	if h2.BootID == h1.BootID {
+		t.Fatalf("bootId %s did not change across a restart", h1.BootID)
+	}
+	var since struct {
+		Complete bool   `json:"complete"`
+		Gap      string `json:"gap"`
+	}
+	call(t, ws, "events.since", map[string]any{"bootId": h1.BootID, "seq": h1.LastSeq}, &since)
+	if since.Complete || since.Gap != "agent-restarted" {
+		t.Fatalf("events.since across a restart: %+v, want the agent-restarted gap", since)
+	}
+	var again answer
+	call(t, ws, "receipt.get", map[string]any{"checkId": res.CheckID}, &again)
+	if string(again.Receipt) != string(first.Receipt) {
+		t.Fatalf("receipt after restart %s, want %s", again.Receipt, first.Receipt)
+	}
+	var list struct {
+		Results []answer `json:"results"`
+	}
+	call(t, ws, "receipts.list", map[string]any{"since": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}, &list)
+	found := false
+	for _, r := range list.Results {
+		found = found || (r.CheckID == res.CheckID && string(r.Receipt) == string(first.Receipt))
+	}
+	if !found {
+		t.Fatalf("receipts.list after restart has no answer for %s (%d listed)", res.CheckID, len(list.Results))
+	}
+
+	// Offline: export the desk's public key, verify the receipt with it,
+	// and see a tampered one refused.
+	var pem, out, errb bytes.Buffer
+	if code := dispatch(context.Background(), []string{"receipt", "public-key", "--data-dir", dataDir}, &pem, &errb); code != 0 {
+		t.Fatalf("receipt public-key: %d %s", code, errb.String())
+	}
+	writeFile(t, filepath.Join(dir, "desk.pem"), pem.String())
+	writeFile(t, filepath.Join(dir, "answer.json"), `{"receipt":`+string(first.Receipt)+`}`)
+	if code := dispatch(context.Background(), []string{"receipt", "verify", "--key", filepath.Join(dir, "desk.pem"), filepath.Join(dir, "answer.json")}, &out, &errb); code != 0 || !strings.Contains(out.String(), "valid") {
+		t.Fatalf("receipt verify: %d %s %s", code, out.String(), errb.String())
+	}
+	var rc map[string]string
+	json.Unmarshal(first.Receipt, &rc)
+	rc["sig"] = strings.Repeat("A", 86) + "=="
+	bad, _ := json.Marshal(rc)
+	writeFile(t, filepath.Join(dir, "bad.json"), string(bad))
+	errb.Reset()
+	if code := dispatch(context.Background(), []string{"receipt", "verify", "--key", filepath.Join(dir, "desk.pem"), filepath.Join(dir, "bad.json")}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "NOT VALID") {
+		t.Fatalf("a forged receipt verified: %d %s", code, errb.String())
+	}
+	if b, err := os.ReadFile(filepath.Join(dataDir, "receipt-key")); err == nil && strings.Contains(pem.String(), strings.TrimSpace(string(b))) {
+		t.Fatal("the public key export holds the private key")
+	}
+}
+
+// call makes one JSON-RPC call and decodes its result, skipping notifications.
+func call(t *testing.T, ws *websocket.Conn, method string, params, result any) {
+	t.Helper()
+	ws.WriteJSON(map[string]any{"jsonrpc": "2.0", "id": 99, "method": method, "params": params})
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var m rpcMessage
+		if err := ws.ReadJSON(&m); err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		if m.ID == nil {
+			continue
+		}
+		if m.Error != nil {
+			t.Fatalf("%s: %d %s", method, m.Error.Code, m.Error.Message)
+		}
+		if err := json.Unmarshal(m.Result, result); err != nil {
+			t.Fatalf("%s result: %v", method, err)
+		}
+		return
+	}
+}
