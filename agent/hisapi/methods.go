@@ -72,11 +72,15 @@ func codeLabel(e *Error) string {
 
 // dispatch runs one request: quick methods inline, slow ones beside the
 // reader so that a pairing or a check never stops the session's other calls.
-func (ss *session) dispatch(req request) {
+func (ss *session) dispatch(req request) { ss.dispatchTo(req, ss.reply) }
+
+// dispatchTo runs req and answers through reply (ss.reply, or a batch's
+// collector).
+func (ss *session) dispatchTo(req request, reply func(id []byte, result any, rerr *Error)) {
 	m, ok := methods[req.Method]
 	if !ok {
 		ss.srv.m.requests.WithLabelValues("unknown", strconv.Itoa(CodeMethodNotFound)).Inc()
-		ss.reply(req.ID, nil, rpcError(CodeMethodNotFound, ReasonUnknownMethod, "no method %q (see system.info for the list)", truncate(req.Method, 64)))
+		reply(req.ID, nil, rpcError(CodeMethodNotFound, ReasonUnknownMethod, "no method %q (see system.info for the list)", truncate(req.Method, 64)))
 		return
 	}
 	ss.mu.Lock()
@@ -94,7 +98,7 @@ func (ss *session) dispatch(req request) {
 	}
 	if rerr != nil {
 		ss.srv.m.requests.WithLabelValues(req.Method, codeLabel(rerr)).Inc()
-		ss.reply(req.ID, nil, rerr)
+		reply(req.ID, nil, rerr)
 		return
 	}
 	run := func() {
@@ -102,7 +106,7 @@ func (ss *session) dispatch(req request) {
 		res, rerr := m.h(ss, ss.ctx, req.Params)
 		ss.srv.m.requests.WithLabelValues(req.Method, codeLabel(rerr)).Inc()
 		ss.srv.m.latency.WithLabelValues(req.Method).Observe(time.Since(start).Seconds())
-		ss.reply(req.ID, res, rerr)
+		reply(req.ID, res, rerr)
 	}
 	if !m.slow {
 		run()
@@ -111,7 +115,7 @@ func (ss *session) dispatch(req request) {
 	ss.mu.Lock()
 	if ss.inflight >= ss.srv.lim.MaxInFlight {
 		ss.mu.Unlock()
-		ss.reply(req.ID, nil, rpcError(CodeBusy, ReasonBusy, "too many calls in flight on this connection (at most %d)", ss.srv.lim.MaxInFlight))
+		reply(req.ID, nil, rpcError(CodeBusy, ReasonBusy, "too many calls in flight on this connection (at most %d)", ss.srv.lim.MaxInFlight))
 		return
 	}
 	ss.inflight++
@@ -166,7 +170,8 @@ func (ss *session) sessionHello(ctx context.Context, raw json.RawMessage) (any, 
 	}
 	level := p.APILevel
 	if level == 0 {
-		level = MinAPILevel
+		e := rpcError(CodeInvalidParams, ReasonBadParams, "field \"apiLevel\" is required: the API level your code was written for (%d to %d)", MinAPILevel, APILevel)
+		return nil, e
 	}
 	if level < MinAPILevel {
 		e := rpcError(CodeAPILevel, ReasonAPILevel, "apiLevel %d is no longer supported: this agent speaks %d to %d", level, MinAPILevel, APILevel)
@@ -323,7 +328,7 @@ type checkIdentity struct {
 type checkParams struct {
 	Identity  checkIdentity `json:"identity"`
 	Wait      *bool         `json:"wait,omitempty"`      // wait for the first answer (default true)
-	TimeoutMS int           `json:"timeoutMs,omitempty"` // how long to wait (default 20000, at most 60000)
+	TimeoutMS *int          `json:"timeoutMs,omitempty"` // how long to wait (default 20000, 1 to 60000)
 }
 
 type checkResult struct {
@@ -397,8 +402,8 @@ func (ss *session) eligibilityCheck(ctx context.Context, raw json.RawMessage) (a
 	if e != nil {
 		return nil, e
 	}
-	if p.TimeoutMS < 0 || p.TimeoutMS > 60000 {
-		return nil, rpcError(CodeInvalidParams, ReasonBadParams, "timeoutMs must be 0 to 60000")
+	if p.TimeoutMS != nil && (*p.TimeoutMS < 1 || *p.TimeoutMS > 60000) {
+		return nil, rpcError(CodeInvalidParams, ReasonBadParams, "field \"timeoutMs\" must be 1 to 60000 (milliseconds)")
 	}
 	checkID, err := ss.srv.backend.Check(ctx, id)
 	if err != nil {
@@ -410,8 +415,8 @@ func (ss *session) eligibilityCheck(ctx context.Context, raw json.RawMessage) (a
 		return checkResult{CheckID: checkID, Pending: true}, nil
 	}
 	wait := ss.srv.lim.CheckWait
-	if p.TimeoutMS > 0 {
-		wait = time.Duration(p.TimeoutMS) * time.Millisecond
+	if p.TimeoutMS != nil {
+		wait = time.Duration(*p.TimeoutMS) * time.Millisecond
 	}
 	r, ok := ss.srv.backend.Receipt(checkID)
 	if !ok {

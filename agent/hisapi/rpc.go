@@ -3,7 +3,13 @@ package hisapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
+	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // JSON-RPC 2.0 error codes. The first five are the standard ones; the
@@ -146,31 +152,88 @@ func decodeParams(p json.RawMessage, v any) *Error {
 	if len(p) == 0 || string(p) == "null" {
 		return nil
 	}
-	if p[0] != '{' {
-		return rpcError(CodeInvalidParams, ReasonBadParams, "params must be an object")
+	if p[0] == '[' {
+		return rpcError(CodeInvalidParams, ReasonBadParams, "params must be an object: this API takes parameters by name, not by position")
 	}
-	dec := json.NewDecoder(bytes.NewReader(p))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return rpcError(CodeInvalidParams, ReasonBadParams, "invalid params: %s", safeJSONError(err))
+	// Names match exactly (case-sensitive), unknown and repeated names are
+	// refused, and strings must be valid UTF-8 (encoding/json v2 semantics).
+	if err := jsonv2.Unmarshal(p, v, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return rpcError(CodeInvalidParams, ReasonBadParams, "invalid params: %s", describeJSONError(err))
 	}
 	return nil
 }
 
-// safeJSONError describes a decoding error without echoing the values sent
-// (they may be personal data).
-func safeJSONError(err error) string {
-	switch e := err.(type) {
-	case *json.UnmarshalTypeError:
-		return fmt.Sprintf("field %q has the wrong type (want %s)", e.Field, e.Type)
-	case *json.SyntaxError:
+// fieldRules says what a field that failed to decode must look like; the
+// message names the field and the rule, never the value sent (it may be
+// personal data).
+var fieldRules = map[string]string{
+	"identity.birthDate":  "a date as dd/MM/yyyy, MM/yyyy or yyyy",
+	"identity.citizenId":  "12 digits, as a string",
+	"identity.cardNumber": "15 characters A-Z 0-9, or 10 digits, as a string",
+	"identity.sex":        `"M" or "F"`,
+	"apiLevel":            "an integer",
+	"timeoutMs":           "an integer of milliseconds, 1 to 60000",
+}
+
+// describeJSONError says which field failed and why, without echoing the
+// values sent.
+func describeJSONError(err error) string {
+	var sem *jsonv2.SemanticError
+	var syn *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &syn):
+		field := pointerField(syn.JSONPointer)
+		if errors.Is(syn.Err, jsontext.ErrDuplicateName) {
+			return fmt.Sprintf("field %q is given twice", field)
+		}
+		if field != "" {
+			return fmt.Sprintf("field %q is not valid JSON (strings must be UTF-8)", field)
+		}
 		return "malformed JSON"
-	}
-	s := err.Error()
-	if len(s) > 0 && bytes.HasPrefix([]byte(s), []byte("json: unknown field")) {
-		return s[len("json: "):]
+	case errors.As(err, &sem):
+		field := pointerField(sem.JSONPointer)
+		if errors.Is(sem.Err, jsonv2.ErrUnknownName) {
+			return fmt.Sprintf("unknown field %q (names are case-sensitive: see docs/his-api.md)", field)
+		}
+		if rule, ok := fieldRules[field]; ok {
+			return fmt.Sprintf("field %q must be %s", field, rule)
+		}
+		if sem.GoType != nil {
+			return fmt.Sprintf("field %q has the wrong type (want %s)", field, jsonKindOf(sem.GoType))
+		}
+		return fmt.Sprintf("field %q has an invalid value", field)
 	}
 	return "a field has an invalid value"
+}
+
+// pointerField turns a JSON Pointer (RFC 6901) into a dotted field name.
+func pointerField(p jsontext.Pointer) string {
+	var parts []string
+	for tok := range p.Tokens() {
+		parts = append(parts, tok)
+	}
+	return strings.Join(parts, ".")
+}
+
+func jsonKindOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Pointer:
+		return jsonKindOf(t.Elem())
+	}
+	return t.String()
 }
 
 type response struct {

@@ -254,7 +254,7 @@ func TestRevokeClosesLiveSession(t *testing.T) {
 		t.Fatalf("close code %d, want %d", code, CloseTokenRevoked)
 	}
 	c = connect(t, ts, "")
-	wantCode(t, c.call("session.hello", map[string]any{"token": tok}, nil), CodeUnauthorized, ReasonTokenRevoked)
+	wantCode(t, c.call("session.hello", map[string]any{"token": tok, "apiLevel": 1}, nil), CodeUnauthorized, ReasonTokenRevoked)
 
 	// Revoking from the window closes at once.
 	tok2, info2, _ := ts.Store().Add(ctx, "lab2", "", []Scope{ScopeEligibility})
@@ -289,7 +289,7 @@ func TestPairingApproved(t *testing.T) {
 	ts := startServer(t, nil)
 	asked := approver(t, ts.bus, true)
 	c := connect(t, ts, testOrigin)
-	if e := c.call("session.hello", map[string]any{"client": map[string]string{"name": "HIS"}}, nil); e != nil {
+	if e := c.call("session.hello", map[string]any{"client": map[string]string{"name": "HIS"}, "apiLevel": 1}, nil); e != nil {
 		t.Fatal(e)
 	}
 	var res pairingResult
@@ -317,7 +317,7 @@ func TestPairingApproved(t *testing.T) {
 	// …and the token works on a new connection from the same origin only.
 	helloWith(t, ts, testOrigin, res.Token)
 	c2 := connect(t, ts, "")
-	wantCode(t, c2.call("session.hello", map[string]any{"token": res.Token}, nil), CodeUnauthorized, ReasonOriginMismatch)
+	wantCode(t, c2.call("session.hello", map[string]any{"token": res.Token, "apiLevel": 1}, nil), CodeUnauthorized, ReasonOriginMismatch)
 	// Only the hash is stored.
 	list, _ := ts.Store().List(context.Background())
 	if len(list) != 1 || list[0].Name != "HIS Khoa Khám" || list[0].Origin != testOrigin {
@@ -332,7 +332,7 @@ func TestPairingApproved(t *testing.T) {
 func TestPairingDeniedAndExpired(t *testing.T) {
 	ts := startServer(t, func(o *Options) { o.Limits.PairingTimeout = 300 * time.Millisecond })
 	c := connect(t, ts, "")
-	c.call("session.hello", map[string]any{"client": map[string]string{"name": "lab"}}, nil)
+	c.call("session.hello", map[string]any{"client": map[string]string{"name": "lab"}, "apiLevel": 1}, nil)
 	// Headless: nobody approves.
 	e := c.call("pairing.request", map[string]any{"name": "LIS", "scopes": []string{"eligibility"}}, nil)
 	wantCode(t, e, CodePairingExpired, ReasonPairingExpired)
@@ -573,7 +573,7 @@ func TestMethods(t *testing.T) {
 			reason string
 		}{
 			{`{"jsonrpc":"2.0","id":1,"method":`, CodeParseError, ReasonParse},
-			{`[{"jsonrpc":"2.0","id":1,"method":"status"}]`, CodeInvalidRequest, ReasonBatch},
+			{`[]`, CodeInvalidRequest, ReasonBadRequest},
 			{`{"jsonrpc":"1.0","id":7,"method":"status"}`, CodeInvalidRequest, ReasonBadRequest},
 			{`{"jsonrpc":"2.0","id":{"a":1},"method":"status"}`, CodeInvalidRequest, ReasonBadRequest},
 			{`"hello"`, CodeInvalidRequest, ReasonBadRequest},
@@ -601,7 +601,7 @@ func TestNotificationsForwarded(t *testing.T) {
 	ts := startServer(t, nil)
 	c := helloWith(t, ts, "", ts.token(t, "", ScopeEligibility, ScopeIdentity))
 	narrow := connect(t, ts, "")
-	if e := narrow.call("session.hello", map[string]any{"token": ts.token(t, "", ScopeEligibility), "events": []string{"eligibility.result"}}, nil); e != nil {
+	if e := narrow.call("session.hello", map[string]any{"token": ts.token(t, "", ScopeEligibility), "apiLevel": 1, "events": []string{"eligibility.result"}}, nil); e != nil {
 		t.Fatal(e)
 	}
 	now := time.Now()
@@ -1221,7 +1221,7 @@ func TestInFlightLimit(t *testing.T) {
 	}
 	// A second pairing on the same connection waits its turn.
 	c2 := connect(t, ts, "")
-	c2.call("session.hello", nil, nil)
+	c2.call("session.hello", map[string]any{"apiLevel": 1}, nil)
 	c2.send(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "pairing.request", "params": map[string]any{"name": "a", "scopes": []string{"eligibility"}}})
 	c2.waitNote("pairing.code")
 	wantCode(t, c2.call("pairing.request", map[string]any{"name": "b", "scopes": []string{"eligibility"}}, nil), CodeBusy, ReasonPairingPending)
@@ -1263,5 +1263,160 @@ func TestStatusFromTheAgentsDevices(t *testing.T) {
 	h := s.health(false)
 	if len(h.Readers) != 1 || h.Readers[0].State != events.DeviceCard || len(h.Scanners) != 1 || h.Status != "degraded" {
 		t.Errorf("health %+v", h)
+	}
+}
+
+// Decoding is strict and explains itself: names match exactly, unknown and
+// repeated names are refused, documented ranges hold, and every -32602 names
+// the field and the rule (never the value sent).
+func TestStrictParams(t *testing.T) {
+	ts := startServer(t, nil)
+	c := helloWith(t, ts, "", ts.token(t, "", ScopeEligibility, ScopeIdentity))
+	raw := func(params string) *Error {
+		t.Helper()
+		c.c.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":7,"method":"eligibility.check","params":`+params+`}`))
+		for {
+			m, err := c.read(5 * time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.ID) > 0 {
+				return m.Error
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name, params string
+		want         []string // in the message
+	}{
+		// A second spelling of a name is not the same name.
+		{"case-insensitive twin", `{"identity":{"citizenId":"000000000000","citizenid":"075134040503"}}`, []string{`unknown field "identity.citizenid"`, "case-sensitive"}},
+		{"repeated name", `{"identity":{"citizenId":"075134040503","citizenId":"000000000000"}}`, []string{`"identity.citizenId" is given twice`}},
+		{"unknown field", `{"identity":{"citizenId":"075134040503"},"waitt":false}`, []string{`unknown field "waitt"`}},
+		{"bad birth date", `{"identity":{"citizenId":"075134040503","birthDate":"1990-05-17"}}`, []string{`"identity.birthDate" must be a date as dd/MM/yyyy`}},
+		{"number for a string", `{"identity":{"citizenId":75134040503}}`, []string{`"identity.citizenId" must be 12 digits`}},
+		{"timeoutMs 0", `{"identity":{"citizenId":"075134040503"},"timeoutMs":0}`, []string{`"timeoutMs" must be 1 to 60000`}},
+		{"timeoutMs too long", `{"identity":{"citizenId":"075134040503"},"timeoutMs":60001}`, []string{`"timeoutMs" must be 1 to 60000`}},
+		{"by position", `["075134040503"]`, []string{"by name"}},
+	} {
+		e := raw(tc.params)
+		if e == nil || e.Code != CodeInvalidParams {
+			t.Errorf("%s: %+v, want -32602", tc.name, e)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(e.Message, w) {
+				t.Errorf("%s: message %q lacks %q", tc.name, e.Message, w)
+			}
+		}
+		if strings.Contains(e.Message, "075134040503") || strings.Contains(e.Message, "1990-05-17") {
+			t.Errorf("%s: the message echoes the value sent: %q", tc.name, e.Message)
+		}
+	}
+	// apiLevel is required: 0 or missing is refused, naming the field.
+	for _, params := range []map[string]any{{"client": map[string]string{"name": "x"}}, {"apiLevel": 0}} {
+		d := connect(t, ts, "")
+		e := d.call("session.hello", params, nil)
+		if e == nil || e.Code != CodeInvalidParams || !strings.Contains(e.Message, `"apiLevel" is required`) {
+			t.Errorf("hello %v: %+v, want -32602 naming apiLevel", params, e)
+		}
+	}
+}
+
+// TestBatches: JSON-RPC 2.0 batches are answered as the specification's own
+// examples (§7) show: one response per request in one array, none for
+// notifications, an error per invalid member, nothing at all for a batch of
+// notifications, and a single error for an empty batch or invalid JSON.
+func TestBatches(t *testing.T) {
+	ts := startServer(t, nil)
+	c := helloWith(t, ts, "", ts.token(t, "", ScopeEligibility, ScopeIdentity))
+	send := func(frame string) []map[string]json.RawMessage {
+		t.Helper()
+		c.c.WriteMessage(websocket.TextMessage, []byte(frame))
+		for {
+			c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, b, err := c.c.ReadMessage()
+			if err != nil {
+				t.Fatalf("%s: %v", frame, err)
+			}
+			b = bytes.TrimSpace(b)
+			if b[0] == '{' {
+				var one map[string]json.RawMessage
+				json.Unmarshal(b, &one)
+				if _, note := one["method"]; note {
+					continue // a notification from the agent
+				}
+				return []map[string]json.RawMessage{one, nil} // a single object: marked by the nil
+			}
+			var all []map[string]json.RawMessage
+			if err := json.Unmarshal(b, &all); err != nil {
+				t.Fatalf("%s: answer %s: %v", frame, b, err)
+			}
+			return all
+		}
+	}
+	code := func(m map[string]json.RawMessage) int {
+		var e struct{ Code int }
+		json.Unmarshal(m["error"], &e)
+		return e.Code
+	}
+
+	// The specification's mixed batch, with this API's methods.
+	got := send(`[
+		{"jsonrpc":"2.0","method":"system.info","id":"1"},
+		{"jsonrpc":"2.0","method":"status"},
+		{"jsonrpc":"2.0","method":"status","id":"2"},
+		{"foo":"boo"},
+		{"jsonrpc":"2.0","method":"foo.get","params":{"name":"myself"},"id":"5"},
+		{"jsonrpc":"2.0","method":"identity.current","id":"9"}
+	]`)
+	if len(got) != 5 || got[len(got)-1] == nil {
+		t.Fatalf("mixed batch: %d responses, want 5 in an array", len(got))
+	}
+	byID := map[string]map[string]json.RawMessage{}
+	nulls := 0
+	for _, r := range got {
+		if string(r["id"]) == "null" {
+			nulls++
+			if code(r) != CodeInvalidRequest {
+				t.Errorf("invalid member answered %s", r["error"])
+			}
+			continue
+		}
+		byID[string(r["id"])] = r
+	}
+	if nulls != 1 || byID[`"1"`]["result"] == nil || byID[`"2"`]["result"] == nil || byID[`"9"`]["result"] == nil || code(byID[`"5"`]) != CodeMethodNotFound {
+		t.Fatalf("mixed batch answered %d results, %d nulls, method-not-found %d", len(byID), nulls, code(byID[`"5"`]))
+	}
+	// [1] and [1,2,3]: one Invalid Request per member, id null.
+	for frame, n := range map[string]int{`[1]`: 1, `[1,2,3]`: 3} {
+		got := send(frame)
+		if len(got) != n || got[len(got)-1] == nil {
+			t.Fatalf("%s: %d responses, want %d in an array", frame, len(got), n)
+		}
+		for _, r := range got {
+			if code(r) != CodeInvalidRequest || string(r["id"]) != "null" {
+				t.Errorf("%s: %v", frame, r)
+			}
+		}
+	}
+	// Empty batch and invalid JSON: a single error object.
+	for frame, want := range map[string]int{`[]`: CodeInvalidRequest, `[{"jsonrpc":"2.0","method":"status","id":"1"},{"jsonrpc":"2.0","method"]`: CodeParseError} {
+		got := send(frame)
+		if len(got) != 2 || got[1] != nil || code(got[0]) != want {
+			t.Fatalf("%s: %v, want one error %d", frame, got, want)
+		}
+	}
+	// A batch of notifications gets no answer: the next call's answer is
+	// the next frame.
+	c.c.WriteMessage(websocket.TextMessage, []byte(`[{"jsonrpc":"2.0","method":"status"},{"jsonrpc":"2.0","method":"system.info"}]`))
+	got = send(`{"jsonrpc":"2.0","method":"system.info","id":"after"}`)
+	if len(got) != 2 || got[1] != nil || string(got[0]["id"]) != `"after"` {
+		t.Fatalf("after a batch of notifications: %v", got)
+	}
+	// A batch of more than 32 is refused as a whole.
+	many := "[" + strings.Repeat(`{"jsonrpc":"2.0","method":"status","id":1},`, 32) + `{"jsonrpc":"2.0","method":"status","id":1}]`
+	if got := send(many); len(got) != 2 || got[1] != nil || code(got[0]) != CodeInvalidRequest {
+		t.Fatalf("batch of 33: %v", got)
 	}
 }

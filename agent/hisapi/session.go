@@ -1,7 +1,9 @@
 package hisapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -305,6 +307,10 @@ func (ss *session) readLoop() {
 			continue
 		}
 		refused = 0
+		if isBatch(data) {
+			ss.batch(data)
+			continue
+		}
 		req, rerr := decodeRequest(data)
 		if rerr != nil {
 			s.m.requests.WithLabelValues("invalid", codeLabel(rerr)).Inc()
@@ -471,4 +477,90 @@ type droppedParams struct {
 	AfterSeq  uint64 `json:"afterSeq"`            // seq of the last notification delivered before the notice (0: none yet)
 	BeforeSeq uint64 `json:"beforeSeq,omitempty"` // seq of the notification delivered right after it (0: not yet known)
 	BootID    string `json:"bootId"`              // for events.since
+}
+
+// maxBatch bounds the requests in one JSON-RPC batch.
+const maxBatch = 32
+
+// isBatch reports whether a frame is a JSON array (a JSON-RPC 2.0 batch).
+func isBatch(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '[' && json.Valid(b)
+}
+
+// batch answers a JSON-RPC 2.0 batch as the specification says (§6): one
+// response per request, in one array, none for notifications (and no array
+// at all if all are notifications); an invalid member gets its own error.
+// Each member counts against the message rate.
+func (ss *session) batch(data []byte) {
+	s := ss.srv
+	var members []json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
+		ss.reply(nullID, nil, rpcError(CodeParseError, ReasonParse, "message is not valid JSON"))
+		return
+	}
+	switch {
+	case len(members) == 0:
+		ss.reply(nullID, nil, rpcError(CodeInvalidRequest, ReasonBadRequest, "an empty batch: send at least one request"))
+		return
+	case len(members) > maxBatch:
+		ss.reply(nullID, nil, rpcError(CodeInvalidRequest, ReasonBatch, "a batch of %d requests: at most %d", len(members), maxBatch))
+		return
+	}
+	reqs := make([]request, len(members))
+	errs := make([]*Error, len(members))
+	expected := 0
+	for i, m := range members {
+		reqs[i], errs[i] = decodeRequest(m)
+		if errs[i] != nil && errs[i].Data != nil && errs[i].Data.Reason == ReasonBatch {
+			errs[i] = rpcError(CodeInvalidRequest, ReasonBadRequest, "a batch member must be a request object")
+		}
+		if errs[i] != nil || !reqs[i].notification() {
+			expected++
+		}
+	}
+	limited := len(members) > 1 && !ss.limiter.AllowN(time.Now(), len(members)-1)
+	c := &batchReplies{ss: ss, left: expected}
+	for i, r := range reqs {
+		switch {
+		case errs[i] != nil:
+			s.m.requests.WithLabelValues("invalid", codeLabel(errs[i])).Inc()
+			c.reply(r.ID, nil, errs[i])
+		case limited:
+			s.m.refused.WithLabelValues("rate").Inc()
+			e := rpcError(CodeRateLimited, ReasonRateLimited, "too many messages: at most %g per second (each request of a batch counts)", s.lim.MessagesPerSecond)
+			e.Data.RetryAfterMS = int64(time.Duration(len(members))*time.Second/time.Duration(s.lim.MessagesPerSecond)/time.Millisecond) + 1
+			c.reply(r.ID, nil, e)
+		default:
+			ss.dispatchTo(r, c.reply)
+		}
+	}
+}
+
+// batchReplies collects a batch's responses and sends them as one array
+// when the last one is in (slow methods answer from their own goroutine).
+type batchReplies struct {
+	ss    *session
+	mu    sync.Mutex
+	left  int
+	parts [][]byte
+}
+
+func (c *batchReplies) reply(id []byte, result any, rerr *Error) {
+	if id == nil {
+		return // a notification gets no answer, in a batch too
+	}
+	b, err := encodeResponse(id, result, rerr)
+	if err != nil {
+		c.ss.log.Error("An answer to the HIS could not be encoded and was not sent; please report this with tiepdon support-bundle", "err", err)
+		b, _ = encodeResponse(id, nil, rpcError(CodeInternal, ReasonInternal, "internal error"))
+	}
+	c.mu.Lock()
+	c.parts = append(c.parts, b)
+	c.left--
+	done := c.left == 0
+	c.mu.Unlock()
+	if done {
+		c.ss.send(append(append([]byte{'['}, bytes.Join(c.parts, []byte{','})...), ']'))
+	}
 }
