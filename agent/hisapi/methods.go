@@ -200,6 +200,7 @@ func (ss *session) sessionHello(ctx context.Context, raw json.RawMessage) (any, 
 	if !ss.srv.claim(ss) {
 		ss.srv.m.refused.WithLabelValues("clients").Inc()
 		ss.srv.refusal("A HIS connection was refused at session.hello: its origin already has as many sessions as his.clients_per_origin allows; close unused HIS tabs or raise the limit", "origin", ss.origin, "remote", ss.remote, "limit", ss.srv.lim.ClientsPerOrigin)
+		ss.srv.m.closed.WithLabelValues("too-many-clients").Inc()
 		ss.close(CloseTooManyClients, "too many clients from this origin")
 		return nil, rpcError(CodeInvalidRequest, ReasonBadRequest, "too many clients from this origin")
 	}

@@ -10,7 +10,7 @@ import (
 type metrics struct {
 	connections   prometheus.Gauge
 	refused       *prometheus.CounterVec // reason: host, origin, clients, token, rate, handshake
-	closed        *prometheus.CounterVec // reason: hello-timeout, hello-evicted, idle, too-large, binary, flood, write
+	closed        *prometheus.CounterVec // reason: hello-timeout, hello-evicted, idle, too-large, binary, invalid-utf8, flood, too-many-clients, token-revoked, shutdown, write
 	requests      *prometheus.CounterVec // method, code
 	latency       *prometheus.HistogramVec
 	notifications *prometheus.CounterVec // event

@@ -355,6 +355,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
 	for ss := range s.sessions {
+		s.m.closed.WithLabelValues("shutdown").Inc()
 		ss.close(websocket.CloseGoingAway, "agent shutting down")
 	}
 	s.mu.Unlock()
@@ -426,6 +427,7 @@ func (s *Server) closeRevoked(ctx context.Context) {
 	for ss := range s.sessions {
 		if t := ss.tokenInfo(); t != nil && ids[t.ID] {
 			s.log.Info("closing session: token revoked", "session", ss.id, "token", t.ID)
+			s.m.closed.WithLabelValues("token-revoked").Inc()
 			ss.close(CloseTokenRevoked, "token revoked")
 		}
 	}

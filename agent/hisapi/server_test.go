@@ -923,7 +923,7 @@ func TestHelloLessConnectionsCannotStarvePairedClients(t *testing.T) {
 	if n := ts.originCount(""); n != 0 {
 		t.Fatalf("hello-less connections hold %d origin slots, want 0", n)
 	}
-	waitUntil(t, 10*time.Second, func() bool { return ts.connCount() <= DefaultLimits.HelloPerRemote })
+	waitUntil(t, 20*time.Second, func() bool { return ts.connCount() <= DefaultLimits.HelloPerRemote })
 	// The oldest were told why they were closed.
 	for _, c := range idle[:10] {
 		if code, reason := closeCode(t, c, 5*time.Second); code != CloseHelloTimeout || !strings.Contains(reason, "hello") {
@@ -1418,5 +1418,64 @@ func TestBatches(t *testing.T) {
 	many := "[" + strings.Repeat(`{"jsonrpc":"2.0","method":"status","id":1},`, 32) + `{"jsonrpc":"2.0","method":"status","id":1}]`
 	if got := send(many); len(got) != 2 || got[1] != nil || code(got[0]) != CodeInvalidRequest {
 		t.Fatalf("batch of 33: %v", got)
+	}
+}
+
+// TestCloseFramesArrive: every close the server decides reaches the client
+// as a close frame with its code before the socket goes (never 1006), even
+// when the client has sent more than the server read: 20 runs of each.
+func TestCloseFramesArrive(t *testing.T) {
+	ts := startServer(t, func(o *Options) {
+		o.Limits.MessagesPerSecond = 5
+		o.Limits.Burst = 5
+		o.Limits.FloodClose = 20
+		o.Limits.MaxMessageBytes = 1024
+		o.Limits.HelloTimeout = 100 * time.Millisecond
+	})
+	tok := ts.token(t, "", ScopeEligibility)
+	status := []byte(`{"jsonrpc":"2.0","id":1,"method":"system.info"}`)
+	for _, tc := range []struct {
+		name string
+		code int
+		act  func(c *websocket.Conn)
+	}{
+		{"flood", websocket.ClosePolicyViolation, func(c *websocket.Conn) {
+			for range 300 {
+				if c.WriteMessage(websocket.TextMessage, status) != nil {
+					return
+				}
+			}
+		}},
+		{"too large", websocket.CloseMessageTooBig, func(c *websocket.Conn) {
+			c.WriteMessage(websocket.TextMessage, bytes.Repeat([]byte(" "), 4096))
+			for range 50 {
+				c.WriteMessage(websocket.TextMessage, status)
+			}
+		}},
+		{"invalid UTF-8", websocket.CloseInvalidFramePayloadData, func(c *websocket.Conn) {
+			c.WriteMessage(websocket.TextMessage, []byte("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"st\xffatus\"}"))
+		}},
+		{"binary", websocket.CloseUnsupportedData, func(c *websocket.Conn) {
+			c.WriteMessage(websocket.BinaryMessage, status)
+			for range 50 {
+				c.WriteMessage(websocket.TextMessage, status)
+			}
+		}},
+		{"no hello", CloseHelloTimeout, func(c *websocket.Conn) {}},
+	} {
+		for run := range 20 {
+			c, _, err := dial(ts, "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.name != "no hello" {
+				c.WriteJSON(map[string]any{"jsonrpc": "2.0", "id": 0, "method": "session.hello", "params": map[string]any{"token": tok, "apiLevel": 1}})
+			}
+			tc.act(c)
+			if code, reason := closeCode(t, c, 5*time.Second); code != tc.code {
+				t.Fatalf("%s, run %d: close %d %q, want %d", tc.name, run+1, code, reason, tc.code)
+			}
+			c.Close()
+		}
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
@@ -141,6 +143,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	ss.readLoop()
 	ss.close(websocket.CloseNormalClosure, "")
 	<-ss.writerDone()
+	conn.Close()
 
 	release()
 	s.mu.Lock()
@@ -238,13 +241,42 @@ func (ss *session) tokenInfo() *TokenInfo {
 }
 
 // close ends the session once, telling the client why.
+//
+// The close frame must reach the client before the socket goes, or it sees
+// 1006 instead of the reason (RFC 6455 §7.1.1): so after the frame the
+// server only half-closes (FIN), and the socket is closed once the read
+// side has seen the client's close or 1 s has passed (drain, serveWS).
+// Closing at once with the client's unread requests still in the kernel's
+// buffer would reset the connection and lose the close frame.
 func (ss *session) close(code int, reason string) {
 	ss.once.Do(func() {
 		ss.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+		if hc, ok := ss.conn.UnderlyingConn().(interface{ CloseWrite() error }); ok {
+			hc.CloseWrite()
+		}
+		ss.conn.SetReadDeadline(time.Now().Add(time.Second))
 		close(ss.done)
 		ss.cancel()
-		ss.conn.Close()
 	})
+}
+
+// closed reports whether close has been called.
+func (ss *session) closed() bool {
+	select {
+	case <-ss.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// drain reads and discards what the client still sends after a close the
+// server decided, until the client closes too or 1 s has passed, so that
+// closing the socket does not reset it. Only the read loop calls it.
+func (ss *session) drain() {
+	c := ss.conn.UnderlyingConn()
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	io.Copy(io.Discard, c)
 }
 
 func (ss *session) readLoop() {
@@ -253,6 +285,11 @@ func (ss *session) readLoop() {
 	c.SetReadLimit(s.lim.MaxMessageBytes)
 	helloBy := time.Now().Add(s.lim.HelloTimeout)
 	c.SetReadDeadline(helloBy)
+	if ss.closed() {
+		// Closed (evicted) before this loop began: close's short
+		// deadline was just overwritten, so do not wait for the client.
+		return
+	}
 	c.SetPongHandler(func(string) error {
 		ss.extendDeadline()
 		return nil
@@ -263,6 +300,9 @@ func (ss *session) readLoop() {
 		if err != nil {
 			var ne net.Error
 			switch {
+			case ss.closed():
+				// Closed by the server elsewhere (evicted, revoked, shutting
+				// down): the read deadline it set was the drain.
 			case errors.As(err, &ne) && ne.Timeout():
 				ss.mu.Lock()
 				hello := ss.hello
@@ -271,21 +311,31 @@ func (ss *session) readLoop() {
 					s.m.closed.WithLabelValues("hello-timeout").Inc()
 					ss.log.Info("closing session: no session.hello in time")
 					ss.close(CloseHelloTimeout, "session.hello not received in time")
+					ss.drain()
 				} else {
 					s.m.closed.WithLabelValues("idle").Inc()
 					ss.log.Info("closing session: idle")
 					ss.close(CloseIdle, "idle timeout")
+					ss.drain()
 				}
 			case errors.Is(err, websocket.ErrReadLimit):
 				s.m.closed.WithLabelValues("too-large").Inc()
 				ss.log.Warn("A HIS connection was closed because it sent a message larger than allowed; fix the HIS app, or raise the limit if the message is legitimate", "limit", s.lim.MaxMessageBytes)
 				ss.close(websocket.CloseMessageTooBig, "message too large")
+				ss.drain()
 			}
 			return
 		}
 		if mt != websocket.TextMessage {
 			s.m.closed.WithLabelValues("binary").Inc()
 			ss.close(websocket.CloseUnsupportedData, "send JSON text frames")
+			ss.drain()
+			return
+		}
+		if !utf8.Valid(data) {
+			s.m.closed.WithLabelValues("invalid-utf8").Inc()
+			ss.close(websocket.CloseInvalidFramePayloadData, "text frames must be valid UTF-8")
+			ss.drain()
 			return
 		}
 		ss.extendDeadline()
@@ -296,6 +346,7 @@ func (ss *session) readLoop() {
 				s.m.closed.WithLabelValues("flood").Inc()
 				ss.log.Warn("A HIS connection was closed because it sent too many requests; the HIS app should wait for answers before asking again", "refused", refused)
 				ss.close(websocket.ClosePolicyViolation, "rate limit exceeded")
+				ss.drain()
 				return
 			}
 			req, _ := decodeRequest(data)
@@ -332,7 +383,7 @@ func (ss *session) extendDeadline() {
 	ss.mu.Lock()
 	hello := ss.hello
 	ss.mu.Unlock()
-	if hello {
+	if hello && !ss.closed() {
 		ss.conn.SetReadDeadline(time.Now().Add(ss.srv.lim.IdleTimeout))
 	}
 }
