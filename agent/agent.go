@@ -77,7 +77,8 @@ type Agent struct {
 	mu       sync.Mutex
 	staff    patient.Staff
 	current  *events.Result
-	onScreen string // the check the reception screen shows ("" when cleared)
+	onScreen string          // the check the reception screen shows ("" when cleared)
+	quiet    map[string]bool // background checks (CheckQuietly)
 	receipts map[string]events.Result
 	order    []string                 // receipt IDs, oldest first
 	devices  map[string]events.Device // by kind and name
@@ -304,6 +305,24 @@ func (a *Agent) Check(ctx context.Context, id patient.Identity) (string, error) 
 	return checkID, nil
 }
 
+// CheckQuietly starts a background check for id (a HIS back-end's, with
+// announce: false): it is not presented at the desk, never becomes the
+// check on screen, and its answers are marked Background.
+func (a *Agent) CheckQuietly(ctx context.Context, id patient.Identity) (string, error) {
+	if patient.QueryOf(id).Empty() {
+		return "", errors.New("need a card number, social-insurance number or citizen ID")
+	}
+	checkID := newCheckID()
+	a.mu.Lock()
+	if a.quiet == nil || len(a.quiet) >= maxReceipts*4 {
+		a.quiet = map[string]bool{} // forget old ones; their answers are long gone
+	}
+	a.quiet[checkID] = true
+	a.mu.Unlock()
+	a.start(checkID, id)
+	return checkID, nil
+}
+
 // Recheck asks the gateway again about a check queued while it was
 // unavailable, on behalf of staff (who queued it), and finishes the check
 // with the answer (eligibility.updated). The error is the gateway's (wraps
@@ -478,6 +497,7 @@ func (a *Agent) finish(ctx context.Context, ans answer) {
 	r := events.Result{CheckID: ans.checkID, Identity: ans.id, Eligibility: ans.e}
 	a.mu.Lock()
 	r.Current = a.onScreen == r.CheckID
+	r.Background = a.quiet[r.CheckID]
 	a.mu.Unlock()
 	if a.d.Seal != nil {
 		now := a.d.Now()

@@ -125,6 +125,11 @@ func (u *UI) apply(ev events.Event) {
 		e := d.Eligibility
 		prev := u.addRecent(d.CheckID, d.Identity, &e, ev.Time)
 		u.renderRecent()
+		if d.Background {
+			// A check a HIS back-end ran quietly (announce: false): no
+			// patient at the desk waits for it; the shift's list keeps it.
+			return
+		}
 		if d.CheckID != st.checkID {
 			// A late answer, for a patient the screen has moved on from
 			// (another patient, or a screen cleared with Esc): it never

@@ -1020,3 +1020,28 @@ func TestDiskRefusingStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestBackgroundCheckStaysOffScreen: a HIS back-end's background check
+// (announce: false) neither replaces the verdict nor enters the late strip;
+// the shift's list keeps it.
+func TestBackgroundCheckStaysOffScreen(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	h.play(sceneNamed(t, "eligible").Steps)
+	beeps := len(h.beep.played)
+	binh := scenes.Binh
+	e := patient.Eligibility{Verdict: patient.NotEligible, Code: "010", Holder: binh.Name, Source: patient.SourceLive}
+	h.u.apply(events.Event{Kind: events.EligibilityResult, Time: scenes.Now, Data: events.Result{CheckID: "bg1", Identity: binh, Eligibility: e, Background: true}})
+	if h.u.st.checkID != "c1" || h.u.w.bannerTitle.Text != "ĐỦ ĐIỀU KIỆN BHYT" {
+		t.Errorf("a background check changed the screen: check %s banner %q", h.u.st.checkID, h.u.w.bannerTitle.Text)
+	}
+	if h.u.w.lateBox.Visible() || len(h.u.st.late) != 0 || len(h.beep.played) != beeps {
+		t.Errorf("a background check reached the late strip (%d) or sounded a tone", len(h.u.st.late))
+	}
+	found := false
+	for _, r := range h.u.st.recent {
+		found = found || r.CheckID == "bg1"
+	}
+	if !found {
+		t.Error("the background check is not in the shift's list")
+	}
+}

@@ -64,6 +64,10 @@ type Result struct {
 	// patient already gone, or the screen cleared) is a late answer: the
 	// window lists it apart and never lets it replace the verdict shown.
 	Current bool `json:"current"`
+	// Background marks a check a HIS back-end made with announce: false:
+	// nobody waits at the desk for it, so the window does not show it and
+	// reception pages should not treat it as the patient at the counter.
+	Background bool `json:"background,omitempty"`
 	// Receipt is the signed proof of this answer (agent/receipt), set by
 	// the agent's finishing step when the desk has a receipt key.
 	Receipt *Receipt `json:"receipt,omitempty"`

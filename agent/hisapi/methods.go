@@ -330,6 +330,9 @@ type checkParams struct {
 	Identity  checkIdentity `json:"identity"`
 	Wait      *bool         `json:"wait,omitempty"`      // wait for the first answer (default true)
 	TimeoutMS *int          `json:"timeoutMs,omitempty"` // how long to wait (default 20000, 1 to 60000)
+	// Announce false makes a background check: not shown at the desk,
+	// never the patient at the counter, answers marked background.
+	Announce *bool `json:"announce,omitempty"`
 }
 
 type checkResult struct {
@@ -406,7 +409,15 @@ func (ss *session) eligibilityCheck(ctx context.Context, raw json.RawMessage) (a
 	if p.TimeoutMS != nil && (*p.TimeoutMS < 1 || *p.TimeoutMS > 60000) {
 		return nil, rpcError(CodeInvalidParams, ReasonBadParams, "field \"timeoutMs\" must be 1 to 60000 (milliseconds)")
 	}
-	checkID, err := ss.srv.backend.Check(ctx, id)
+	check := ss.srv.backend.Check
+	if p.Announce != nil && !*p.Announce {
+		qc, ok := ss.srv.backend.(QuietChecker)
+		if !ok {
+			return nil, rpcError(CodeInvalidParams, ReasonBadParams, "field \"announce\": this agent cannot make background checks")
+		}
+		check = qc.CheckQuietly
+	}
+	checkID, err := check(ctx, id)
 	if err != nil {
 		ss.log.Warn("A check the HIS asked for did not start; the HIS got the error; check the log lines before this one", "err", err)
 		return nil, rpcError(CodeCheckFailed, ReasonCheckFailed, "the agent could not start the check")

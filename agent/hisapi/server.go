@@ -51,6 +51,12 @@ type Backend interface {
 	Receipt(checkID string) (events.Result, bool)
 }
 
+// QuietChecker is implemented by a Backend that can make background checks
+// (eligibility.check with announce: false).
+type QuietChecker interface {
+	CheckQuietly(ctx context.Context, id patient.Identity) (checkID string, err error)
+}
+
 // ReceiptLister is implemented by a Backend that keeps answers across
 // restarts (receipts.list).
 type ReceiptLister interface {

@@ -52,6 +52,8 @@ type resultView struct {
 	// reception screen when the answer was published; false is a late
 	// answer for a patient no longer at the desk.
 	Current *bool `json:"current,omitempty"`
+	// Background (answers only) marks a check made with announce: false.
+	Background bool `json:"background,omitempty"`
 	// Receipt (answers only) is the signed proof of the answer.
 	Receipt *events.Receipt `json:"receipt,omitempty"`
 }
@@ -99,6 +101,7 @@ func resultViewOf(res events.Result, v view, withEligibility bool) resultView {
 	if withEligibility {
 		r.Eligibility = eligibilityViewOf(res.Eligibility)
 		r.Receipt = res.Receipt
+		r.Background = res.Background
 	}
 	return r
 }

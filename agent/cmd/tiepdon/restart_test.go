@@ -46,7 +46,7 @@ func TestReceiptsSurviveRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, _, err := store.Add(context.Background(), "restart test", "", []hisapi.Scope{hisapi.ScopeEligibility})
+	token, _, err := store.Add(context.Background(), "restart test", "", []hisapi.Scope{hisapi.ScopeEligibility, hisapi.ScopeIdentity})
 	store.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -156,6 +156,33 @@ func TestReceiptsSurviveRestart(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("receipts.list after restart has no answer for %s (%d listed)", res.CheckID, len(list.Results))
+	}
+
+	// A back-end's background check (announce: false) is answered, marked
+	// background, and never becomes the patient at the counter.
+	if err := sc.Scan(person.CCCDQR()); err != nil {
+		t.Fatal(err)
+	}
+	atDesk := nextResult(t, ws, 10*time.Second)
+	other, _ := sim.Example("000")
+	var bg struct {
+		CheckID string `json:"checkId"`
+		Result  struct {
+			Current    bool            `json:"current"`
+			Background bool            `json:"background"`
+			Receipt    json.RawMessage `json:"receipt"`
+		} `json:"result"`
+	}
+	call(t, ws, "eligibility.check", map[string]any{"identity": map[string]any{"cardNumber": string(other.CardNumber), "name": string(other.Name), "birthDate": other.BirthDate.String()}, "announce": false, "timeoutMs": 10000}, &bg)
+	if !bg.Result.Background || bg.Result.Current || len(bg.Result.Receipt) == 0 {
+		t.Fatalf("background check: %+v, want background, not current, with a receipt", bg.Result)
+	}
+	var cur struct {
+		CheckID string `json:"checkId"`
+	}
+	call(t, ws, "identity.current", nil, &cur)
+	if cur.CheckID != atDesk.CheckID {
+		t.Fatalf("identity.current is %q after a background check, want the patient at the desk %q", cur.CheckID, atDesk.CheckID)
 	}
 
 	// Offline: export the desk's public key, verify the receipt with it,

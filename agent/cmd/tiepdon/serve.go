@@ -281,6 +281,13 @@ func (s *stack) startDemo(ctx context.Context, o runOptions) error {
 	s.simAddr = addr
 	s.cfg.Gateway.URL = bhxhsim.URL(addr)
 	s.cfg.Gateway.Username, s.cfg.Gateway.Password = "demo_BV", demoPassword
+	if o.scanner != "" {
+		// The developer's own scanner (--scanner): it is the serial
+		// source, and simulated scans go straight to the agent.
+		s.scanner = directScanner{s}
+		s.log.Info("demo mode with your scanner", "gateway simulator", s.cfg.Gateway.URL, "scanner", s.cfg.Scanner.Port)
+		return nil
+	}
 	sc, err := newDemoScanner(filepath.Join(s.cfg.DataDir, "run"))
 	if err != nil {
 		// No ptys (Windows): simulated scans go straight to the agent.
