@@ -14,7 +14,7 @@
 //     that staff approved at the reception window (pairing.request) or that
 //     IT minted with "tiepdon pairing add";
 //   - tokens are stored hashed, bound to their origin, revocable, and carry
-//     scopes (eligibility, identity, photo): the chip photo only reaches
+//     scopes (eligibility, identity, photo, history): the chip photo only reaches
 //     clients with the photo scope;
 //   - message size, message rate, clients per origin and idle time are
 //     limited, and a client that falls behind loses events (and is told,

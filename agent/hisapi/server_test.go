@@ -1479,3 +1479,25 @@ func TestCloseFramesArrive(t *testing.T) {
 		}
 	}
 }
+
+// The visit history (health data) goes only to tokens with the history scope.
+func TestVisitsNeedHistoryScope(t *testing.T) {
+	ts := startServer(t, nil)
+	plain := helloWith(t, ts, "", ts.token(t, "", ScopeEligibility))
+	hist := helloWith(t, ts, "", ts.token(t, "", ScopeEligibility, ScopeHistory))
+	e := sampleEligibility()
+	e.Visits = []patient.Visit{{RecordID: "hs1", Facility: "01043", Diagnosis: "J06.9"}}
+	ts.bus.Publish(events.EligibilityResult, events.Result{CheckID: "v1", Identity: sampleIdentity(), Eligibility: e})
+	for _, tc := range []struct {
+		c    *client
+		want bool
+	}{{plain, false}, {hist, true}} {
+		m := tc.c.waitNote("eligibility.result")
+		if got := strings.Contains(string(m.Params), "J06.9"); got != tc.want {
+			t.Errorf("visits in the answer: %v, want %v (%s)", got, tc.want, m.Params)
+		}
+	}
+	if _, err := CheckScopes([]Scope{ScopeHistory}); err == nil {
+		t.Error("history without eligibility accepted")
+	}
+}

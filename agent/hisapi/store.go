@@ -34,10 +34,15 @@ const (
 	// ScopePhoto adds the chip's face image to identity payloads. It needs
 	// ScopeIdentity.
 	ScopePhoto Scope = "photo"
+	// ScopeHistory adds the patient's visit history from the gateway
+	// (eligibility.visits: facilities, dates, diagnoses) to eligibility
+	// answers. It is health data (Decree 13/2023/ND-CP, sensitive personal
+	// data): give it only to apps that need it. It needs ScopeEligibility.
+	ScopeHistory Scope = "history"
 )
 
 // AllScopes lists every scope, in the order they are documented.
-var AllScopes = []Scope{ScopeEligibility, ScopeIdentity, ScopePhoto}
+var AllScopes = []Scope{ScopeEligibility, ScopeIdentity, ScopePhoto, ScopeHistory}
 
 // ParseScopes reads a comma-separated scope list such as
 // "eligibility,identity" and checks it.
@@ -55,7 +60,7 @@ func ParseScopes(s string) ([]Scope, error) {
 // documented order.
 func CheckScopes(in []Scope) ([]Scope, error) {
 	if len(in) == 0 {
-		return nil, errors.New("no scope given: want one or more of eligibility, identity, photo")
+		return nil, errors.New("no scope given: want one or more of eligibility, identity, photo, history")
 	}
 	var out []Scope
 	for _, want := range AllScopes {
@@ -65,11 +70,14 @@ func CheckScopes(in []Scope) ([]Scope, error) {
 	}
 	for _, s := range in {
 		if !slices.Contains(AllScopes, s) {
-			return nil, fmt.Errorf("unknown scope %q: want eligibility, identity or photo", s)
+			return nil, fmt.Errorf("unknown scope %q: want eligibility, identity, photo or history", s)
 		}
 	}
 	if slices.Contains(out, ScopePhoto) && !slices.Contains(out, ScopeIdentity) {
 		return nil, errors.New("scope photo needs scope identity too")
+	}
+	if slices.Contains(out, ScopeHistory) && !slices.Contains(out, ScopeEligibility) {
+		return nil, errors.New("scope history needs scope eligibility too")
 	}
 	return out, nil
 }

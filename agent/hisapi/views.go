@@ -21,16 +21,24 @@ const (
 	viewEligibility view = iota // identity reduced to medium and authenticity
 	viewIdentity                // full identity, no photo
 	viewPhoto                   // full identity and the chip photo
+
+	// viewHistory, added to one of the above, keeps eligibility.visits
+	// (health data: the history scope).
+	viewHistory view = 8
 )
 
 func viewOf(t TokenInfo) view {
+	v := viewEligibility
 	switch {
 	case t.Has(ScopePhoto) && t.Has(ScopeIdentity):
-		return viewPhoto
+		v = viewPhoto
 	case t.Has(ScopeIdentity):
-		return viewIdentity
+		v = viewIdentity
 	}
-	return viewEligibility
+	if t.Has(ScopeHistory) {
+		v |= viewHistory
+	}
+	return v
 }
 
 // minimalIdentity is what a client without the identity scope learns about
@@ -81,6 +89,7 @@ func eligibilityViewOf(e patient.Eligibility) *eligibilityView {
 }
 
 func identityView(checkID string, id patient.Identity, v view) resultView {
+	v &^= viewHistory
 	r := resultView{CheckID: checkID}
 	if v == viewEligibility {
 		r.Identity = minimalIdentity{Medium: id.Medium, Authenticity: id.Authenticity}
@@ -99,7 +108,11 @@ func resultViewOf(res events.Result, v view, withEligibility bool) resultView {
 	current := res.Current
 	r.Current = &current
 	if withEligibility {
-		r.Eligibility = eligibilityViewOf(res.Eligibility)
+		e := res.Eligibility
+		if v&viewHistory == 0 {
+			e.Visits = nil // health data: the history scope only
+		}
+		r.Eligibility = eligibilityViewOf(e)
 		r.Receipt = res.Receipt
 		r.Background = res.Background
 	}

@@ -22,7 +22,7 @@ func init() {
 }
 
 const pairingSynopsis = `pairing list   [--data-dir DIR] [--config FILE] [--json]
-       tiepdon pairing add    [--data-dir DIR] [--config FILE] --name NAME --scopes eligibility[,identity[,photo]] [--origin https://his.example.vn]
+       tiepdon pairing add    [--data-dir DIR] [--config FILE] --name NAME --scopes eligibility[,identity[,photo]][,history] [--origin https://his.example.vn]
        tiepdon pairing revoke [--data-dir DIR] [--config FILE] ID`
 
 func runPairing(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -39,7 +39,7 @@ func runPairing(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	cfgFile := fs.String("config", "", "config file to read instead of the per-user one")
 	asJSON := fs.Bool("json", false, "list: print as JSON")
 	name := fs.String("name", "", "add: the app's name, shown in the window and in listings")
-	scopes := fs.String("scopes", "", "add: comma-separated scopes: eligibility, identity, photo (photo needs identity)")
+	scopes := fs.String("scopes", "", "add: comma-separated scopes: eligibility, identity, photo (needs identity), history (visit history: health data; needs eligibility)")
 	origin := fs.String("origin", "", "add: bind the token to this web origin (default: a non-browser app, which must send no Origin)")
 	if code := parseFlags(fs, args[1:]); code >= 0 {
 		return code
