@@ -65,6 +65,11 @@ type Eligibility struct {
 
 // NewCard is the reissued card the gateway names for codes 003 and 004.
 type NewCard struct {
+	// FirstCode is the gateway's code for the card first asked about (003
+	// or 004), kept when the agent re-checks the new card by itself.
+	FirstCode string `json:"firstCode,omitempty"`
+	// OldCardNumber is that first card.
+	OldCardNumber      CardNumber `json:"oldCardNumber,omitempty"`
 	CardNumber         CardNumber `json:"cardNumber"`
 	ValidFrom          Date       `json:"validFrom,omitzero"`
 	ValidTo            Date       `json:"validTo,omitzero"`

@@ -767,6 +767,7 @@ func (c *Client) Check(ctx context.Context, q patient.Query) (patient.Eligibilit
 // case the new card was itself reissued). The result describes the new card
 // and keeps NewCard set so that the HIS sees a reissue happened.
 func (c *Client) followNewCard(ctx context.Context, q patient.Query, e patient.Eligibility) patient.Eligibility {
+	first := e
 	for hop := 0; hop < 2 && (e.Code == "003" || e.Code == "004") && e.NewCard != nil; hop++ {
 		orig := e
 		next := string(orig.NewCard.CardNumber)
@@ -782,6 +783,8 @@ func (c *Client) followNewCard(ctx context.Context, q patient.Query, e patient.E
 		}
 		got.AnsweredBy = KindCard
 		nc := &patient.NewCard{
+			FirstCode:          first.Code,
+			OldCardNumber:      first.CardNumber,
 			CardNumber:         got.CardNumber,
 			ValidFrom:          got.ValidFrom,
 			ValidTo:            got.ValidTo,

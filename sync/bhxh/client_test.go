@@ -120,6 +120,9 @@ func TestCheckEveryCode(t *testing.T) {
 				if e.NewCard.ValidTo != p.NewCard.ValidTo {
 					t.Errorf("new card valid to %v, want %v", e.NewCard.ValidTo, p.NewCard.ValidTo)
 				}
+				if e.NewCard.FirstCode != code || e.NewCard.OldCardNumber != p.CardNumber {
+					t.Errorf("the first answer is lost: firstCode %q old card %v, want %s and the card asked about", e.NewCard.FirstCode, e.NewCard.OldCardNumber.Masked(), code)
+				}
 				return
 			case "050", "051", "052", "053", "205":
 				// Identifier problems: every candidate was tried, the
