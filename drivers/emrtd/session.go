@@ -511,6 +511,9 @@ func (s *Session) readSelected(ctx context.Context, first []byte, _ int) ([]byte
 		data = append(data, d...)
 	}
 	total, err := tlvTotalLen(data)
+	if errors.Is(err, errIndefiniteFile) {
+		return s.readUntilComplete(ctx, data)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -730,4 +733,37 @@ func mustOIDBody(oid []int) []byte {
 	der := marshalOID(oid)
 	t, _, _ := ParseTLV(der)
 	return t.Value
+}
+
+// readUntilComplete reads a file whose outer object has an indefinite
+// length (some chips write EF.SOD so): chunk after chunk until the data
+// holds one whole object, whose bytes are returned exactly as on the chip.
+func (s *Session) readUntilComplete(ctx context.Context, data []byte) ([]byte, error) {
+	buf := data
+	for {
+		if t, _, err := ParseTLV(buf); err == nil {
+			return buf[:len(t.Raw)], nil
+		}
+		off := len(buf)
+		if off > 1<<20 {
+			return nil, malformed("file of more than %d bytes", 1<<20)
+		}
+		if off > 0x7FFF {
+			return nil, malformed("indefinite-length file beyond %d bytes", 0x7FFF)
+		}
+		d, err := s.readChunk(ctx, Command{INS: 0xB0, P1: byte(off >> 8), P2: byte(off)}, 0)
+		if err != nil && s.probeFailed && s.sm != nil {
+			d, err = s.readChunk(ctx, Command{INS: 0xB0, P1: byte(off >> 8), P2: byte(off)}, 0)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading at offset %d: %w", off, err)
+		}
+		if len(d) == 0 {
+			return nil, fmt.Errorf("reading at offset %d (no end-of-contents): %w", off, ErrEndOfFile)
+		}
+		buf = append(buf, d...)
+		if s.chunk != nil {
+			s.chunk(len(buf), 0)
+		}
+	}
 }

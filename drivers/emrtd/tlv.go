@@ -219,6 +219,11 @@ func FindTLV(b []byte, tag uint32) (TLV, bool) {
 	return TLV{}, false
 }
 
+// errIndefiniteFile reports a file whose outer object has an indefinite
+// length (BER, X.690 §8.1.3.6): its size is known only once its
+// end-of-contents octets are read.
+var errIndefiniteFile = errors.New("indefinite length")
+
 // tlvHeaderLen returns the total length of the object whose first bytes are
 // b (tag, length and value), for sizing a file read from its first bytes.
 func tlvTotalLen(b []byte) (int, error) {
@@ -237,6 +242,9 @@ func tlvTotalLen(b []byte) (int, error) {
 	}
 	l := int(b[i])
 	i++
+	if l == 0x80 && b[0]&0x20 != 0 {
+		return 0, errIndefiniteFile
+	}
 	if l&0x80 != 0 {
 		n := l & 0x7F
 		if n == 0 || n > 3 || i+n > len(b) {

@@ -12,7 +12,7 @@ import (
 // X.690 §8.1.3.6), as some chips' CMS encoders write it. The certificate
 // (keep) and every primitive value are left as they are, so the signed
 // bytes do not change.
-func berSOD(sod, keep []byte) ([]byte, error) {
+func berSOD(sod, keep []byte, file bool) ([]byte, error) {
 	outer, _, err := emrtd.ParseTLV(sod)
 	if err != nil {
 		return nil, err
@@ -24,6 +24,10 @@ func berSOD(sod, keep []byte) ([]byte, error) {
 	inner, err := indefinite(ci, keep, 0)
 	if err != nil {
 		return nil, err
+	}
+	if file {
+		out := append([]byte{0x77, 0x80}, inner...)
+		return append(out, 0, 0), nil
 	}
 	return tlv(0x77, inner), nil
 }

@@ -43,6 +43,8 @@ func TestEmrtdReadsVirtualCard(t *testing.T) {
 		{name: "tampered DG13", opts: virtual.Options{TamperDG13: true}, protocol: "PACE", level: patient.Failed, clone: patient.ClonePassed},
 		{name: "SOD in BER", opts: virtual.Options{BERSOD: true}, protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
 		{name: "SOD in BER, tampered DG13", opts: virtual.Options{BERSOD: true, TamperDG13: true}, protocol: "PACE", level: patient.Failed, clone: patient.ClonePassed},
+		{name: "EF.SOD file in BER (indefinite 77)", opts: virtual.Options{BERFile: true}, protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
+		{name: "EF.SOD file in BER, short reads", opts: virtual.Options{BERFile: true, ShortOnly: true}, protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
 		{name: "wrong AA key", opts: virtual.Options{WrongAAKey: true}, protocol: "PACE", level: patient.Failed, clone: patient.CloneFailed},
 		{name: "RSA AA", opts: virtual.Options{AARSA: true}, protocol: "PACE", level: patient.Verified, clone: patient.ClonePassed},
 		{name: "RSA AA wrong key", opts: virtual.Options{AARSA: true, WrongAAKey: true}, protocol: "PACE", level: patient.Failed, clone: patient.CloneFailed},
@@ -72,8 +74,11 @@ func TestEmrtdReadsVirtualCard(t *testing.T) {
 				t.Errorf("protocol %q, want %q", doc.Protocol, tt.protocol)
 			}
 			outer, _, _ := emrtd.ParseTLV(doc.SOD) // 77 { ContentInfo }
-			if ber := len(outer.Value) > 1 && outer.Value[1] == 0x80; ber != tt.opts.BERSOD {
-				t.Errorf("SOD read with indefinite lengths: %v, want %v", ber, tt.opts.BERSOD)
+			if ber := len(outer.Value) > 1 && outer.Value[1] == 0x80; ber != (tt.opts.BERSOD || tt.opts.BERFile) {
+				t.Errorf("SOD read with indefinite lengths: %v, want %v", ber, tt.opts.BERSOD || tt.opts.BERFile)
+			}
+			if tt.opts.BERFile && (len(doc.SOD) < 2 || doc.SOD[1] != 0x80 || doc.SOD[len(doc.SOD)-1] != 0 || doc.SOD[len(doc.SOD)-2] != 0) {
+				t.Errorf("EF.SOD not read whole as on the chip (header % X)", doc.SOD[:min(4, len(doc.SOD))])
 			}
 			a := doc.Authenticity()
 			if a.Level != tt.level || a.Clone != tt.clone {

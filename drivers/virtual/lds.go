@@ -245,8 +245,8 @@ func (c *Card) buildFiles() error {
 	if err != nil {
 		return err
 	}
-	if o.BERSOD {
-		if sod, err = berSOD(sod, c.pki.DS.Raw); err != nil {
+	if o.BERSOD || o.BERFile {
+		if sod, err = berSOD(sod, c.pki.DS.Raw, o.BERFile); err != nil {
 			return fmt.Errorf("BER SOD: %w", err)
 		}
 	}

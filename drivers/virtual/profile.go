@@ -60,6 +60,9 @@ type Options struct {
 	// BERSOD writes the SOD's CMS with indefinite lengths (BER), as some
 	// chips in the field do; the signed bytes are the same.
 	BERSOD bool
+	// BERFile also gives the EF.SOD file's own 77 tag an indefinite
+	// length, so a reader cannot size the file from its first bytes.
+	BERFile bool
 	// AARSA gives the chip an RSA-2048 Active Authentication key (ISO/IEC
 	// 9796-2 signatures) instead of ECDSA P-256.
 	AARSA bool
