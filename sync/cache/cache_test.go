@@ -20,6 +20,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/tiepdon/tiepdon/agent"
+	"github.com/tiepdon/tiepdon/agent/keystore"
 	"github.com/tiepdon/tiepdon/agent/patient"
 )
 
@@ -230,7 +231,7 @@ func TestKeyring(t *testing.T) {
 	if _, err := os.Stat(path + ".key"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("key file written although the keyring works: %v", err)
 	}
-	if s, err := keyring.Get(keyringService, keyringUser(path)); err != nil || len(s) != 64 {
+	if s, err := keyring.Get(keystore.Service, keyringUser(path)); err != nil || len(s) != 64 {
 		t.Fatalf("keyring entry: %q %v", s, err)
 	}
 	db = open(t, path, Options{Keyring: true})
