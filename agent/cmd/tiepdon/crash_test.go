@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,9 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/tiepdon/tiepdon/agent/hisapi"
-	"github.com/tiepdon/tiepdon/drivers/virtual"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
 	"github.com/tiepdon/tiepdon/sync/cache"
 )
@@ -46,15 +43,8 @@ func TestKillMidBurst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: skipped with -short")
 	}
-	dir := t.TempDir()
-	dataDir := filepath.Join(dir, "data")
-	sim := bhxhsim.New(bhxhsim.Options{Seed: 42, Password: "s3cret"})
-	simCtx, stopSim := context.WithCancel(context.Background())
-	defer stopSim()
-	simAddr, err := sim.Serve(simCtx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newAgentRig(t, bhxhsim.Options{Seed: 42}, "s3cret", "[his]\ndemo_page = false\n", hisapi.ScopeEligibility, hisapi.ScopeIdentity)
+	sim, sc, dataDir := r.sim, r.sc, r.dataDir
 	sim.SetFaults(bhxhsim.Faults{Latency: bhxhsim.Duration(time.Second)})
 	var people []bhxhsim.Person
 	for _, p := range sim.People() {
@@ -62,57 +52,21 @@ func TestKillMidBurst(t *testing.T) {
 			people = append(people, p)
 		}
 	}
-	sc, err := virtual.NewScanner(virtual.ScannerOptions{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc.Close()
-	store, err := hisapi.OpenStore(dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, _, err := store.Add(context.Background(), "crash test", "", []hisapi.Scope{hisapi.ScopeEligibility, hisapi.ScopeIdentity})
-	store.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, "none.toml"), "[his]\ndemo_page = false\n")
-	hisAddr := freeAddr(t)
-	args, _ := json.Marshal([]string{"run", "--headless", "--data-dir", dataDir, "--his-addr", hisAddr,
-		"--scanner", sc.Path(), "--gateway", bhxhsim.URL(simAddr)})
+	args, _ := json.Marshal(r.args())
 	start := func(name string) (*exec.Cmd, *lockedBuffer) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
 		log := &lockedBuffer{}
 		cmd.Stdout, cmd.Stderr = log, log
-		cmd.Env = append(os.Environ(), "TIEPDON_CRASH_ARGS="+string(args),
-			"TIEPDON_GATEWAY_USER=79014_BV", "TIEPDON_GATEWAY_PASSWORD=s3cret",
-			"TIEPDON_STAFF_NAME=Trần Thị Bình", "TIEPDON_STAFF_CCCD=079190000001",
-			"TIEPDON_CONFIG="+filepath.Join(dir, "none.toml"))
+		cmd.Env = append(os.Environ(), "TIEPDON_CRASH_ARGS="+string(args)) // and the rig's TIEPDON_* settings
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("starting the %s agent: %v", name, err)
 		}
-		waitFor(t, 30*time.Second, func() bool {
-			resp, err := http.Get("http://" + hisAddr + "/healthz")
-			if err != nil {
-				return false
-			}
-			defer resp.Body.Close()
-			var h struct {
-				Scanners []struct{ State string } `json:"scanners"`
-			}
-			json.NewDecoder(resp.Body).Decode(&h)
-			return len(h.Scanners) == 1 && h.Scanners[0].State == "ready"
-		}, func() string { return log.String() })
+		r.waitReady(log.String)
 		return cmd, log
 	}
 
 	first, _ := start("first")
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+hisAddr+hisapi.WebSocketPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws.WriteJSON(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "session.hello",
-		"params": map[string]any{"token": token, "client": map[string]string{"name": "crash test"}, "apiLevel": hisapi.APILevel}})
+	ws := r.hello(nil)
 	var mu sync.Mutex
 	accepted := map[string]bool{}
 	readDone := make(chan struct{})

@@ -1,21 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/tiepdon/tiepdon/agent/hisapi"
 	"github.com/tiepdon/tiepdon/agent/patient"
-	"github.com/tiepdon/tiepdon/drivers/virtual"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
 )
 
@@ -28,83 +22,10 @@ func TestRefusedAccount(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: skipped with -short")
 	}
-	dir := t.TempDir()
-	dataDir := filepath.Join(dir, "data")
-	sim := bhxhsim.New(bhxhsim.Options{Seed: 43, Password: "s3cret"})
-	simCtx, stopSim := context.WithCancel(context.Background())
-	defer stopSim()
-	simAddr, err := sim.Serve(simCtx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := virtual.NewScanner(virtual.ScannerOptions{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc.Close()
-	store, err := hisapi.OpenStore(dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, _, err := store.Add(context.Background(), "refused-account test", "", []hisapi.Scope{hisapi.ScopeEligibility, hisapi.ScopeIdentity})
-	store.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("TIEPDON_GATEWAY_USER", "79014_BV")
-	t.Setenv("TIEPDON_GATEWAY_PASSWORD", "a-typo")
-	t.Setenv("TIEPDON_STAFF_NAME", "Trần Thị Bình")
-	t.Setenv("TIEPDON_STAFF_CCCD", "079190000001")
-	t.Setenv("TIEPDON_CONFIG", filepath.Join(dir, "none.toml"))
-	writeFile(t, filepath.Join(dir, "none.toml"), "")
-	hisAddr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	var stderr bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- dispatch(ctx, []string{"run", "--headless", "--data-dir", dataDir, "--his-addr", hisAddr,
-			"--scanner", sc.Path(), "--gateway", bhxhsim.URL(simAddr)}, &bytes.Buffer{}, &stderr)
-	}()
-	stopped := false
-	stop := func() string {
-		if !stopped {
-			stopped = true
-			cancel()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Error("agent did not stop within 10 s of cancellation")
-			}
-		}
-		return stderr.String()
-	}
-	defer stop()
-
-	waitFor(t, 15*time.Second, func() bool {
-		resp, err := http.Get("http://" + hisAddr + "/healthz")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		var h struct {
-			Scanners []struct{ State string } `json:"scanners"`
-		}
-		json.NewDecoder(resp.Body).Decode(&h)
-		return len(h.Scanners) == 1 && h.Scanners[0].State == "ready"
-	}, func() string { return "agent not up" })
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+hisAddr+hisapi.WebSocketPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	ws.WriteJSON(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "session.hello",
-		"params": map[string]any{"token": token, "client": map[string]string{"name": "refused-account test"}, "apiLevel": hisapi.APILevel}})
-
-	var hello rpcMessage
-	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if err := ws.ReadJSON(&hello); err != nil || hello.Error != nil {
-		t.Fatalf("session.hello: %v %+v", err, hello.Error)
-	}
+	r := newAgentRig(t, bhxhsim.Options{Seed: 43}, "a-typo", "", hisapi.ScopeEligibility, hisapi.ScopeIdentity)
+	sim, sc, hisAddr := r.sim, r.sc, r.hisAddr
+	stop := r.start(r.args())
+	ws := r.hello(nil)
 
 	// Three patients scanned within seconds.
 	var states []string

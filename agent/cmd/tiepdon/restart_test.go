@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/tiepdon/tiepdon/agent/hisapi"
-	"github.com/tiepdon/tiepdon/drivers/virtual"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
 )
 
@@ -27,81 +25,17 @@ func TestReceiptsSurviveRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: skipped with -short")
 	}
-	dir := t.TempDir()
-	dataDir := filepath.Join(dir, "data")
-	sim := bhxhsim.New(bhxhsim.Options{Seed: 42, Password: "s3cret"})
-	simCtx, stopSim := context.WithCancel(context.Background())
-	defer stopSim()
-	simAddr, err := sim.Serve(simCtx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newAgentRig(t, bhxhsim.Options{Seed: 42}, "s3cret", "[facility]\ncode = \"79014\"\n[his]\ndemo_page = false\n",
+		hisapi.ScopeEligibility, hisapi.ScopeIdentity)
+	sim, sc, dataDir, dir := r.sim, r.sc, r.dataDir, r.dir
 	person, _ := sim.Example("000")
-	sc, err := virtual.NewScanner(virtual.ScannerOptions{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc.Close()
-	store, err := hisapi.OpenStore(dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, _, err := store.Add(context.Background(), "restart test", "", []hisapi.Scope{hisapi.ScopeEligibility, hisapi.ScopeIdentity})
-	store.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("TIEPDON_GATEWAY_USER", "79014_BV")
-	t.Setenv("TIEPDON_GATEWAY_PASSWORD", "s3cret")
-	t.Setenv("TIEPDON_STAFF_NAME", "Trần Thị Bình")
-	t.Setenv("TIEPDON_STAFF_CCCD", "079190000001")
-	t.Setenv("TIEPDON_CONFIG", filepath.Join(dir, "none.toml"))
-	writeFile(t, filepath.Join(dir, "none.toml"), "[facility]\ncode = \"79014\"\n[his]\ndemo_page = false\n")
-	hisAddr := freeAddr(t)
-
-	start := func() (stop func()) {
-		ctx, cancel := context.WithCancel(context.Background())
-		var stderr bytes.Buffer
-		done := make(chan int, 1)
-		go func() {
-			done <- dispatch(ctx, []string{"run", "--headless", "--data-dir", dataDir, "--his-addr", hisAddr,
-				"--scanner", sc.Path(), "--gateway", bhxhsim.URL(simAddr)}, &bytes.Buffer{}, &stderr)
-		}()
-		waitFor(t, 15*time.Second, func() bool {
-			resp, err := http.Get("http://" + hisAddr + "/healthz")
-			if err != nil {
-				return false
-			}
-			defer resp.Body.Close()
-			var h struct {
-				Scanners []struct{ State string } `json:"scanners"`
-			}
-			json.NewDecoder(resp.Body).Decode(&h)
-			return len(h.Scanners) == 1 && h.Scanners[0].State == "ready"
-		}, func() string { return stderr.String() })
-		return func() {
-			cancel()
-			select {
-			case code := <-done:
-				if code != 0 {
-					t.Errorf("agent exited %d: %s", code, stderr.String())
-				}
-			case <-time.After(10 * time.Second):
-				t.Error("agent did not stop within 10 s")
-			}
-		}
-	}
 	type hello struct {
 		BootID  string `json:"bootId"`
 		LastSeq uint64 `json:"lastSeq"`
 	}
 	connect := func() (*websocket.Conn, hello) {
-		ws, _, err := websocket.DefaultDialer.Dial("ws://"+hisAddr+hisapi.WebSocketPath, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var h hello
-		call(t, ws, "session.hello", map[string]any{"token": token, "client": map[string]string{"name": "restart test"}, "apiLevel": hisapi.APILevel}, &h)
+		ws := r.hello(&h)
 		if h.BootID == "" {
 			t.Fatal("session.hello gave no bootId")
 		}
@@ -112,7 +46,7 @@ func TestReceiptsSurviveRestart(t *testing.T) {
 		Receipt json.RawMessage `json:"receipt"`
 	}
 
-	stop := start()
+	stop := r.start(r.args())
 	ws, h1 := connect()
 	if err := sc.Scan(person.CCCDQR()); err != nil {
 		t.Fatal(err)
@@ -126,8 +60,7 @@ func TestReceiptsSurviveRestart(t *testing.T) {
 	ws.Close()
 	stop()
 
-	stop = start()
-	defer stop()
+	r.start(r.args())
 	ws, h2 := connect()
 	defer ws.Close()
 	if h2.BootID == h1.BootID {
