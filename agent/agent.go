@@ -455,6 +455,10 @@ func (a *Agent) answered(ctx context.Context, checkID string, id patient.Identit
 			Source:    patient.SourceNone,
 			CheckedAt: a.d.Now(),
 		}
+		if errors.Is(ans.err, ErrNotConfigured) {
+			e.ReasonVI = "tiepdon chưa được cài tài khoản cổng BHXH: gọi IT để nhập tài khoản trong Cài đặt. Chưa có kết quả lưu; sẽ tự kiểm tra lại sau khi cài."
+			e.ReasonEN = "tiepdon has no BHXH gateway account set up: call IT to enter it in Settings. Nothing is cached; tiepdon will re-check once it is set up."
+		}
 		if errors.Is(ans.err, ErrAccountRefused) {
 			e.ReasonVI = "Cổng BHXH từ chối tài khoản của cơ sở: gọi IT để sửa tài khoản hoặc mật khẩu. Chưa có kết quả lưu; sẽ tự kiểm tra lại sau khi sửa."
 			e.ReasonEN = "The BHXH gateway refuses the facility's account: call IT to fix the account or password. Nothing is cached; tiepdon will re-check once it is fixed."

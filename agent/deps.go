@@ -21,6 +21,11 @@ var ErrUnavailable = errors.New("gateway unavailable")
 // IT must fix the account, and staff are told to call them.
 var ErrAccountRefused = errors.New("gateway refused the facility's account")
 
+// ErrNotConfigured is wrapped, beside ErrUnavailable, by a Checker's error
+// while the desk has no gateway account: IT (or staff with the IT PIN) must
+// enter it in the window's settings; checks are queued until then.
+var ErrNotConfigured = errors.New("no gateway account is set up")
+
 // Checker asks the national gateway about a patient. Any answer the gateway
 // gives (eligible or not) is a result, not an error.
 type Checker interface {

@@ -259,6 +259,7 @@ var messages = map[string][2]string{
 	// The gateway answers but refuses the facility's account: only IT can
 	// fix it, and staff should call them rather than wait.
 	"status.gateway.account-refused": {"từ chối tài khoản của cơ sở: gọi IT (dùng kết quả lưu)", "refused the facility's account: call IT (using cache)"},
+	"status.gateway.not-configured":  {"chưa cài tài khoản: gọi IT nhập trong Cài đặt (dùng kết quả lưu)", "no account set up: call IT to enter it in Settings (using cache)"},
 
 	// Pairing.
 	"pair.pending":       {"Yêu cầu ghép nối", "Pairing requests"},

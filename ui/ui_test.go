@@ -1045,3 +1045,16 @@ func TestBackgroundCheckStaysOffScreen(t *testing.T) {
 		t.Error("the background check is not in the shift's list")
 	}
 }
+
+// TestNotConfiguredStatus: a desk without a gateway account says so in the
+// status bar, in both languages, with who fixes it.
+func TestNotConfiguredStatus(t *testing.T) {
+	for lang, want := range map[string]string{"vi": "gọi IT nhập trong Cài đặt", "en": "call IT to enter it in Settings"} {
+		h := newHarness(t, lang, false)
+		h.u.apply(events.Event{Seq: 1, Time: scenes.Now, Kind: events.GatewayChanged,
+			Data: events.Gateway{State: events.GatewayNotConfigured, Since: scenes.Now}})
+		if got := h.u.w.stGateway.Text; !strings.Contains(got, want) || h.u.w.stGateway.Importance != widget.DangerImportance {
+			t.Errorf("%s: status bar %q, want %q as danger", lang, got, want)
+		}
+	}
+}

@@ -819,6 +819,9 @@ func (u *UI) renderStatus() {
 	case events.GatewayAccountRefused:
 		gw = u.t("status.gateway.account-refused")
 		w.stGateway.Importance = widget.DangerImportance
+	case events.GatewayNotConfigured:
+		gw = u.t("status.gateway.not-configured")
+		w.stGateway.Importance = widget.DangerImportance
 	}
 	w.stGateway.SetText(u.t("status.gateway") + " " + gw)
 	w.stOutbox.Importance = widget.MediumImportance

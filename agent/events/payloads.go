@@ -95,6 +95,9 @@ const (
 	// account (login codes 401, 402, 403). Nothing recovers by waiting: IT
 	// must fix the account or password. Answers come from the cache.
 	GatewayAccountRefused GatewayState = "account-refused"
+	// GatewayNotConfigured: the desk has no gateway account (username or
+	// password) yet: the agent runs, and IT enters it in the settings.
+	GatewayNotConfigured GatewayState = "not-configured"
 )
 
 // Gateway is the payload of GatewayChanged.

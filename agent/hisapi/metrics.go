@@ -57,7 +57,7 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 	// an alert on tiepdon_gateway_state{state="account-refused"} == 1
 	// tells IT a password needs fixing before staff call.
 	var gateway []prometheus.Collector
-	for _, st := range []events.GatewayState{events.GatewayOnline, events.GatewayDegraded, events.GatewayOffline, events.GatewayAccountRefused} {
+	for _, st := range []events.GatewayState{events.GatewayOnline, events.GatewayDegraded, events.GatewayOffline, events.GatewayAccountRefused, events.GatewayNotConfigured} {
 		gateway = append(gateway, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "tiepdon_gateway_state", Help: "The BHXH gateway's state as the agent sees it: 1 for the current state.",
 			ConstLabels: prometheus.Labels{"state": string(st)}}, func() float64 {

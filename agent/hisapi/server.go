@@ -691,7 +691,7 @@ func (s *Server) health(withCurrent bool) health {
 		switch g.State {
 		case events.GatewayDegraded:
 			h.Status = "degraded"
-		case events.GatewayOffline, events.GatewayAccountRefused:
+		case events.GatewayOffline, events.GatewayAccountRefused, events.GatewayNotConfigured:
 			h.Status = "offline"
 		}
 	}

@@ -129,6 +129,8 @@ var (
 	// while the gateway refuses the facility's account (login codes 401,
 	// 402, 403).
 	ErrAccountRefused = agent.ErrAccountRefused
+	// ErrNoAccount is returned by New without a username or password.
+	ErrNoAccount = errors.New("bhxh: username and password are required")
 	// ErrNoIdentifier is returned (not wrapping ErrUnavailable) for a query
 	// with no card number, social-insurance number or citizen ID.
 	ErrNoIdentifier = errors.New("no card number, social-insurance number or citizen ID to check")
@@ -208,7 +210,7 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("bhxh: gateway URL %q is not an http(s) URL", o.URL)
 	}
 	if o.Username == "" || o.Password == "" {
-		return nil, errors.New("bhxh: username and password are required")
+		return nil, ErrNoAccount
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second

@@ -148,9 +148,17 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	if s.cfg.Gateway.Password == "" {
 		s.cfg.Gateway.Password, _, _ = config.PasswordStore{DataDir: s.cfg.DataDir}.Load(s.cfg.Gateway.Username)
 	}
-	c, err := newGatewayClient(s.cfg, true, s.bus, log)
-	if err != nil {
+	var c agent.Checker
+	switch gc, err := newGatewayClient(s.cfg, true, s.bus, log); {
+	case errors.Is(err, bhxh.ErrNoAccount):
+		// Start anyway: IT enters the account in the window's settings,
+		// and meanwhile the desk answers from its cache and queues checks.
+		log.Error("No gateway account is set up, so checks cannot reach the BHXH gateway; enter the gateway username and password in the window's Settings (or the config file and tiepdon's password store), then checks resume by themselves")
+		c = bhxh.NotConfigured(s.bus, time.Now())
+	case err != nil:
 		return nil, fmt.Errorf("gateway client: %w", err)
+	default:
+		c = gc
 	}
 
 	ob, err := outbox.New(outbox.Options{DB: db, Bus: s.bus, Reason: bhxh.Reason, Logger: log})
