@@ -16,7 +16,7 @@ DEPS     ?= build run test
 export GOFLAGS ?= -buildvcs=false
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build run test test-short bench bench-1m fuzz fuzz-long lint check-cross screenshots screenshot-demo \
+.PHONY: help deps build run test test-windows test-short bench bench-1m fuzz fuzz-long lint check-cross screenshots screenshot-demo \
         package package-windows package-linux package-test clean
 
 help: ## list the targets
@@ -35,6 +35,10 @@ run: deps build ## start the agent in demo mode (simulated gateway, virtual scan
 test: DEPS = build run test
 test: deps ## run every test (unit, fuzz seeds, pty, pcscd+vpcd, SQLite, WebSocket, Chromium)
 	@bash .ci/test
+
+test-windows: ## run the Windows test binaries under Wine (part of make test; prefix cached in ~/.cache/tiepdon-wine)
+	@bash .ci/deps build test
+	bash packaging/windows/winetest/test.sh
 
 test-short: ## run the unit tests only (no rigs, no browser)
 	$(GO) test -short ./...

@@ -83,6 +83,9 @@ func TestDataDirWritable(t *testing.T) {
 }
 
 func TestDataDirReadOnly(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows ignores a directory's read-only attribute; write access there is an ACL matter")
+	}
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o555); err != nil {
 		t.Fatal(err)
@@ -213,6 +216,9 @@ func TestPCSC(t *testing.T) {
 // --- scanner --------------------------------------------------------------
 
 func TestScanner(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs a pseudo-terminal, which Windows has not (the Linux lane runs it)")
+	}
 	ptm, pts, err := pty.Open()
 	if err != nil {
 		t.Fatal(err)

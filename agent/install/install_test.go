@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -158,7 +159,8 @@ func TestWriteMachineConfig(t *testing.T) {
 		t.Fatalf("first write: changed=%v err=%v", changed, err)
 	}
 	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm() != 0o644 {
+	// Windows has no mode bits: %ProgramData%'s ACL makes the file readable by all.
+	if err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o644) {
 		t.Fatalf("stat: %v %v", fi, err)
 	}
 	b, _ := os.ReadFile(path)
@@ -216,12 +218,16 @@ func TestDataDirsAndRemove(t *testing.T) {
 	root := t.TempDir()
 	machine := filepath.Join(root, "etc", "tiepdon")
 	home := filepath.Join(root, "home")
-	for _, d := range []string{machine, filepath.Join(home, "an", ".local/share/tiepdon/logs"), filepath.Join(home, "binh", ".config/tiepdon"),
-		filepath.Join(home, "chi", ".local/share/other")} {
+	data, conf := ".local/share", ".config" // per-user data and config dirs
+	if runtime.GOOS == "windows" {
+		data, conf = `AppData\Local`, `AppData\Roaming`
+	}
+	for _, d := range []string{machine, filepath.Join(home, "an", data, "tiepdon/logs"), filepath.Join(home, "binh", conf, "tiepdon"),
+		filepath.Join(home, "chi", data, "other")} {
 		os.MkdirAll(d, 0o755)
 	}
 	dirs := DataDirs(machine, home)
-	want := []string{machine, filepath.Join(home, "an", ".local/share/tiepdon"), filepath.Join(home, "binh", ".config/tiepdon")}
+	want := []string{machine, filepath.Join(home, "an", data, "tiepdon"), filepath.Join(home, "binh", conf, "tiepdon")}
 	if strings.Join(dirs, "|") != strings.Join(want, "|") {
 		t.Fatalf("DataDirs = %v, want %v", dirs, want)
 	}
@@ -233,7 +239,7 @@ func TestDataDirsAndRemove(t *testing.T) {
 			t.Errorf("%s still there: %v", d, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(home, "chi", ".local/share/other")); err != nil {
+	if _, err := os.Stat(filepath.Join(home, "chi", data, "other")); err != nil {
 		t.Errorf("removed another program's data: %v", err)
 	}
 }
