@@ -944,6 +944,41 @@ func TestHelloLessConnectionsCannotStarvePairedClients(t *testing.T) {
 	}
 }
 
+// TestHelloLessFromManyLoopbackAddresses: a local process that binds
+// 127.0.0.2, 127.0.0.3, … still waits in the one loopback line, so its
+// hello-less connections cannot fill MaxClients either.
+func TestHelloLessFromManyLoopbackAddresses(t *testing.T) {
+	ts := startServer(t, func(o *Options) {
+		o.Limits.HelloTimeout = time.Minute
+		o.Limits.MaxClients = 20
+		o.Limits.HelloPerRemote = 4
+	})
+	tok := ts.token(t, "", ScopeEligibility)
+	var idle []*websocket.Conn
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	for i := range 40 {
+		src := net.IPv4(127, 0, 1, byte(2+i))
+		d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, NetDial: func(network, addr string) (net.Conn, error) {
+			return (&net.Dialer{LocalAddr: &net.TCPAddr{IP: src}}).Dial(network, addr)
+		}}
+		c, _, err := d.Dial(ts.ws, nil)
+		if err != nil {
+			t.Fatalf("hello-less connection from %s refused at the handshake: %v", src, err)
+		}
+		idle = append(idle, c)
+	}
+	waitUntil(t, 20*time.Second, func() bool { return ts.connCount() <= 4 })
+	c := helloWith(t, ts, "", tok)
+	var st map[string]any
+	if e := c.call("status", nil, &st); e != nil {
+		t.Fatalf("paired client after hello-less connections from 40 loopback addresses: %v", e)
+	}
+}
+
 func TestIdleTimeout(t *testing.T) {
 	ts := startServer(t, func(o *Options) { o.Limits.IdleTimeout = 300 * time.Millisecond })
 	c := helloWith(t, ts, "", ts.token(t, "", ScopeEligibility))

@@ -222,12 +222,20 @@ func (s *Server) unclaim(ss *session) {
 	}
 }
 
-// remoteHost is the IP address part of a request's RemoteAddr.
+// remoteHost names the line of a request's RemoteAddr: its IP address, and
+// "loopback" for every loopback address (127.0.0.0/8, ::1). They are one
+// line because any local process may bind 127.0.0.2, 127.0.0.3, … and would
+// otherwise get a line of its own for each, filling MaxClients with
+// connections that never say hello.
 func remoteHost(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
+	h := addr
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		h = host
 	}
-	return addr
+	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+		return "loopback"
+	}
+	return h
 }
 
 // writerDone returns a channel closed when the writer has stopped; the
