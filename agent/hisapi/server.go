@@ -57,6 +57,18 @@ type QuietChecker interface {
 	CheckQuietly(ctx context.Context, id patient.Identity) (checkID string, err error)
 }
 
+// WindowStater is implemented by a Backend that knows whether the
+// reception window is open (/healthz shows it, with the fix when it failed).
+type WindowStater interface{ WindowInfo() WindowInfo }
+
+// WindowInfo is the reception window's state.
+type WindowInfo struct {
+	State  string `json:"state"` // "open", "failed" (could not open, or the toolkit failed), "headless" (none asked for)
+	Reason string `json:"reason,omitempty"`
+	FixVI  string `json:"fixVi,omitempty"`
+	FixEN  string `json:"fixEn,omitempty"`
+}
+
 // ReceiptLister is implemented by a Backend that keeps answers across
 // restarts (receipts.list).
 type ReceiptLister interface {
@@ -660,6 +672,7 @@ type health struct {
 	Clients       int              `json:"clients"`
 	Current       *currentCheckRef `json:"current,omitempty"`
 	Disk          *diskHealth      `json:"disk,omitempty"` // only while the data folder refuses writes
+	Window        *WindowInfo      `json:"window,omitempty"`
 }
 
 // diskHealth says what to do while the data folder refuses writes.
@@ -737,6 +750,14 @@ func (s *Server) health(withCurrent bool) health {
 		h.Disk = &diskFix
 		if h.Status == "ok" {
 			h.Status = "degraded"
+		}
+	}
+	if ws, ok := s.backend.(WindowStater); ok {
+		if w := ws.WindowInfo(); w.State != "" {
+			h.Window = &w
+			if w.State == "failed" && h.Status == "ok" {
+				h.Status = "degraded"
+			}
 		}
 	}
 	if withCurrent {

@@ -57,6 +57,9 @@ type stack struct {
 	simAddr net.Addr
 	scanner demoScanner
 
+	windowMu sync.Mutex
+	window   hisapi.WindowInfo // the window's state, for /healthz
+
 	runs []func(context.Context) error // long-running parts, started by run
 	ctx  context.Context               // ends when the stack stops
 }
@@ -73,6 +76,7 @@ type demoScanner interface {
 type backend struct {
 	*agent.Agent
 	db *cache.DB
+	s  *stack
 }
 
 // Receipt returns a past check's answer: from the agent's memory, else as
@@ -101,6 +105,13 @@ func (b backend) Receipts(ctx context.Context, since time.Time, after int64, lim
 		out[i] = hisapi.ListedResult{Cursor: r.ID, At: r.At, Kind: r.Kind, Result: r.Result}
 	}
 	return out, nil
+}
+
+// WindowInfo implements hisapi.WindowStater.
+func (b backend) WindowInfo() hisapi.WindowInfo {
+	b.s.windowMu.Lock()
+	defer b.s.windowMu.Unlock()
+	return b.s.window
 }
 
 // CacheAge implements hisapi.CacheAger.
@@ -199,7 +210,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	}
 	s.runs = append(s.runs, s.agent.Run, ob.Run)
 
-	s.his, err = hisapi.New(hisOptions(s.cfg, log), backend{s.agent, db}, s.bus)
+	s.his, err = hisapi.New(hisOptions(s.cfg, log), backend{s.agent, db, s}, s.bus)
 	if err != nil {
 		return nil, fmt.Errorf("HIS API: %w", err)
 	}
@@ -379,7 +390,32 @@ func serve(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		})
 	}
 	if o.headless {
+		s.setWindow(hisapi.WindowInfo{State: "headless"})
+		return s.run(ctx)
+	}
+	if err := probeOpenGL(); err != nil {
+		// The window cannot open here: keep the agent and the HIS API
+		// running, and tell the person at the desk and IT why.
+		s.windowFailed(err)
 		return s.run(ctx)
 	}
 	return s.runWindow(ctx, cancel, o)
+}
+
+// setWindow records the window's state for /healthz.
+func (s *stack) setWindow(w hisapi.WindowInfo) {
+	s.windowMu.Lock()
+	s.window = w
+	s.windowMu.Unlock()
+}
+
+// windowFailed records that the window could not open (or failed), logs it
+// in plain words with the fix, and tells the person at the desk.
+func (s *stack) windowFailed(err error) {
+	w := hisapi.WindowInfo{State: "failed", Reason: err.Error(),
+		FixVI: "Máy này không mở được cửa sổ tiepdon (thiếu OpenGL 2.1). Cập nhật driver card đồ hoạ; nếu dùng Remote Desktop, bật OpenGL phần cứng cho phiên RDP. tiepdon vẫn chạy và vẫn gửi kết quả cho HIS.",
+		FixEN: "This PC cannot open the tiepdon window (no OpenGL 2.1). Update the graphics driver; over Remote Desktop, enable hardware OpenGL for RDP sessions. tiepdon keeps running and still sends results to the HIS."}
+	s.setWindow(w)
+	s.log.Error("The tiepdon window could not open, so reception staff see nothing on this PC; update the graphics driver (over Remote Desktop: enable hardware OpenGL); tiepdon keeps running and the HIS still gets results", "err", err)
+	tellDesk("tiepdon", w.FixVI+"\n\n"+w.FixEN, s.log)
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"github.com/tiepdon/tiepdon/agent/events"
+	"github.com/tiepdon/tiepdon/agent/hisapi"
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers"
 	"github.com/tiepdon/tiepdon/ui"
@@ -27,9 +29,23 @@ func (s *stack) runWindow(ctx context.Context, cancel context.CancelFunc, o runO
 		errc <- s.run(ctx)
 		fyne.Do(a.Quit) // the stack stopped (signal or failure): close the window
 	}()
-	u.ShowAndRun()
+	s.setWindow(hisapi.WindowInfo{State: "open"})
+	if panicked := showAndRun(u); panicked != nil {
+		// The toolkit failed after it started: the window is gone, but the
+		// agent and the HIS API go on until the agent is stopped.
+		s.windowFailed(fmt.Errorf("the window toolkit failed: %v", panicked))
+		return <-errc
+	}
 	cancel()
 	return <-errc
+}
+
+// showAndRun runs the window until it closes; a panic inside the toolkit
+// is returned instead of taking the agent down.
+func showAndRun(u *ui.UI) (panicked any) {
+	defer func() { panicked = recover() }()
+	u.ShowAndRun()
+	return nil
 }
 
 // windowActions is what the window may ask of the agent.
