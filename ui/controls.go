@@ -244,6 +244,9 @@ func (u *UI) scan(payload string) {
 	if payload == "" {
 		return
 	}
+	if u.needStaff() {
+		return
+	}
 	sc, ok := u.act.(Scanner)
 	if !ok {
 		u.log.Warn("A keyboard-wedge scan was ignored because this window has no scanner input; scan with the serial scanner or type the card number", "len", len(payload))
@@ -293,6 +296,8 @@ func (u *UI) renderEntryHints() {
 		setHint(w.nameHint, "", widget.MediumImportance)
 	} else if _, err := CheckName(w.nameEntry.Text); err != nil {
 		setHint(w.nameHint, u.errText(err), widget.DangerImportance)
+	} else if plainASCII(w.nameEntry.Text) {
+		setHint(w.nameHint, u.t("hint.name.nodiacritics"), widget.WarningImportance)
 	} else {
 		setHint(w.nameHint, "", widget.MediumImportance)
 	}
@@ -307,7 +312,60 @@ func (u *UI) renderEntryHints() {
 	default:
 		setHint(w.dobHint, u.t("hint.dob.ok", d.String()), widget.SuccessImportance)
 	}
+	if f := u.st.mismatchField; f != "" {
+		hint := map[string]*widget.Label{"name": w.nameHint, "birthDate": w.dobHint, "cardNumber": w.numHint}[f]
+		if hint != nil {
+			setHint(hint, u.st.mismatchHint, widget.DangerImportance)
+		}
+	}
 	w.entryBox.Refresh()
+}
+
+// plainASCII reports a name typed without any Vietnamese letter or accent.
+func plainASCII(s string) bool {
+	for _, r := range s {
+		if r > 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// afterVerdict runs when the check on screen gets its answer: typed
+// fields stay with the field at fault marked when the gateway found a
+// mismatch (and its own spelling or date shown), and are emptied
+// otherwise; the focus goes where the next patient starts (the card
+// number; a wedge scan or F2 work from there too).
+func (u *UI) afterVerdict(e patient.Eligibility) {
+	st, w := &u.st, u.w
+	focus := w.numEntry
+	if st.typed {
+		st.typed = false
+		if e.Verdict == patient.InputMismatch {
+			st.mismatchField = e.Field
+			st.mismatchHint = u.t("hint.mismatch")
+			switch e.Field {
+			case "name":
+				focus = w.nameEntry
+				if e.Holder != "" {
+					st.mismatchHint = u.t("hint.mismatch.gateway", string(e.Holder))
+				}
+			case "birthDate":
+				focus = w.dobEntry
+				if !e.BirthDate.IsZero() {
+					st.mismatchHint = u.t("hint.mismatch.gateway", e.BirthDate.String())
+				}
+			}
+			u.renderEntryHints()
+		} else {
+			st.mismatchField, st.mismatchHint = "", ""
+			u.clearEntry()
+		}
+	}
+	if w.tabs.SelectedIndex() != 0 || u.win.Canvas().Overlays().Top() != nil {
+		return // staff are elsewhere (settings, a dialog): leave them there
+	}
+	u.win.Canvas().Focus(focus)
 }
 
 func setHint(l *widget.Label, text string, imp widget.Importance) {
@@ -328,6 +386,9 @@ func (u *UI) errText(err error) string {
 // submitManual checks the manually entered identity.
 func (u *UI) submitManual() {
 	w := u.w
+	if u.needStaff() {
+		return
+	}
 	id, err := ParseManual(w.numEntry.Text, w.nameEntry.Text, w.dobEntry.Text, u.now())
 	if err != nil {
 		u.st.entryErr = u.errText(err)
@@ -347,9 +408,19 @@ func (u *UI) submitManual() {
 		}
 		return
 	}
+	if n := string(id.Name); n != "" && plainASCII(n) && u.st.asciiWarned != n {
+		// Sent as typed, a name without its accents comes back as a
+		// mismatch (060): say so first; a second Enter sends it anyway.
+		u.st.asciiWarned = n
+		u.st.entryErr = u.t("entry.err.nodiacritics")
+		u.renderMain()
+		u.win.Canvas().Focus(w.nameEntry)
+		return
+	}
+	u.st.mismatchField, u.st.mismatchHint = "", ""
 	u.st.entryErr = ""
 	w.entryErr.Hide()
-	u.clearEntry()
+	u.st.typed = true // the fields stay until the answer: a mismatch is corrected in place
 	u.startCheck(id)
 }
 
@@ -369,7 +440,7 @@ func (u *UI) startCheck(id patient.Identity) {
 }
 
 func (u *UI) recheckCurrent() {
-	if u.st.identity == nil || patient.QueryOf(*u.st.identity).Empty() {
+	if u.st.identity == nil || patient.QueryOf(*u.st.identity).Empty() || u.needStaff() {
 		return
 	}
 	u.startCheck(*u.st.identity)
@@ -456,8 +527,16 @@ func (u *UI) renderStaff() {
 	u.w.top.Refresh()
 }
 
-// showSignIn asks for the staff member of this shift.
+// showSignIn asks for the staff member of this shift. Keyboard only it
+// takes the name, Enter, the CCCD number and Enter: two keys besides what
+// is typed. After an error the dialog stays open with the focus in the
+// field at fault.
 func (u *UI) showSignIn() {
+	if u.w.signIn != nil {
+		u.w.signIn.Show()
+		u.win.Canvas().Focus(u.w.signInName)
+		return
+	}
 	name, id := u.newEntry(), u.newEntry()
 	name.SetText(string(u.st.staff.Name))
 	id.SetText(string(u.st.staff.CitizenID))
@@ -469,27 +548,59 @@ func (u *UI) showSignIn() {
 		widget.NewFormItem(u.t("staff.id"), id),
 		widget.NewFormItem("", msg),
 	}
-	var d dialog.Dialog
-	d = dialog.NewForm(u.t("staff.title"), u.t("staff.ok"), u.t("staff.cancel"), items, func(ok bool) {
-		if !ok {
+	var d *dialog.FormDialog
+	submit := func() {
+		err := u.signIn(name.Text, id.Text)
+		if err == nil {
+			d.Hide()
+			u.focusEntry()
 			return
 		}
-		if err := u.signIn(name.Text, id.Text); err != nil {
-			msg.Importance = widget.DangerImportance
-			msg.SetText(u.errText(err))
-			d.Show()
+		msg.Importance = widget.DangerImportance
+		msg.SetText(u.errText(err))
+		d.Show() // the form closes itself on confirm: keep it open after an error
+		if err.Field == "staffId" {
+			u.win.Canvas().Focus(id)
+		} else {
+			u.win.Canvas().Focus(name)
+		}
+	}
+	name.OnSubmitted = func(string) { u.win.Canvas().Focus(id) }
+	id.OnSubmitted = func(string) { submit() }
+	d = dialog.NewForm(u.t("staff.title"), u.t("staff.ok"), u.t("staff.cancel"), items, func(ok bool) {
+		if ok {
+			submit()
 		}
 	}, u.win)
+	d.SetOnClosed(func() { u.w.signIn, u.w.signInName = nil, nil })
+	u.w.signIn, u.w.signInName = d, name
 	d.Resize(fyne.NewSize(480, 300))
 	d.Show()
 	u.win.Canvas().Focus(name)
 }
 
+// needStaff reports that no one is signed in for the shift: the window
+// then refuses to start a check, says why and opens the sign-in, since the
+// gateway answers every check without a registered staff member with an
+// error that reads like an IT fault.
+func (u *UI) needStaff() bool {
+	if u.st.staff.CitizenID != "" {
+		return false
+	}
+	u.st.entryErr = u.t("entry.err.nostaff")
+	u.renderMain()
+	u.showSignIn()
+	return true
+}
+
 // signIn validates and applies the shift sign-in.
-func (u *UI) signIn(name, id string) error {
+func (u *UI) signIn(name, id string) *FieldError {
 	s, err := CheckStaff(name, id)
 	if err != nil {
 		return err
+	}
+	if u.st.entryErr == u.t("entry.err.nostaff") {
+		u.st.entryErr = ""
 	}
 	u.st.staff = s
 	u.act.SetStaff(s)

@@ -178,6 +178,11 @@ var messages = map[string][2]string{
 	"entry.dob":                {"Ngày sinh", "Date of birth"},
 	"entry.dob.placeholder":    {"dd/mm/yyyy", "dd/mm/yyyy"},
 	"entry.check":              {"Tra cứu (Enter)", "Check (Enter)"},
+	"entry.err.nodiacritics":   {"Họ tên chưa có dấu: cổng BHXH so khớp cả dấu. Gõ lại có dấu như trên thẻ, hoặc bấm Enter lần nữa để gửi như vậy.", "The name has no accents: the gateway compares them too. Retype it with its accents as on the card, or press Enter again to send it as it is."},
+	"hint.name.nodiacritics":   {"Chưa có dấu: gõ có dấu như trên thẻ (Unikey/EVKey).", "No accents: type them as on the card (Unikey/EVKey)."},
+	"hint.mismatch":            {"Cổng BHXH ghi khác: kiểm tra lại trường này trên thẻ.", "The gateway's record differs: check this field on the card."},
+	"hint.mismatch.gateway":    {"Cổng BHXH ghi: %s", "The gateway has: %s"},
+	"entry.err.nostaff":        {"Chưa đăng nhập ca: nhập họ tên và số CCCD của bạn (Ctrl+U) rồi tra cứu lại.", "No one is signed in for the shift: enter your name and CCCD number (Ctrl+U), then check again."},
 	"entry.err.check":          {"Chưa tra cứu được: %s", "Check not started: %s"},
 
 	"hint.number":         {"15 ký tự (thẻ BHYT), 10 số (mã BHXH) hoặc 12 số (CCCD)", "15 characters (BHYT card), 10 digits (social insurance) or 12 digits (CCCD)"},

@@ -44,6 +44,11 @@ type state struct {
 	pending  []events.Pairing
 	paired   []PairingInfo
 	entryErr string // last error from a manual check
+	typed    bool   // a typed check is on its way: its fields stay until the answer
+	// mismatchField is the typed field the gateway disagreed with ("name",
+	// "birthDate", "cardNumber") and mismatchHint what to show under it.
+	mismatchField, mismatchHint string
+	asciiWarned                 string // a name without accents already flagged once
 }
 
 // recentCheck is one line of the shift's recent checks.
@@ -150,6 +155,7 @@ func (u *UI) apply(ev events.Event) {
 		st.phase = phaseResult
 		st.shownAt = u.now()
 		u.renderMain()
+		u.afterVerdict(e)
 		if ev.Kind == events.EligibilityResult || prev == nil || styleOf(*prev).cue != styleOf(e).cue {
 			u.cue(styleOf(e).cue)
 		}
@@ -213,6 +219,7 @@ func (u *UI) clear() {
 	st.identity, st.result, st.failure, st.alert = nil, nil, nil, nil
 	st.askCAN, st.reveal = false, false
 	st.entryErr = ""
+	st.typed, st.mismatchField, st.mismatchHint = false, "", ""
 	u.clearEntry()
 	u.reportScreen()
 	u.renderMain()

@@ -259,13 +259,22 @@ const uiKinds = events.DeviceChanged | events.CardPresented | events.CardProgres
 // Show starts the window and shows it; the caller runs the app.
 func (u *UI) Show() {
 	u.Start()
+	u.startShift()
 	u.win.Show()
+}
+
+// startShift opens the sign-in when no one is signed in for the shift.
+func (u *UI) startShift() {
+	if u.st.staff.CitizenID == "" {
+		u.showSignIn()
+	}
 }
 
 // ShowAndRun starts the window, shows it and runs the app until the window
 // is closed. It must be called on the main goroutine.
 func (u *UI) ShowAndRun() {
 	u.Start()
+	u.startShift()
 	u.win.ShowAndRun()
 }
 

@@ -143,9 +143,16 @@ func newHarness(t *testing.T, lang string, demo bool) *harness {
 	h.u.onAsync = func() { h.async <- struct{}{} }
 	h.u.do = func(f func()) { h.queue <- f }
 	h.u.win.Resize(fyne.NewSize(1200, 800))
+	// Signed in for the shift, as at the counter (TestShiftSignIn starts
+	// from no one).
+	h.u.st.staff = testStaff
+	h.u.renderStaff()
+	h.u.renderMain()
 	t.Cleanup(h.u.Close)
 	return h
 }
+
+var testStaff = patient.Staff{Name: "Lê Thị Hoa", CitizenID: "001190012345"}
 
 // play applies a scene's events directly, as the event loop would.
 func (h *harness) play(steps []scenes.Step) {
@@ -294,11 +301,86 @@ func TestManualEntryFlow(t *testing.T) {
 		t.Fatal("Enter did not start a check")
 	}
 	h.waitAsync(t)
-	if w.numEntry.Text != "" || w.nameEntry.Text != "" {
-		t.Error("form not cleared after the check started")
+	if w.numEntry.Text != "dn4010123456789" || w.nameEntry.Text != "Nguyễn Văn An" {
+		t.Error("typed fields not kept while the check runs")
 	}
 	if len(h.fake.scans) != 0 {
 		t.Error("typing was taken for a scan")
+	}
+	typed := patient.Identity{Medium: patient.MediumTyped, CardNumber: "DN4010123456789", Name: "Nguyễn Văn An"}
+	// The gateway disagrees with the name (060): the fields stay, the name
+	// is marked with the gateway's own spelling and has the focus.
+	h.play(append(present2("t1", typed), scenes.Step{Kind: events.EligibilityResult, Data: events.Result{CheckID: "t1", Identity: typed,
+		Eligibility: patient.Eligibility{Verdict: patient.InputMismatch, Code: "060", Field: "name", Holder: "Nguyễn Văn Ân"}}}))
+	if w.numEntry.Text != "dn4010123456789" || w.nameEntry.Text != "Nguyễn Văn An" || w.dobEntry.Text != "02/01/1990" {
+		t.Errorf("a mismatch cleared what was typed: %q %q %q", w.numEntry.Text, w.nameEntry.Text, w.dobEntry.Text)
+	}
+	if w.nameHint.Text != "Cổng BHXH ghi: Nguyễn Văn Ân" || w.nameHint.Importance != widget.DangerImportance {
+		t.Errorf("name hint %q", w.nameHint.Text)
+	}
+	if h.u.win.Canvas().Focused() != w.nameEntry {
+		t.Error("focus not in the name the gateway disagreed with")
+	}
+	// Corrected and sent again: the answer empties the form and the focus
+	// waits in the card number for the next patient.
+	w.nameEntry.SetText("Nguyễn Văn Ân")
+	w.nameEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	<-h.fake.checks
+	h.waitAsync(t)
+	h.play(append(present2("t2", typed), scenes.Step{Kind: events.EligibilityResult, Data: events.Result{CheckID: "t2", Identity: typed,
+		Eligibility: patient.Eligibility{Verdict: patient.Eligible, Code: "000"}}}))
+	if w.numEntry.Text != "" || w.nameEntry.Text != "" || w.dobEntry.Text != "" {
+		t.Error("form not emptied after the verdict")
+	}
+	if h.u.win.Canvas().Focused() != w.numEntry {
+		t.Error("after a verdict the focus is not in the card number")
+	}
+}
+
+// TestNoStaffRefusesChecks: before anyone signs in a check is refused with
+// a plain instruction and the sign-in opens; Enter moves from the name to
+// the CCCD and signs in (two keys besides what is typed); an error keeps
+// the dialog open with the focus in the field at fault.
+func TestNoStaffRefusesChecks(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	h.u.st.staff = patient.Staff{}
+	h.clock.setStep(200 * time.Millisecond) // a person typing
+	w := h.u.w
+	test.Type(w.numEntry, "DN4010123456789")
+	h.u.submitManual()
+	if !strings.Contains(w.entryErr.Text, "Chưa đăng nhập ca") || len(h.fake.checks) != 0 {
+		t.Fatalf("check without staff: err %q, %d checks", w.entryErr.Text, len(h.fake.checks))
+	}
+	if w.signIn == nil || h.u.win.Canvas().Focused() != w.signInName {
+		t.Fatal("sign-in not opened with the focus in the name")
+	}
+	name := w.signInName
+	test.Type(name, "Lê Thị Hoa")
+	name.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	id, ok := h.u.win.Canvas().Focused().(*wedgeEntry)
+	if !ok || id == name {
+		t.Fatal("Enter in the name did not move to the CCCD")
+	}
+	test.Type(id, "00119001234") // 11 digits
+	id.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if h.u.st.staff.CitizenID != "" || h.u.win.Canvas().Focused() != id || h.u.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("a wrong CCCD: want the dialog open with the focus in the CCCD")
+	}
+	test.Type(id, "5")
+	id.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if h.u.st.staff.CitizenID != "001190012345" || h.u.win.Canvas().Overlays().Top() != nil {
+		t.Fatalf("signed in %+v, dialog %v", h.u.st.staff, h.u.win.Canvas().Overlays().Top())
+	}
+	if h.u.win.Canvas().Focused() != w.numEntry || w.entryErr.Visible() {
+		t.Error("after sign-in: want the focus in the card number and the instruction gone")
+	}
+	test.Type(w.nameEntry, "Nguyễn Văn An")
+	test.Type(w.dobEntry, "1990")
+	h.u.submitManual()
+	select {
+	case <-h.fake.checks:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no check after sign-in")
 	}
 }
 
@@ -511,6 +593,8 @@ func TestCANPrompt(t *testing.T) {
 
 func TestShiftSignIn(t *testing.T) {
 	h := newHarness(t, "vi", false)
+	h.u.st.staff = patient.Staff{}
+	h.u.renderStaff()
 	if h.u.w.staffBtn.Text != h.u.t("staff.signin") {
 		t.Errorf("staff button %q", h.u.w.staffBtn.Text)
 	}

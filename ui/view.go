@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -91,6 +92,9 @@ type widgets struct {
 	pairMsg    *widget.Label
 
 	settings *settingsForm
+
+	signIn     *dialog.FormDialog // the shift sign-in while open
+	signInName *wedgeEntry
 }
 
 // build makes the window's content from scratch and renders the state.
