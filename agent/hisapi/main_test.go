@@ -1,6 +1,7 @@
 package hisapi
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"testing"
@@ -15,7 +16,20 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envFanoutN) != "" {
 		os.Exit(fanoutClientProcess()) // BenchmarkFanout's clients
 	}
+	sc, err := compileSchema()
+	if err != nil {
+		os.Stderr.WriteString("web/schema.json: " + err.Error() + "\n")
+		os.Exit(1)
+	}
+	suiteSchema = sc
+	sc.hook()
 	code := m.Run()
+	if n := sc.checked; code == 0 && !sc.report(os.Stderr) {
+		os.Stderr.WriteString("FAIL: the server sent messages that do not follow web/schema.json (above)\n")
+		code = 1
+	} else if code == 0 {
+		fmt.Fprintf(os.Stderr, "every one of the %d messages the server sent follows web/schema.json\n", n)
+	}
 	http.DefaultClient.CloseIdleConnections()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {

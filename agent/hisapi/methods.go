@@ -104,6 +104,9 @@ func (ss *session) dispatchTo(req request, reply func(id []byte, result any, rer
 	run := func() {
 		start := time.Now()
 		res, rerr := m.h(ss, ss.ctx, req.Params)
+		if traceResult != nil && rerr == nil {
+			traceResult(req.Method, res)
+		}
 		ss.srv.m.requests.WithLabelValues(req.Method, codeLabel(rerr)).Inc()
 		ss.srv.m.latency.WithLabelValues(req.Method).Observe(time.Since(start).Seconds())
 		reply(req.ID, res, rerr)

@@ -251,7 +251,7 @@ func encodeResponse(id json.RawMessage, result any, rerr *Error) ([]byte, error)
 	if rerr == nil && result == nil {
 		result = struct{}{}
 	}
-	return json.Marshal(response{JSONRPC: "2.0", ID: id, Result: result, Error: rerr})
+	return marshalWire(response{JSONRPC: "2.0", ID: id, Result: result, Error: rerr})
 }
 
 type notificationMsg struct {
@@ -262,5 +262,5 @@ type notificationMsg struct {
 
 // encodeNotification returns the JSON of a notification.
 func encodeNotification(method string, params any) ([]byte, error) {
-	return json.Marshal(notificationMsg{JSONRPC: "2.0", Method: method, Params: params})
+	return marshalWire(notificationMsg{JSONRPC: "2.0", Method: method, Params: params})
 }

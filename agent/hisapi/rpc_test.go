@@ -105,7 +105,7 @@ func TestEncodeEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"jsonrpc":"2.0","method":"gateway.state","params":{"seq":42,"time":"2026-11-23T08:00:00Z","state":"online","since":"2026-11-23T07:00:00Z"}}`
+	want := `{"jsonrpc":"2.0","method":"gateway.state","params":{"seq":42,"time":"2026-11-23T08:00:00.000Z","state":"online","since":"2026-11-23T07:00:00.000Z"}}`
 	if string(b) != want {
 		t.Fatalf("got  %s\nwant %s", b, want)
 	}

@@ -490,6 +490,8 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /v1/client.js", s.serveStatic("client.js", "text/javascript; charset=utf-8", true))
 	mux.HandleFunc("OPTIONS /v1/client.js", s.servePreflight)
+	mux.HandleFunc("GET /v1/schema.json", s.serveStatic("schema.json", "application/schema+json", true))
+	mux.HandleFunc("GET /v1/client.d.ts", s.serveStatic("client.d.ts", "application/typescript; charset=utf-8", true))
 	if !s.opt.DisableDemo {
 		mux.HandleFunc("GET /demo", s.serveStatic("demo.html", "text/html; charset=utf-8", false))
 		mux.HandleFunc("GET /demo/demo.js", s.serveStatic("demo.js", "text/javascript; charset=utf-8", false))
@@ -742,6 +744,9 @@ func (s *Server) health(withCurrent bool) health {
 	h.Outbox.Disk = events.DiskOK
 	if ev, ok := s.bus.Last(events.OutboxChanged); ok {
 		h.Outbox = ev.Data.(events.Outbox)
+		if h.Outbox.Disk == "" {
+			h.Outbox.Disk = events.DiskOK
+		}
 	}
 	if o, ok := s.backend.(OutboxSizer); ok {
 		h.Outbox.Pending = o.OutboxSize() + h.Outbox.Unsaved
@@ -779,7 +784,8 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(s.health(false))
+	b, _ := marshalWire(s.health(false))
+	w.Write(append(b, '\n'))
 }
 
 // resultTracker remembers recent results so that eligibility.check can wait

@@ -449,6 +449,9 @@ func (ss *session) writeLoop() {
 	ping := time.NewTicker(s.lim.IdleTimeout / 3)
 	defer ping.Stop()
 	write := func(b []byte, pm *websocket.PreparedMessage) bool {
+		if traceFrame != nil {
+			traceFrame(b)
+		}
 		ss.conn.SetWriteDeadline(time.Now().Add(s.lim.WriteTimeout))
 		var err error
 		if pm != nil {
@@ -499,12 +502,12 @@ func (ss *session) writeLoop() {
 			if !reportDrops(ev.Seq) {
 				return
 			}
-			pm, err := s.enc.prepared(ev, vw)
+			b, pm, err := s.enc.prepared(ev, vw)
 			if err != nil {
 				ss.log.Error("A notification to the HIS could not be encoded and was not sent; please report this with tiepdon support-bundle", "event", ev.Kind, "err", err)
 				continue
 			}
-			if !write(nil, pm) {
+			if !write(b, pm) {
 				return
 			}
 			lastSeq = ev.Seq

@@ -2,7 +2,6 @@ package hisapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"math"
 	"strconv"
 	"sync"
@@ -71,15 +70,17 @@ type resultView struct {
 // in nanoseconds, stay for clients written against them.)
 type eligibilityView struct {
 	*patient.Eligibility
-	AgeSeconds *float64 `json:"ageSeconds,omitempty"` // cached answers: how old, in seconds (0.1 s steps)
+	AgeMS      *int64   `json:"ageMs,omitempty"`      // cached answers: how old, in milliseconds
+	AgeSeconds *float64 `json:"ageSeconds,omitempty"` // deprecated: the same in seconds (0.1 s steps)
 	LatencyMS  *float64 `json:"latencyMs,omitempty"`  // live answers: the gateway's round trip, in milliseconds (0.1 ms steps)
 }
 
 func eligibilityViewOf(e patient.Eligibility) *eligibilityView {
 	v := &eligibilityView{Eligibility: &e}
 	if e.Age != 0 {
+		ms := e.Age.Milliseconds()
 		s := math.Round(e.Age.Seconds()*10) / 10
-		v.AgeSeconds = &s
+		v.AgeMS, v.AgeSeconds = &ms, &s
 	}
 	if e.Latency != 0 {
 		ms := math.Round(float64(e.Latency)/float64(time.Millisecond)*10) / 10
@@ -168,7 +169,7 @@ func params(ev events.Event, v view) any {
 // encodeEvent returns the notification frame for ev as view v sees it:
 // the payload's fields with "seq" and "time" added.
 func encodeEvent(ev events.Event, v view) ([]byte, error) {
-	p, err := json.Marshal(params(ev, v))
+	p, err := marshalWire(params(ev, v))
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +180,7 @@ func encodeEvent(ev events.Event, v view) ([]byte, error) {
 	b.WriteString(`,"params":{"seq":`)
 	b.WriteString(strconv.FormatUint(ev.Seq, 10))
 	b.WriteString(`,"time":"`)
-	b.WriteString(ev.Time.UTC().Format(time.RFC3339Nano))
+	b.WriteString(formatInstant(ev.Time))
 	b.WriteByte('"')
 	if len(p) > 2 && p[0] == '{' {
 		b.WriteByte(',')
@@ -225,9 +226,9 @@ func (c *encCache) get(ev events.Event, v view) ([]byte, error) {
 
 // prepared returns the notification frame for ev as view v sees it, ready
 // to write to any connection.
-func (c *encCache) prepared(ev events.Event, v view) (*websocket.PreparedMessage, error) {
+func (c *encCache) prepared(ev events.Event, v view) ([]byte, *websocket.PreparedMessage, error) {
 	e := c.entry(ev, v)
-	return e.pm, e.err
+	return e.b, e.pm, e.err
 }
 
 func (c *encCache) entry(ev events.Event, v view) *encEntry {

@@ -1,0 +1,237 @@
+package hisapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// The published schema (web/schema.json, served at /v1/schema.json) is
+// the contract: TestMain validates every frame the server writes and
+// every result it returns, in every test of this package (Go, Node and
+// Chromium clients alike), against it.
+
+var updateTypes = flag.Bool("update", false, "rewrite web/client.d.ts from web/schema.json")
+
+// schemaCheck validates what the server sends.
+type schemaCheck struct {
+	msg     *jsonschema.Schema
+	results map[string]*jsonschema.Schema
+
+	mu       sync.Mutex
+	checked  int
+	failures []string
+}
+
+func compileSchema() (*schemaCheck, error) {
+	raw, err := webFS.ReadFile("web/schema.json")
+	if err != nil {
+		return nil, err
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	const url = "http://127.0.0.1:8733/v1/schema.json"
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource(url, doc); err != nil {
+		return nil, err
+	}
+	sc := &schemaCheck{results: map[string]*jsonschema.Schema{}}
+	if sc.msg, err = c.Compile(url); err != nil {
+		return nil, err
+	}
+	for _, m := range MethodNames() {
+		if sc.results[m], err = c.Compile(url + "#/$defs/result:" + m); err != nil {
+			return nil, fmt.Errorf("the schema has no result for %s: %w", m, err)
+		}
+	}
+	return sc, nil
+}
+
+func (sc *schemaCheck) validate(what string, s *jsonschema.Schema, b []byte) {
+	sc.mu.Lock()
+	sc.checked++
+	sc.mu.Unlock()
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err == nil {
+		err = s.Validate(v)
+	}
+	if err != nil {
+		if len(b) > 600 {
+			b = append(b[:600:600], "…"...)
+		}
+		sc.mu.Lock()
+		sc.failures = append(sc.failures, fmt.Sprintf("%s does not follow web/schema.json: %v\n  %s", what, err, b))
+		sc.mu.Unlock()
+	}
+}
+
+// hook makes the server report what it sends to sc.
+func (sc *schemaCheck) hook() {
+	traceFrame = func(b []byte) { sc.validate("a frame", sc.msg, b) }
+	traceResult = func(method string, result any) {
+		s := sc.results[method]
+		if s == nil {
+			sc.validate("the result of "+method, nil, nil)
+			return
+		}
+		b, err := marshalWire(result)
+		if err != nil {
+			return // the server reports this itself
+		}
+		sc.validate("the result of "+method, s, b)
+	}
+}
+
+// report prints what failed and returns whether everything passed.
+func (sc *schemaCheck) report(w io.Writer) bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	for i, f := range sc.failures {
+		if i == 20 {
+			fmt.Fprintf(w, "… and %d more\n", len(sc.failures)-20)
+			break
+		}
+		fmt.Fprintln(w, f)
+	}
+	return len(sc.failures) == 0
+}
+
+func (sc *schemaCheck) take() (checked int, failures []string) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	checked, failures = sc.checked, sc.failures
+	sc.checked, sc.failures = 0, nil
+	return
+}
+
+var suiteSchema *schemaCheck
+
+// TestSchemaCatches: the check TestMain runs fails on what breaks the
+// contract: an unknown field, an instant with nanoseconds, a missing
+// required field, a wrong enum value; and passes a correct frame.
+func TestSchemaCatches(t *testing.T) {
+	sc, err := compileSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := `{"jsonrpc":"2.0","method":"gateway.state","params":{"seq":3,"time":"2026-11-23T08:00:00.000Z","state":"online","since":"2026-11-23T07:00:00.120Z"}}`
+	bad := map[string]string{
+		"unknown field":  strings.Replace(good, `"state":"online"`, `"state":"online","note":"x"`, 1),
+		"nanoseconds":    strings.Replace(good, `07:00:00.120Z`, `07:00:00.120000001Z`, 1),
+		"offset":         strings.Replace(good, `07:00:00.120Z`, `14:00:00.120+07:00`, 1),
+		"missing field":  strings.Replace(good, `"seq":3,`, ``, 1),
+		"wrong enum":     strings.Replace(good, `"online"`, `"up"`, 1),
+		"unknown method": strings.Replace(good, `gateway.state`, `gateway.status`, 1),
+	}
+	sc.validate("good", sc.msg, []byte(good))
+	if _, f := sc.take(); len(f) != 0 {
+		t.Fatalf("a correct frame fails: %v", f)
+	}
+	for name, b := range bad {
+		sc.validate(name, sc.msg, []byte(b))
+		if _, f := sc.take(); len(f) != 1 {
+			t.Errorf("%s: the schema accepts %s", name, b)
+		}
+	}
+	res := `{"checkId":"c1","pending":false,"result":{"checkId":"c1","identity":{"medium":"typed","authenticity":{"level":"unverified"}},"eligibility":{"verdict":"eligible","code":"000","reasonVi":"x","reasonEn":"x","source":"live","checkedAt":"2026-11-23T07:00:00.000Z","answeredBy":"card","note":"x","visits":[{"recordId":"1","facility":"01043","admitted":"2026-01-02T03:04:05.000Z"}]}}}`
+	sc.validate("check", sc.results["eligibility.check"], []byte(res))
+	if _, f := sc.take(); len(f) != 0 {
+		t.Fatalf("a correct result fails: %v", f)
+	}
+	sc.validate("check", sc.results["eligibility.check"], []byte(strings.Replace(res, `"birthDate"`, `"birthdate"`, 1)+``))
+	sc.validate("check", sc.results["eligibility.check"], []byte(strings.Replace(res, `"pending":false,`, ``, 1)))
+	if _, f := sc.take(); len(f) != 1 { // the first is unchanged: res has no birthDate
+		t.Fatalf("want 1 failure, got %d: %v", len(f), f)
+	}
+}
+
+// TestSchemaCoversAPI: every method, every notification and every scope
+// the server knows is in the schema, and nothing else.
+func TestSchemaCoversAPI(t *testing.T) {
+	var doc struct {
+		Level   int            `json:"x-apiLevel"`
+		Methods []string       `json:"x-methods"`
+		Notes   []string       `json:"x-notifications"`
+		Defs    map[string]any `json:"$defs"`
+	}
+	raw, _ := webFS.ReadFile("web/schema.json")
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Level != APILevel {
+		t.Errorf("schema x-apiLevel %d, server %d", doc.Level, APILevel)
+	}
+	slices.Sort(doc.Methods)
+	if !slices.Equal(doc.Methods, MethodNames()) {
+		t.Errorf("schema methods %v, server %v", doc.Methods, MethodNames())
+	}
+	notes := append(EventNames(), "events.dropped", "pairing.code")
+	slices.Sort(notes)
+	slices.Sort(doc.Notes)
+	if !slices.Equal(doc.Notes, notes) {
+		t.Errorf("schema notifications %v, server %v", doc.Notes, notes)
+	}
+	for _, m := range MethodNames() {
+		for _, k := range []string{"params:" + m, "result:" + m} {
+			if doc.Defs[k] == nil {
+				t.Errorf("schema lacks %s", k)
+			}
+		}
+	}
+	scopes := doc.Defs["scope"].(map[string]any)["enum"].([]any)
+	if len(scopes) != len(AllScopes) {
+		t.Errorf("schema scopes %v, server %v", scopes, AllScopes)
+	}
+}
+
+// TestSchemaServed: /v1/schema.json and /v1/client.d.ts serve the files in
+// the repository, to pages of any origin.
+func TestSchemaServed(t *testing.T) {
+	ts := startServer(t, nil)
+	for path, file := range map[string]string{"/v1/schema.json": "web/schema.json", "/v1/client.d.ts": "web/client.d.ts"} {
+		resp, err := http.Get("http://" + ts.addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want, _ := webFS.ReadFile(file)
+		if resp.StatusCode != 200 || !bytes.Equal(body, want) || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("%s: %d, %d bytes (want %d), CORS %q", path, resp.StatusCode, len(body), len(want), resp.Header.Get("Access-Control-Allow-Origin"))
+		}
+	}
+}
+
+// TestTypesUpToDate: web/client.d.ts is what the generator makes of
+// web/schema.json (go test ./agent/hisapi -run TestTypesUpToDate -update
+// rewrites it).
+func TestTypesUpToDate(t *testing.T) {
+	raw, _ := webFS.ReadFile("web/schema.json")
+	got, err := typescriptFromSchema(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *updateTypes {
+		if err := os.WriteFile("web/client.d.ts", got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, _ := os.ReadFile("web/client.d.ts")
+	if !bytes.Equal(got, want) {
+		t.Fatal("web/client.d.ts is not up to date with web/schema.json: run go test ./agent/hisapi -run TestTypesUpToDate -update")
+	}
+}
