@@ -681,6 +681,17 @@ func (ss *session) pairingRequest(ctx context.Context, raw json.RawMessage) (any
 	expires := time.Now().Add(s.lim.PairingTimeout)
 	b, _ := encodeNotification("pairing.code", pairingCode{PairingID: pr.ID, Code: pr.Code, Origin: label, ExpiresAt: expires.UTC()})
 	ss.send(b)
+	s.mu.Lock()
+	if s.waitingPairings == nil {
+		s.waitingPairings = map[string]func(bool){}
+	}
+	s.waitingPairings[pr.Code] = pr.Reply
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.waitingPairings, pr.Code)
+		s.mu.Unlock()
+	}()
 	ss.log.Info("pairing requested", "pairing", pr.ID, "name", truncate(p.Name, 60), "scopes", JoinScopes(scopes))
 	s.bus.Publish(events.PairingRequested, pr)
 

@@ -244,6 +244,8 @@ type Server struct {
 
 	results *resultTracker
 	state   *events.Subscription
+
+	waitingPairings map[string]func(bool) // by code: pairings that "tiepdon pairing approve" may approve; guarded by mu
 }
 
 // New validates opt and returns a server that is not yet listening. It
@@ -431,6 +433,24 @@ func (s *Server) watchRevocations(ctx context.Context) {
 		}
 		last = v
 		s.closeRevoked(ctx)
+		s.takeApprovals(ctx)
+	}
+}
+
+// takeApprovals approves the waiting pairings whose code was approved
+// with "tiepdon pairing approve".
+func (s *Server) takeApprovals(ctx context.Context) {
+	s.mu.Lock()
+	waiting := make(map[string]func(bool), len(s.waitingPairings))
+	for c, f := range s.waitingPairings {
+		waiting[c] = f
+	}
+	s.mu.Unlock()
+	for code, reply := range waiting {
+		if s.store.takeApproval(ctx, code, s.lim.PairingTimeout) {
+			s.log.Info("pairing approved with tiepdon pairing approve")
+			reply(true)
+		}
 	}
 }
 

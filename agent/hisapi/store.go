@@ -154,6 +154,10 @@ func OpenStore(dir string) (*Store, error) {
 		created    INTEGER NOT NULL,
 		last_used  INTEGER,
 		revoked    INTEGER
+	);
+	CREATE TABLE IF NOT EXISTS approvals (
+		code TEXT PRIMARY KEY,
+		at   INTEGER NOT NULL
 	)`
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
@@ -278,6 +282,30 @@ func (s *Store) Revoke(ctx context.Context, id string) error {
 		return nil // already revoked
 	}
 	return nil
+}
+
+// Approve records that a person at the desk approved the pairing showing
+// code ("tiepdon pairing approve CODE", for headless machines); the agent
+// that waits for it picks it up within its revocation check interval.
+func (s *Store) Approve(ctx context.Context, code string) error {
+	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+		return errors.New("the pairing code is 6 digits")
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO approvals (code, at) VALUES (?, ?)`, code, s.now().Unix()); err != nil {
+		return fmt.Errorf("recording the approval: %w", err)
+	}
+	return nil
+}
+
+// takeApproval reports whether code was approved within maxAge, and
+// forgets the approval.
+func (s *Store) takeApproval(ctx context.Context, code string, maxAge time.Duration) bool {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM approvals WHERE code = ? AND at >= ?`, code, s.now().Add(-maxAge).Unix())
+	if err != nil {
+		return false
+	}
+	n, _ := res.RowsAffected()
+	return n > 0
 }
 
 // Authenticate finds the token tok and checks that it may be used from

@@ -23,10 +23,11 @@ func init() {
 
 const pairingSynopsis = `pairing list   [--data-dir DIR] [--config FILE] [--json]
        tiepdon pairing add    [--data-dir DIR] [--config FILE] --name NAME --scopes eligibility[,identity[,photo]][,history] [--origin https://his.example.vn]
-       tiepdon pairing revoke [--data-dir DIR] [--config FILE] ID`
+       tiepdon pairing revoke [--data-dir DIR] [--config FILE] ID
+       tiepdon pairing approve [--data-dir DIR] [--config FILE] CODE`
 
 func runPairing(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "add" && args[0] != "revoke") {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "add" && args[0] != "revoke" && args[0] != "approve") {
 		fmt.Fprintf(stderr, "Usage: tiepdon %s\n", pairingSynopsis)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 			return 0
@@ -61,6 +62,17 @@ func runPairing(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	defer store.Close()
 
 	switch sub {
+	case "approve":
+		if fs.NArg() != 1 {
+			fs.Usage()
+			return 2
+		}
+		if err := store.Approve(ctx, fs.Arg(0)); err != nil {
+			fmt.Fprintf(stderr, "tiepdon pairing approve: %v\n", err)
+			return 2
+		}
+		fmt.Fprintln(stderr, "Approved: the app waiting with this code receives its token within a few seconds (the code must still be on its page).")
+		return 0
 	case "list":
 		if fs.NArg() != 0 {
 			fs.Usage()
