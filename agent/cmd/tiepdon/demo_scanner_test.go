@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/tiepdon/tiepdon/agent/hisapi"
+	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers/virtual"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
 )
@@ -82,4 +83,35 @@ func TestDemoWithOwnScanner(t *testing.T) {
 	if res.Eligibility.Code != "000" || res.Eligibility.CardNumber != person.CardNumber {
 		t.Fatalf("demo answer through the developer's scanner: code %s", res.Eligibility.Code)
 	}
+	// Headless developer tools: tiepdon demo scan, by gateway code and by person.
+	pop := bhxhsim.New(bhxhsim.Options{Seed: 1})
+	for _, tc := range []struct {
+		args []string
+		code string
+		card func() string
+	}{
+		{[]string{"--code", "060"}, "060", nil},
+		{[]string{"--person", string(person.CitizenID)}, "000", func() string { return string(person.CardNumber) }},
+	} {
+		var out bytes.Buffer
+		if rc := dispatch(ctx, append([]string{"demo", "scan", "--data-dir", dataDir}, tc.args...), &out, &out); rc != 0 {
+			t.Fatalf("tiepdon demo scan %v: exit %d: %s", tc.args, rc, out.String())
+		}
+		res := nextResult(t, ws, 10*time.Second)
+		if _, ok := pop.Example(tc.code); !ok {
+			t.Fatalf("the demo population has nobody answering %s", tc.code)
+		}
+		if tc.card != nil && res.Eligibility.CardNumber != patientCard(tc.card()) {
+			t.Errorf("demo scan %v: answered for another card", tc.args)
+		}
+		if res.Eligibility.Code != tc.code {
+			t.Errorf("demo scan %v: code %s, want %s", tc.args, res.Eligibility.Code, tc.code)
+		}
+	}
+	var out bytes.Buffer
+	if rc := dispatch(ctx, []string{"demo", "scan", "--data-dir", filepath.Join(dir, "nowhere")}, &out, &out); rc == 0 || !bytes.Contains(out.Bytes(), []byte("tiepdon run --demo")) {
+		t.Errorf("demo scan without a demo agent: exit %d: %s", rc, out.String())
+	}
 }
+
+func patientCard(s string) patient.CardNumber { return patient.CardNumber(s) }

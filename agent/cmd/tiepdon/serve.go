@@ -377,6 +377,9 @@ func serve(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		return err
 	}
 	defer s.close()
+	if o.demo && s.sim != nil {
+		s.runs = append(s.runs, s.demoScanRequests)
+	}
 	if o.demo && o.demoScanAfter > 0 {
 		s.runs = append(s.runs, func(ctx context.Context) error {
 			select {
