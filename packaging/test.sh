@@ -190,6 +190,10 @@ p2=$(table "$tmp/next.msi" Property)
 [ "$(field "$p2" ProductCode 2)" != "$(field "$props" ProductCode 2)" ] && ok "$next has a new ProductCode" || bad "ProductCode reused"
 has "$next detects $ver as older" "$(table "$tmp/next.msi" Upgrade)" $'\t'"$next"$'\t\t1\t\tWIX_UPGRADE_DETECTED'
 
+# The MSI itself under Wine's msiexec: install, upgrade to $next, uninstall.
+if bash packaging/windows/winetest/msi.sh "$msi" "$tmp/next.msi"; then ok "the MSI installs, upgrades and uninstalls under Wine's msiexec"
+else bad "the MSI under Wine's msiexec (packaging/windows/winetest/msi.sh)"; fi
+
 }
 
 test_linux() {
