@@ -48,6 +48,25 @@ arp=$(wine64 reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall
 has "uninstall entry (Programs and Features)" "$arp" 'DisplayName    REG_SZ    tiepdon'
 ver=$(wine64 "$c/Program Files/tiepdon/tiepdon.com" version </dev/null 2>/dev/null | tr -d '\r')
 has "the installed tiepdon.com answers 'version'" "$ver" "tiepdon"
+# The installed program, as its Start-menu shortcut starts it ("tiepdon.exe run"),
+# in demo mode without the window: the HIS API answers /healthz, and a simulated
+# scan is checked and kept in the SQLite cache (the cache's age appears).
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+wine64 "$c/Program Files/tiepdon/tiepdon.exe" run --demo --headless --demo-scan-after 1s --his-addr "127.0.0.1:$port" \
+  </dev/null >/dev/null 2>&1 &
+agent=$!
+h=""
+for _ in $(seq 600); do
+  h=$(curl -fsS "http://127.0.0.1:$port/healthz" 2>/dev/null || true)
+  grep -q '"ageSeconds":[0-9]' <<<"$h" && break
+  kill -0 $agent 2>/dev/null || break
+  sleep 0.1
+done
+has "the installed tiepdon.exe run --demo: /healthz answers" "$h" '"apiLevel"'
+has "the installed agent checked a demo scan and cached it (SQLite on Windows)" "$h" '"ageSeconds":'
+grep -q '"ageSeconds":null' <<<"$h" && bad "the demo scan's answer is not in the cache: $h"
+kill $agent 2>/dev/null
+wait $agent 2>/dev/null
 wine64 msiexec /x "$msi" /qn /l*v "$tmp/uninstall.log" </dev/null >/dev/null 2>&1
 rc=$?
 [ $rc = 0 ] && ok "silent uninstall (exit 0)" || bad "msiexec /x exit $rc"
