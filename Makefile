@@ -17,7 +17,7 @@ export GOFLAGS ?= -buildvcs=false
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build run test test-windows test-short bench bench-1m fuzz fuzz-long lint check-cross screenshots screenshot-demo \
-        package package-windows package-linux package-test clean
+        package package-windows package-linux package-test npm-package clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -90,6 +90,10 @@ package-linux: ## build the .deb and .rpm into dist/
 package-test: ## build the installers and test them (MSI tables and signatures, dpkg -i)
 	@bash .ci/deps build cross package
 	bash packaging/test.sh
+
+npm-package: ## pack the HIS client (client.js, its types, schema.json, CHANGELOG.md) as an npm tarball into dist/
+	@mkdir -p dist
+	cd agent/hisapi/web && npm pack --pack-destination ../../../dist
 
 clean: ## remove build outputs
 	rm -rf bin dist bench.txt

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -233,5 +234,52 @@ func TestTypesUpToDate(t *testing.T) {
 	want, _ := os.ReadFile("web/client.d.ts")
 	if !bytes.Equal(got, want) {
 		t.Fatal("web/client.d.ts is not up to date with web/schema.json: run go test ./agent/hisapi -run TestTypesUpToDate -update")
+	}
+}
+
+// TestNPMPackage: the client package packs client.js, its types, the
+// schema and the changelog; its version is in the changelog and it speaks
+// the server's API level.
+func TestNPMPackage(t *testing.T) {
+	var pkg struct {
+		Name    string
+		Version string
+		Files   []string
+		Tiepdon struct{ APILevel int }
+	}
+	raw, _ := os.ReadFile("web/package.json")
+	if err := json.Unmarshal(raw, &pkg); err != nil {
+		t.Fatal(err)
+	}
+	changelog, _ := os.ReadFile("web/CHANGELOG.md")
+	if pkg.Tiepdon.APILevel != APILevel || !bytes.Contains(changelog, []byte("package "+pkg.Version+" ")) {
+		t.Fatalf("package %s: apiLevel %d (server %d); version in CHANGELOG.md: %v", pkg.Version, pkg.Tiepdon.APILevel, APILevel, bytes.Contains(changelog, []byte(pkg.Version)))
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("npm is not installed (.ci/debian-packages, test group)")
+		}
+		t.Skip("SKIP LOUDLY: npm is not installed here, so the package is not packed (CI installs it)")
+	}
+	out, err := exec.Command(npm, "pack", "--dry-run", "--json", "--prefix", "web", "./web").Output()
+	if err != nil {
+		t.Fatalf("npm pack: %v", err)
+	}
+	var packed []struct {
+		Filename string
+		Files    []struct{ Path string }
+	}
+	if err := json.Unmarshal(out, &packed); err != nil || len(packed) != 1 {
+		t.Fatalf("npm pack --json: %v: %s", err, out)
+	}
+	var files []string
+	for _, f := range packed[0].Files {
+		files = append(files, f.Path)
+	}
+	slices.Sort(files)
+	want := []string{"CHANGELOG.md", "client.d.ts", "client.js", "package.json", "schema.json"}
+	if !slices.Equal(files, want) || packed[0].Filename != "tiepdon-his-client-"+pkg.Version+".tgz" {
+		t.Fatalf("npm pack makes %s with %v, want %v", packed[0].Filename, files, want)
 	}
 }
