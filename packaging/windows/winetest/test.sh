@@ -9,6 +9,7 @@ declare -A skip=(
   [TestDemoPageInChromium]="drives Linux Chromium from the test binary; the Linux lane runs it"
   [TestForeignOriginInChromium]="drives Linux Chromium from the test binary; the Linux lane runs it"
   [TestImports]="runs the Go toolchain (go list), a Linux program; the rule is the same on every OS"
+  [TestNPMPackage]="runs npm pack, a Linux program here; the package is the same on every OS"
 )
 # Inside the packages, t.Skip on GOOS=windows (listed in the output below):
 # agent/doctor TestDataDirReadOnly (a directory's read-only attribute means
