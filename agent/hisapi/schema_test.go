@@ -152,6 +152,11 @@ func TestSchemaCatches(t *testing.T) {
 	if _, f := sc.take(); len(f) != 0 {
 		t.Fatalf("a correct result fails: %v", f)
 	}
+	st := `{"status":"ok","version":"1","apiLevel":1,"uptimeSeconds":3,"gateway":null,"readers":[],"scanners":[],"cache":{"ageSeconds":null},"outbox":{"pending":0,"unsaved":0,"disk":"ok"},"clients":0,"window":{"state":"failed","reason":"no OpenGL"}}`
+	sc.validate("status", sc.results["status"], []byte(st))
+	if _, f := sc.take(); len(f) != 0 {
+		t.Fatalf("a correct status fails: %v", f)
+	}
 	sc.validate("check", sc.results["eligibility.check"], []byte(strings.Replace(res, `"birthDate"`, `"birthdate"`, 1)+``))
 	sc.validate("check", sc.results["eligibility.check"], []byte(strings.Replace(res, `"pending":false,`, ``, 1)))
 	if _, f := sc.take(); len(f) != 1 { // the first is unchanged: res has no birthDate

@@ -427,6 +427,17 @@ export interface StatusResult {
     /** In English. */
     fixEn: string;
   };
+  /** The reception window, when the agent knows its state. */
+  window?: {
+    /** open; failed (it could not open, or the toolkit failed: the agent and API run on); headless (none asked for). */
+    state: "open" | "failed" | "headless";
+    /** Why it failed, in plain words. */
+    reason?: string;
+    /** What to do, in Vietnamese. */
+    fixVi?: string;
+    /** What to do, in English. */
+    fixEn?: string;
+  };
 }
 
 /** Parameters of eligibility.check. */
