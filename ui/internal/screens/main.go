@@ -69,6 +69,11 @@ func main() {
 	a := app.NewWithID("vn.tiepdon.screens")
 	done := make(chan error, 1)
 	go func() {
+		if *shiftMode {
+			done <- runShift(a, log)
+			fyne.Do(a.Quit)
+			return
+		}
 		done <- run(a, want, log)
 		fyne.Do(a.Quit)
 	}()
