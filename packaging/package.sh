@@ -102,6 +102,9 @@ package_windows() {
   # tiepdon.com: a small console program that runs tiepdon.exe and relays its output, so
   # that "tiepdon doctor" typed in cmd/PowerShell prints and waits (packaging/windows/console).
   CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -ldflags "-s -w" -o "$w/tiepdon.com" ./packaging/windows/console
+  # validate.exe: checks the MSI's properties before anything is removed (packaging/windows/validate);
+  # it lives in the MSI's Binary table only.
+  CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -ldflags "-s -w" -o "$w/validate.exe" ./packaging/windows/validate
   local signed=0
   if setup_signing; then
     signed=1
@@ -110,6 +113,8 @@ package_windows() {
     bash packaging/windows/sign.sh "$w/tiepdon.com" "$w/tiepdon.signed.com" "tiepdon (console)"
     mv "$w/tiepdon.signed.exe" "$w/tiepdon.exe"
     mv "$w/tiepdon.signed.com" "$w/tiepdon.com"
+    bash packaging/windows/sign.sh "$w/validate.exe" "$w/validate.signed.exe" "tiepdon (install check)"
+    mv "$w/validate.signed.exe" "$w/validate.exe"
   fi
   cp packaging/icons/tiepdon.ico "$w/tiepdon.ico"
   step "wixl"
@@ -117,6 +122,7 @@ package_windows() {
   rm -f "$w/tiepdon.msi"
   # wixl only finds sources by paths relative to its working directory.
   (cd "$w" && wixl -a x64 -D Version="$PKG_VERSION" -D SourceDir=. -o tiepdon.msi "$ROOT/packaging/windows/tiepdon.wxs")
+  bash "$ROOT/packaging/windows/msi-fixup.sh" "$w/tiepdon.msi"
   # wixl writes SecureCustomProperties itself (for the upgrade detection) and
   # refuses a second row: add ours to it, so that the properties also reach
   # the install when msiexec was started by a non-administrator and elevated.

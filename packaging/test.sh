@@ -103,6 +103,8 @@ seq=$(table "$msi" InstallExecuteSequence)
 s() { field "$seq" "$1" 3; }
 (( $(s InstallValidate) < $(s RemoveExistingProducts) && $(s RemoveExistingProducts) < $(s InstallInitialize) )) \
   && ok "major upgrade removes the old version first (RemoveExistingProducts $(s RemoveExistingProducts))" || bad "RemoveExistingProducts at $(s RemoveExistingProducts)"
+(( $(s ValidateProperties) < $(s RemoveExistingProducts) )) && [ "$(field "$ca" ValidateProperties 2)" = 2 ] && [ "$(field "$ca" ValidateProperties 3)" = validate.exe ] \
+  && ok "properties checked (ValidateProperties, from the Binary table) before the old version is removed" || bad "ValidateProperties: $(grep ValidateProperties <<<"$ca$seq")"
 (( $(s InstallFiles) < $(s WriteMachineConfig) && $(s WriteMachineConfig) < $(s InstallFinalize) )) \
   && ok "config written after InstallFiles, inside the script" || bad "WriteMachineConfig at $(s WriteMachineConfig)"
 [ "$(field "$seq" WriteMachineConfig 2)" = 'NOT (REMOVE="ALL")' ] && ok "config not written on uninstall" || bad "WriteMachineConfig condition"
@@ -185,6 +187,7 @@ echo "== Windows major upgrade: a newer build of the same source"
 IFS=. read -r a b c <<<"$ver"
 next="$a.$b.$((c + 1))"
 (cd "$DIST/work/windows" && wixl -a x64 -D Version="$next" -D SourceDir=. -o "$tmp/next.msi" "$OLDPWD/packaging/windows/tiepdon.wxs")
+bash packaging/windows/msi-fixup.sh "$tmp/next.msi"
 p2=$(table "$tmp/next.msi" Property)
 [ "$(field "$p2" UpgradeCode 2)" = "$(field "$props" UpgradeCode 2)" ] && ok "$next keeps the UpgradeCode" || bad "UpgradeCode differs between builds"
 [ "$(field "$p2" ProductCode 2)" != "$(field "$props" ProductCode 2)" ] && ok "$next has a new ProductCode" || bad "ProductCode reused"

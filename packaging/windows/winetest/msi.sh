@@ -81,6 +81,19 @@ if [ -n "$next" ]; then
   wine64 msiexec /i "$msi" /qn AUTOSTART=0 FACILITY_CODE=79015 </dev/null >/dev/null 2>&1 && ok "install with AUTOSTART=0" || bad "install with AUTOSTART=0"
   if grep -qi tiepdon <<<"$(runkey)"; then bad "AUTOSTART=0 still wrote the Run entry"; else ok "AUTOSTART=0: no Run entry"; fi
   old_v=$(version)
+  # A refused upgrade (a bad property) leaves the installed version as it was.
+  wine64 msiexec /i "$next" /qn /l*v "$tmp/refused.log" GATEWAY_URL=not-a-url </dev/null >/dev/null 2>&1
+  rc=$?
+  [ $rc != 0 ] && ok "an upgrade with GATEWAY_URL=not-a-url is refused (exit $rc)" || bad "an upgrade with a bad property succeeded"
+  [ "$(version)" = "$old_v" ] && [ -f "$c/Program Files/tiepdon/tiepdon.exe" ] && ok "the refused upgrade left $old_v installed" ||
+    bad "after the refused upgrade: version '$(version)', exe $(ls "$c/Program Files/tiepdon/" 2>&1)"
+  has "the installed version still answers after the refused upgrade" \
+    "$(wine64 "$c/Program Files/tiepdon/tiepdon.com" version </dev/null 2>/dev/null | tr -d '\r')" tiepdon
+  has "the refused upgrade keeps the config" "$(cat "$c/ProgramData/tiepdon/config.toml" 2>/dev/null)" 79015
+  reason=$(cat "$c/ProgramData/tiepdon-install.log" 2>/dev/null)
+  has "the reason is in %ProgramData%\\tiepdon-install.log (English)" "$reason" 'install refused, the installed version is kept: GATEWAY_URL'
+  has "the reason is in %ProgramData%\\tiepdon-install.log (Vietnamese)" "$reason" 'cài đặt bị từ chối'
+  has "the /l*v log names the refusing check" "$(tr -d '\0' <"$tmp/refused.log")" 'ValidateProperties.'
   wine64 msiexec /i "$next" /qn /l*v "$tmp/upgrade.log" </dev/null >/dev/null 2>&1
   rc=$?
   [ $rc = 0 ] && ok "major upgrade without properties (exit 0)" || bad "upgrade exit $rc"
