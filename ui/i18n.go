@@ -182,6 +182,7 @@ var messages = map[string][2]string{
 	"hint.name.nodiacritics":   {"Chưa có dấu: gõ có dấu như trên thẻ (Unikey/EVKey).", "No accents: type them as on the card (Unikey/EVKey)."},
 	"hint.mismatch":            {"Cổng BHXH ghi khác: kiểm tra lại trường này trên thẻ.", "The gateway's record differs: check this field on the card."},
 	"hint.mismatch.gateway":    {"Cổng BHXH ghi: %s", "The gateway has: %s"},
+	"status.served":            {"Đã tiếp đón trong ca: %d", "Served this shift: %d"},
 	"entry.err.nostaff":        {"Chưa đăng nhập ca: nhập họ tên và số CCCD của bạn (Ctrl+U) rồi tra cứu lại.", "No one is signed in for the shift: enter your name and CCCD number (Ctrl+U), then check again."},
 	"entry.err.check":          {"Chưa tra cứu được: %s", "Check not started: %s"},
 

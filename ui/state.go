@@ -130,6 +130,7 @@ func (u *UI) apply(ev events.Event) {
 		e := d.Eligibility
 		prev := u.addRecent(d.CheckID, d.Identity, &e, ev.Time)
 		u.renderRecent()
+		u.renderStatus() // the count of patients served
 		if d.Background {
 			// A check a HIS back-end ran quietly (announce: false): no
 			// patient at the desk waits for it; the shift's list keeps it.

@@ -1024,6 +1024,9 @@ func TestLateAnswer(t *testing.T) {
 	if h.u.w.lateBox.Visible() || strings.Contains(h.u.win.Title(), "muộn") {
 		t.Errorf("strip still shown (title %q)", h.u.win.Title())
 	}
+	if got := h.u.w.stServed.Text; got != "Đã tiếp đón trong ca: 3" {
+		t.Errorf("served count %q, want 3 (Bình, An, Cường)", got)
+	}
 	// The shift's list kept every answer.
 	if r := recentFor(h.u.st.recent, "c1"); r == nil || r.Result == nil || r.Result.Code != "010" {
 		t.Errorf("the shift's list lost An's late answer: %+v", r)

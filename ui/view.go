@@ -84,6 +84,7 @@ type widgets struct {
 	langBtn  *wedgeButton
 
 	stReader, stScanner, stGateway, stOutbox, stClients *widget.Label
+	stServed                                            *widget.Label
 
 	tabs       *container.AppTabs
 	recentBox  *fyne.Container
@@ -243,7 +244,10 @@ func (u *UI) build() {
 	// Status bar.
 	w.stReader, w.stScanner, w.stGateway, w.stOutbox, w.stClients = statusLabel(), statusLabel(), statusLabel(), statusLabel(), statusLabel()
 	w.stGateway.TextStyle.Bold = true
-	w.status = container.NewHBox(w.stGateway, vsep(), w.stReader, vsep(), w.stScanner, vsep(), w.stOutbox, vsep(), w.stClients)
+	w.stServed = statusLabel()
+	w.stServed.TextStyle.Bold = true
+	w.status = container.NewHBox(w.stGateway, vsep(), w.stReader, vsep(), w.stScanner, vsep(), w.stOutbox, vsep(), w.stClients,
+		layout.NewSpacer(), w.stServed)
 
 	// Other tabs.
 	w.recentBox = container.NewVBox()
@@ -837,7 +841,19 @@ func (u *UI) renderStatus() {
 		w.stOutbox.SetText(u.t("status.outbox", st.outbox))
 	}
 	w.stClients.SetText(u.t("status.clients", st.clients))
+	w.stServed.SetText(u.t("status.served", u.served()))
 	w.status.Refresh()
+}
+
+// served counts the patients checked this shift: checks with an answer.
+func (u *UI) served() int {
+	n := 0
+	for _, r := range u.st.recent {
+		if r.Result != nil {
+			n++
+		}
+	}
+	return n
 }
 
 func (u *UI) devicesText(k events.DeviceKind) string {
