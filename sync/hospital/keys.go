@@ -1,0 +1,143 @@
+package hospital
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Keyring holds the hospital keys: 32-byte secrets shared by every desk of
+// the hospital (and by IT's fleet commands), never stored in PostgreSQL. The
+// first key seals new data; the others still open and look up data sealed
+// before a rotation.
+//
+// The key file has one key per line, "ID BASE64", newest first; blank lines
+// and lines starting with # are ignored.
+type Keyring struct {
+	keys []hkey
+}
+
+type hkey struct {
+	id     string
+	secret []byte
+}
+
+// ErrNoKey is returned when sealed data names a key the desk does not hold.
+var ErrNoKey = errors.New("hospital key not held by this desk")
+
+// NewKey returns a new key line for a key file, with a random secret.
+func NewKey(id string) (string, error) {
+	if id == "" || strings.ContainsAny(id, " \t\r\n#") {
+		return "", fmt.Errorf("key id %q: want a word without spaces", id)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return id + " " + base64.StdEncoding.EncodeToString(b), nil
+}
+
+// ParseKeys reads a key file. Errors name the line, never the secret.
+func ParseKeys(b []byte) (*Keyring, error) {
+	kr := &Keyring{}
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, enc, ok := strings.Cut(line, " ")
+		if !ok {
+			return nil, fmt.Errorf("hospital key file line %d: want \"ID BASE64\"", n)
+		}
+		secret, err := base64.StdEncoding.DecodeString(strings.TrimSpace(enc))
+		if err != nil || len(secret) != 32 {
+			return nil, fmt.Errorf("hospital key file line %d: the key is not 32 bytes of base64", n)
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("hospital key file line %d: key id %q appears twice", n, id)
+		}
+		seen[id] = true
+		kr.keys = append(kr.keys, hkey{id: id, secret: secret})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading the hospital key file: %w", err)
+	}
+	if len(kr.keys) == 0 {
+		return nil, errors.New("hospital key file holds no key")
+	}
+	return kr, nil
+}
+
+// Current is the ID of the key that seals new data.
+func (k *Keyring) Current() string { return k.keys[0].id }
+
+// derive returns a sub-key of secret for one purpose, so the lookup hashes
+// and the cipher never share a key (HMAC-SHA-256 as a PRF, RFC 5869 style).
+func derive(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("tiepdon hospital " + purpose))
+	return m.Sum(nil)
+}
+
+// Lookups returns the keyed hashes of one identifier (kind "cid" for a
+// citizen ID, "card" for a BHYT card number) under every key held, the
+// current key's first, so rows written before a rotation are still found.
+func (k *Keyring) Lookups(kind, value string) [][]byte {
+	var out [][]byte
+	for _, key := range k.keys {
+		m := hmac.New(sha256.New, derive(key.secret, "lookup"))
+		m.Write([]byte(kind + "\x00" + value))
+		out = append(out, m.Sum(nil))
+	}
+	return out
+}
+
+// Seal encrypts plain with the current key (AES-256-GCM); aad binds it to
+// its row (e.g. the table name), and the key ID goes beside it in the row.
+func (k *Keyring) Seal(plain, aad []byte) (keyID string, sealed []byte, err error) {
+	g, err := gcm(derive(k.keys[0].secret, "seal"))
+	if err != nil {
+		return "", nil, err
+	}
+	nonce := make([]byte, g.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", nil, err
+	}
+	return k.keys[0].id, g.Seal(nonce, nonce, plain, aad), nil
+}
+
+// Open decrypts what Seal sealed with the key named keyID.
+func (k *Keyring) Open(keyID string, sealed, aad []byte) ([]byte, error) {
+	for _, key := range k.keys {
+		if key.id != keyID {
+			continue
+		}
+		g, err := gcm(derive(key.secret, "seal"))
+		if err != nil {
+			return nil, err
+		}
+		if len(sealed) < g.NonceSize() {
+			return nil, errors.New("sealed data too short")
+		}
+		return g.Open(nil, sealed[:g.NonceSize()], sealed[g.NonceSize():], aad)
+	}
+	return nil, fmt.Errorf("key %q: %w", keyID, ErrNoKey)
+}
+
+func gcm(key []byte) (cipher.AEAD, error) {
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(b)
+}
