@@ -10,26 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-disp=${SHIFT_DISPLAY:-:96}
-go=${GO:-go}
-for tool in Xvfb xdotool; do
-	command -v "$tool" >/dev/null || { echo "shift: $tool not found (apt-get install xvfb xdotool)" >&2; exit 1; }
-done
-
-work=$(mktemp -d)
-xpid=
-cleanup() {
-	exec 4>&- 2>/dev/null || true
-	[ -n "$xpid" ] && kill "$xpid" 2>/dev/null && wait "$xpid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$go" build -o "$work/screens" ./ui/internal/screens
-mkfifo "$work/ready" "$work/in"
-Xvfb "$disp" -screen 0 1366x768x24 -nolisten tcp -displayfd 3 3>"$work/ready" 2>"$work/xvfb.log" &
-xpid=$!
-read -r -t 20 _ <"$work/ready" || { echo "shift: Xvfb did not start" >&2; cat "$work/xvfb.log" >&2; exit 1; }
+. ui/xvfb-lib.sh
+xvfb_start shift "${SHIFT_DISPLAY:-:96}" 1366x768x24
 
 DISPLAY=$disp LANG=en_US.UTF-8 timeout 600 "$work/screens" -shift -size 1366x728 <"$work/in" >"$work/out" 2>"$work/log" &
 exec 4>"$work/in"

@@ -11,26 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-disp=${WEDGE_DISPLAY:-:95}
-go=${GO:-go}
-for tool in Xvfb xdotool; do
-	command -v "$tool" >/dev/null || { echo "wedge: $tool not found (apt-get install xvfb xdotool)" >&2; exit 1; }
-done
-
-work=$(mktemp -d)
-xpid=
-cleanup() {
-	exec 4>&- 2>/dev/null || true
-	[ -n "$xpid" ] && kill "$xpid" 2>/dev/null && wait "$xpid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$go" build -o "$work/screens" ./ui/internal/screens
-mkfifo "$work/ready" "$work/in"
-Xvfb "$disp" -screen 0 1200x800x24 -nolisten tcp -displayfd 3 3>"$work/ready" 2>"$work/xvfb.log" &
-xpid=$!
-read -r -t 20 _ <"$work/ready" || { echo "wedge: Xvfb did not start" >&2; cat "$work/xvfb.log" >&2; exit 1; }
+. ui/xvfb-lib.sh
+xvfb_start wedge "${WEDGE_DISPLAY:-:95}" 1200x800x24
 
 DISPLAY=$disp LANG=en_US.UTF-8 timeout 120 "$work/screens" -wedge <"$work/in" >"$work/out" 2>"$work/log" &
 exec 4>"$work/in" # keeps the program's stdin open until the end

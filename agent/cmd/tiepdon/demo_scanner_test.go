@@ -9,10 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/tiepdon/tiepdon/agent/hisapi"
 	"github.com/tiepdon/tiepdon/agent/patient"
-	"github.com/tiepdon/tiepdon/drivers/virtual"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
 )
 
@@ -23,58 +21,23 @@ func TestDemoWithOwnScanner(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: skipped with -short")
 	}
-	dir := t.TempDir()
-	dataDir := filepath.Join(dir, "data")
-	sc, err := virtual.NewScanner(virtual.ScannerOptions{Dir: dir})
+	r := newAgentRig(t, bhxhsim.Options{Seed: 1}, "s3cret", "", hisapi.ScopeEligibility)
+	sc, dataDir, dir := r.sc, r.dataDir, r.dir
+	ctx := context.Background()
+	r.start([]string{"run", "--demo", "--headless", "--data-dir", dataDir, "--his-addr", r.hisAddr, "--scanner", sc.Path()})
+	resp, err := http.Get("http://" + r.hisAddr + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sc.Close()
-	store, err := hisapi.OpenStore(dataDir)
-	if err != nil {
-		t.Fatal(err)
+	var h struct {
+		Scanners []struct{ Name string } `json:"scanners"`
 	}
-	token, _, err := store.Add(context.Background(), "demo test", "", []hisapi.Scope{hisapi.ScopeEligibility})
-	store.Close()
-	if err != nil {
-		t.Fatal(err)
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if len(h.Scanners) != 1 || h.Scanners[0].Name != sc.Path() {
+		t.Fatalf("the demo reads %+v, want only the given scanner %s", h.Scanners, sc.Path())
 	}
-	t.Setenv("TIEPDON_CONFIG", filepath.Join(dir, "none.toml"))
-	writeFile(t, filepath.Join(dir, "none.toml"), "")
-	hisAddr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	var stderr bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- dispatch(ctx, []string{"run", "--demo", "--headless", "--data-dir", dataDir, "--his-addr", hisAddr, "--scanner", sc.Path()}, &bytes.Buffer{}, &stderr)
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("demo did not stop within 10 s")
-		}
-	}()
-	waitFor(t, 15*time.Second, func() bool {
-		resp, err := http.Get("http://" + hisAddr + "/healthz")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		var h struct {
-			Scanners []struct{ Name, State string } `json:"scanners"`
-		}
-		json.NewDecoder(resp.Body).Decode(&h)
-		return len(h.Scanners) == 1 && h.Scanners[0].Name == sc.Path() && h.Scanners[0].State == "ready"
-	}, func() string { return "the demo did not open the given scanner:\n" + stderr.String() })
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+hisAddr+hisapi.WebSocketPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	var h struct{ BootID string }
-	call(t, ws, "session.hello", map[string]any{"token": token, "client": map[string]string{"name": "demo test"}, "apiLevel": hisapi.APILevel}, &h)
+	ws := r.hello(nil)
 	person, _ := bhxhsim.New(bhxhsim.Options{Seed: 1}).Example("000") // the demo's population (--demo-seed 1)
 	if err := sc.Scan(person.CCCDQR()); err != nil {
 		t.Fatal(err)
