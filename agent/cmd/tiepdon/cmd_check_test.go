@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
@@ -59,6 +61,13 @@ func TestCheckCommand(t *testing.T) {
 	}
 	stop() // the gateway goes away
 	sim.Close()
+	waitFor(t, 5*time.Second, func() bool {
+		c, err := net.DialTimeout("tcp", addr.String(), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	}, func() string { return "the simulator still accepts connections" })
 	if exit, out := run("--card", string(p.CardNumber), "--name", string(p.Name), "--dob", p.BirthDate.String()); exit != checkUnavailable {
 		t.Errorf("gateway down: exit %d, want %d\n%s", exit, checkUnavailable, out)
 	}

@@ -59,8 +59,17 @@ func Start(t testing.TB) *Cluster {
 				filepath.Join(BinDir, name)}, args...)...)
 		}
 	}
+	// The cluster's locale is C whatever the machine's: initdb refuses a
+	// LANG whose locale is not generated (CI sets en_US.UTF-8 and may not
+	// have it).
+	base := c.run
+	c.run = func(name string, args ...string) *exec.Cmd {
+		cmd := base(name, args...)
+		cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C")
+		return cmd
+	}
 	data := filepath.Join(dir, "data")
-	if out, err := c.run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
+	if out, err := c.run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync").CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
 	c.Port = freePort(t)
