@@ -17,6 +17,7 @@ import (
 	"github.com/tiepdon/tiepdon/sync/bhxh"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
 	"github.com/tiepdon/tiepdon/sync/cache"
+	"github.com/tiepdon/tiepdon/sync/outbox"
 )
 
 // pipeline is the real agent wired as cmd/tiepdon wires it: the QR payload
@@ -41,7 +42,14 @@ func newPipeline(b *testing.B) *pipeline {
 		b.Fatal(err)
 	}
 	db := openDB(b, filepath.Join(b.TempDir(), "cache.db"))
-	a, err := agent.New(agent.Deps{Bus: bus, Identify: payload.Identify, Checker: cli, Store: db, Staff: staff, Logger: quiet})
+	// The outbox queues and journals as in production: every scan is
+	// committed to the journal before its check starts.
+	ob, err := outbox.New(outbox.Options{DB: db, Bus: bus, Staff: func() patient.Staff { return staff }, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := agent.New(agent.Deps{Bus: bus, Identify: payload.Identify, Checker: cli, Store: db, Queue: ob, Journal: ob,
+		Staff: staff, Logger: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}
