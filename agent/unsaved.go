@@ -29,6 +29,18 @@ type unsaved struct {
 	writes []unsavedWrite
 	since  time.Time // when the disk first refused a write, zero when all are written
 	queue  int       // checks in the outbox on disk, as last reported
+	held   int       // queued re-checks among writes (kept so as not to count on every publish)
+}
+
+// isQueue reports whether a kept write is a queued re-check.
+func isQueue(key string) bool { return strings.HasPrefix(key, "queue/") }
+
+// drop takes writes[i] out; un.mu is held.
+func (u *unsaved) drop(i int) {
+	if isQueue(u.writes[i].key) {
+		u.held--
+	}
+	u.writes = append(u.writes[:i:i], u.writes[i+1:]...)
 }
 
 // persist runs write; if the disk refuses it, the write is kept and
@@ -46,9 +58,12 @@ func (a *Agent) persist(ctx context.Context, key string, write func(context.Cont
 	}
 	if len(a.un.writes) >= maxUnsaved {
 		a.log.Error("Too many checks are waiting in memory for the disk; the oldest is given up. Free disk space in the data folder now and run tiepdon doctor", "given_up", a.un.writes[0].key)
-		a.un.writes = a.un.writes[1:]
+		a.un.drop(0)
 	}
 	a.un.writes = append(a.un.writes, unsavedWrite{key: key, write: write})
+	if isQueue(key) {
+		a.un.held++
+	}
 	n := len(a.un.writes)
 	a.un.mu.Unlock()
 	if first {
@@ -66,7 +81,7 @@ func (a *Agent) unpersist(key string) bool {
 	defer a.un.mu.Unlock()
 	for i, w := range a.un.writes {
 		if w.key == key {
-			a.un.writes = append(a.un.writes[:i:i], a.un.writes[i+1:]...)
+			a.un.drop(i)
 			if len(a.un.writes) == 0 {
 				a.un.since = time.Time{}
 			}
@@ -97,8 +112,11 @@ func (a *Agent) flushUnsaved(ctx context.Context) {
 	a.un.mu.Lock()
 	kept := a.un.writes[:0]
 	for _, w := range a.un.writes {
-		if !done[w.key] {
+		switch {
+		case !done[w.key]:
 			kept = append(kept, w)
+		case isQueue(w.key):
+			a.un.held--
 		}
 	}
 	a.un.writes = kept
@@ -140,12 +158,7 @@ func (a *Agent) Storage() (unsaved int, since time.Time) {
 // and in memory) and the disk state.
 func (a *Agent) publishQueue() {
 	a.un.mu.Lock()
-	o := events.Outbox{Pending: a.un.queue, Unsaved: len(a.un.writes), Disk: events.DiskOK}
-	for _, w := range a.un.writes {
-		if strings.HasPrefix(w.key, "queue/") {
-			o.Pending++
-		}
-	}
+	o := events.Outbox{Pending: a.un.queue + a.un.held, Unsaved: len(a.un.writes), Disk: events.DiskOK}
 	if len(a.un.writes) > 0 {
 		o.Disk, o.DiskSince = events.DiskRefusing, a.un.since
 	}

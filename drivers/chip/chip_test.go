@@ -38,29 +38,10 @@ func fromQR(id patient.Identity) drivers.ChipKeys {
 	return drivertest.KeyFunc(func(context.Context, string) (drivers.ChipKey, error) { return drivers.ChipKey{Identity: &id}, nil })
 }
 
-// insert serves card as the rig's first reader's card until the test ends
-// or remove is called.
+// insert serves card in the rig's first slot (pcsctest.Rig.Insert).
 func insert(t *testing.T, rig *pcsctest.Rig, card *virtual.Card) (remove func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- virtual.ServeVPCD(ctx, rig.CardAddr(0), card) }()
-	var once bool
-	remove = func() {
-		if once {
-			return
-		}
-		once = true
-		card.Unstall()
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Error("ServeVPCD did not return")
-		}
-	}
-	t.Cleanup(remove)
-	return remove
+	return rig.Insert(t, 0, card)
 }
 
 // sourceRun runs a Source over the rig and records what it reports.

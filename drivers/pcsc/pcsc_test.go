@@ -77,28 +77,10 @@ func (w *watcher) waitFor(kind pcsc.EventKind, reader string) pcsc.Event {
 	}
 }
 
-// insert serves card in slot 0 of the rig until the test ends.
+// insert serves card in the rig's first slot (pcsctest.Rig.Insert).
 func insert(t *testing.T, rig *pcsctest.Rig, card *virtual.Card) (remove func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- virtual.ServeVPCD(ctx, rig.CardAddr(0), card) }()
-	var once bool
-	remove = func() {
-		if once {
-			return
-		}
-		once = true
-		card.Unstall()
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Error("ServeVPCD did not return")
-		}
-	}
-	t.Cleanup(remove)
-	return remove
+	return rig.Insert(t, 0, card)
 }
 
 func newCard(t *testing.T, o virtual.Options) *virtual.Card {

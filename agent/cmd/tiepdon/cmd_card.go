@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -133,9 +132,7 @@ func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(out)
+		writeJSON(stdout, out)
 	} else {
 		fmt.Fprintf(stdout, "reader:       %s (read in %s)\n", out.Reader, out.Took)
 		fmt.Fprintf(stdout, "citizen ID:   %s\n", id.CitizenID.Masked())

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -91,9 +90,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return bhxh.ExitStatus(e, err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(e)
+		writeJSON(stdout, e)
 	} else {
 		bhxh.WriteText(stdout, e)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -212,9 +211,7 @@ func cscaList(cfg config.Config, dir string, asJSON bool, stdout, stderr io.Writ
 		entries = append(entries, cscaEntry{Subject: c.Subject(), Country: c.Country(), NotAfter: c.NotAfter, Fingerprint: c.SHA256Fingerprint()})
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(entries)
+		writeJSON(stdout, entries)
 		return 0
 	}
 	if len(entries) == 0 {

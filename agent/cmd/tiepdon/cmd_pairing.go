@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -139,9 +138,7 @@ func pairingList(ctx context.Context, store *hisapi.Store, asJSON bool, stdout, 
 		if list == nil {
 			list = []hisapi.TokenInfo{}
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(list)
+		writeJSON(stdout, list)
 		return 0
 	}
 	if len(list) == 0 {

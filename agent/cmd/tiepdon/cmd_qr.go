@@ -75,8 +75,6 @@ func runQRWith(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	enc.Encode(qrResult{Kind: payload.KindOf(in).String(), Identity: id})
+	writeJSON(stdout, qrResult{Kind: payload.KindOf(in).String(), Identity: id})
 	return 0
 }

@@ -14,6 +14,7 @@ package pcsctest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -268,3 +269,29 @@ func livePcscd() int {
 // listening reports whether something listens on TCP port, without
 // connecting: to vpcd a connection is a card insertion.
 func listening(port int) bool { return virtual.VPCDListening(fmt.Sprintf("127.0.0.1:%d", port)) }
+
+// Insert serves card in slot as if tapped on the reader until the test ends
+// or remove is called (which first unstalls the card, so that pcscd's reader
+// thread is released).
+func (r *Rig) Insert(t testing.TB, slot int, card *virtual.Card) (remove func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- virtual.ServeVPCD(ctx, r.CardAddr(slot), card) }()
+	var once bool
+	remove = func() {
+		if once {
+			return
+		}
+		once = true
+		card.Unstall()
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Error("ServeVPCD did not return")
+		}
+	}
+	t.Cleanup(remove)
+	return remove
+}
