@@ -289,7 +289,7 @@ func (r *Rig) Insert(t testing.TB, slot int, card *virtual.Card) (remove func())
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
-			t.Error("ServeVPCD did not return")
+			t.Error("The virtual card did not leave the reader within 5 s of removal; the pcscd rig may be stuck")
 		}
 	}
 	t.Cleanup(remove)
