@@ -16,7 +16,7 @@ DEPS     ?= build run test
 export GOFLAGS ?= -buildvcs=false
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build run test test-windows test-short bench bench-1m fuzz fuzz-long lint check-cross screenshots screenshot-demo \
+.PHONY: help deps build run test test-windows test-short bench bench-1m fuzz fuzz-long lint check-cross screenshots screenshots-windows screenshot-demo \
         package package-windows package-linux package-test npm-package clean
 
 help: ## list the targets
@@ -70,6 +70,11 @@ check-cross: ## check that linux/amd64 and windows/amd64 (mingw cgo) compile
 screenshots: ## real-window screenshots of every verdict state under Xvfb into docs/screens/
 	@bash .ci/deps build test
 	bash ui/screenshots.sh
+
+screenshots-windows: ## the installed tiepdon.exe's window under Wine and Xvfb after a demo scan into docs/screens/windows-demo.png
+	@bash .ci/deps build cross package
+	bash packaging/package.sh windows
+	SCREENSHOT=docs/screens/windows-demo.png bash packaging/windows/winetest/msi.sh "$$(ls -t dist/tiepdon_*_windows_amd64.msi | head -1)"
 
 screenshot-demo: build ## screenshot of the demo after one simulated scan into docs/screenshot-demo.png
 	@bash .ci/deps build test

@@ -2,9 +2,14 @@
 # The MSI under Wine's msiexec (run by packaging/test.sh): a silent install
 # with every public property, then what it left (files, the machine config
 # in %ProgramData%, the HKLM Run entry, the uninstall entry), the installed
-# tiepdon.com answering, and a silent uninstall that keeps the config.
+# tiepdon.com answering, the installed tiepdon.exe started as its Start-menu
+# shortcut does (demo mode, its window on Xvfb): /healthz, a HIS app's
+# WebSocket getting a demo scan's verdict, the verdict in the window; and a
+# silent uninstall that keeps the config.
 #
-#   packaging/windows/winetest/msi.sh dist/tiepdon_X.Y.Z_windows_amd64.msi [NEXT.msi]
+#   [SCREENSHOT=out.png] packaging/windows/winetest/msi.sh dist/tiepdon_X.Y.Z_windows_amd64.msi [NEXT.msi]
+#
+# SCREENSHOT saves the window with the verdict (make screenshots-windows).
 #
 # With NEXT (a newer build of the same source), also: install with
 # AUTOSTART=0, a major upgrade to NEXT without properties keeps the config and
@@ -19,11 +24,51 @@ cd "$(dirname "$0")/../../.."
 base=$WINEPREFIX
 tmp=$(mktemp -d)
 export WINEPREFIX=$tmp/prefix
-trap 'wineserver -k 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'stop_agent 2>/dev/null; rm -rf "$tmp"' EXIT
 pass=0 fails=0
 ok() { pass=$((pass + 1)); echo "  ok   $1"; }
 bad() { fails=$((fails + 1)); echo "  FAIL $1" >&2; }
 has() { if grep -qiF -- "$3" <<<"$2"; then ok "$1"; else bad "$1: lacks '$3'"; fi; }
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+go build -o "$tmp/hisclient" ./packaging/windows/winetest/hisclient || exit 1
+agent="" xpid="" disp="" port=""
+# start_agent GLX|NOGLX [ARGS]: a fresh Xvfb (NOGLX: without the GLX extension,
+# like a PC without OpenGL 2.1), Wine restarted on it (Wine's desktop keeps the
+# display of its first program), and the installed tiepdon.exe started as the
+# Start-menu shortcut does ("tiepdon.exe run" in the install folder), in demo
+# mode, with ARGS.
+start_agent() {
+  local ext=() n
+  [ "$1" = NOGLX ] && ext=(-extension GLX)
+  rm -f "$tmp/xready" && mkfifo "$tmp/xready"
+  Xvfb -screen 0 1366x768x24 -nolisten tcp "${ext[@]}" -displayfd 3 3>"$tmp/xready" 2>"$tmp/xvfb.log" &
+  xpid=$!
+  read -r -t 20 n <"$tmp/xready" || { bad "Xvfb did not start: $(cat "$tmp/xvfb.log")"; return 1; }
+  disp=:$n
+  wineserver -k 2>/dev/null; wineserver -w
+  port=$(freeport)
+  (cd "$c/Program Files/tiepdon" && DISPLAY=$disp exec wine64 ./tiepdon.exe run --demo --his-addr "127.0.0.1:$port" "${@:2}" \
+    </dev/null >"$tmp/agent.log" 2>&1) &
+  agent=$!
+}
+stop_agent() {
+  [ -n "$agent" ] && kill "$agent" 2>/dev/null && wait "$agent" 2>/dev/null
+  wineserver -k 2>/dev/null; wineserver -w
+  [ -n "$xpid" ] && kill "$xpid" 2>/dev/null && wait "$xpid" 2>/dev/null
+  agent="" xpid=""
+}
+# healthz PATTERN TRIES: the agent's /healthz once it matches PATTERN (grep -E),
+# or the last answer after TRIES × 0.1 s or once the agent is gone.
+healthz() {
+  local h="" i
+  for i in $(seq "$2"); do
+    h=$(curl -fsS "http://127.0.0.1:$port/healthz" 2>/dev/null || true)
+    grep -qE -- "$1" <<<"$h" && break
+    kill -0 "$agent" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$h"
+}
 
 echo "== MSI under Wine's msiexec: ${msi##*/}"
 WINEDLLOVERRIDES="mscoree,mshtml=" wine64 wineboot -i </dev/null >/dev/null 2>&1
@@ -48,25 +93,43 @@ arp=$(wine64 reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall
 has "uninstall entry (Programs and Features)" "$arp" 'DisplayName    REG_SZ    tiepdon'
 ver=$(wine64 "$c/Program Files/tiepdon/tiepdon.com" version </dev/null 2>/dev/null | tr -d '\r')
 has "the installed tiepdon.com answers 'version'" "$ver" "tiepdon"
-# The installed program, as its Start-menu shortcut starts it ("tiepdon.exe run"),
-# in demo mode without the window: the HIS API answers /healthz, and a simulated
-# scan is checked and kept in the SQLite cache (the cache's age appears).
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-wine64 "$c/Program Files/tiepdon/tiepdon.exe" run --demo --headless --demo-scan-after 1s --his-addr "127.0.0.1:$port" \
-  </dev/null >/dev/null 2>&1 &
-agent=$!
-h=""
-for _ in $(seq 600); do
-  h=$(curl -fsS "http://127.0.0.1:$port/healthz" 2>/dev/null || true)
-  grep -q '"ageSeconds":[0-9]' <<<"$h" && break
-  kill -0 $agent 2>/dev/null || break
-  sleep 0.1
+# The installed program as its Start-menu shortcut starts it ("tiepdon.exe run"
+# in the install folder), in demo mode (gateway simulator; Wine has no ptys, so
+# demo scans skip the serial port), with its window on an X display: Xvfb with
+# GLX, where Wine's OpenGL is Mesa's. A HIS app paired with the installed
+# tiepdon.com (pairing add) gets the verdict of a scan asked with "tiepdon.com
+# demo scan" over the WebSocket, the window paints it, and the SQLite cache on
+# Windows keeps it.
+demo="$(wine64 cmd /c 'echo %LOCALAPPDATA%' </dev/null 2>/dev/null | tr -d '\r')\tiepdon\demo"
+tok=$(wine64 "$c/Program Files/tiepdon/tiepdon.com" pairing add --data-dir "$demo" --name winetest --scopes eligibility </dev/null 2>"$tmp/pair.err" | tr -d '\r')
+has "the installed tiepdon.com pairing add prints a token for a HIS app" "$tok" tdp_
+start_agent GLX
+h=$(healthz '"window":\{"state":"open"' 600)
+has "the installed tiepdon.exe run (Start-menu command line): /healthz answers" "$h" '"apiLevel"'
+has "its window opened under Xvfb (Wine's OpenGL through Mesa)" "$h" '"window":{"state":"open"}'
+"$tmp/hisclient" -addr "127.0.0.1:$port" -token "$tok" -wait 60s >"$tmp/client.out" 2>&1 &
+client=$!
+for _ in $(seq 100); do grep -q '^ready' "$tmp/client.out" && break; kill -0 $client 2>/dev/null || break; sleep 0.1; done
+has "the HIS app says session.hello with its token (paired)" "$(cat "$tmp/client.out")" "ready paired=true"
+has "tiepdon.com demo scan: the running agent takes the scan" \
+  "$(DISPLAY=$disp wine64 "$c/Program Files/tiepdon/tiepdon.com" demo scan --code 000 </dev/null 2>&1 | tr -d '\r')" "Scanned"
+wait $client
+has "the HIS app gets the scan's verdict over the WebSocket" "$(cat "$tmp/client.out")" "verdict=eligible code=000 source=live"
+h=$(healthz '"ageSeconds":[0-9]' 100)
+has "the demo scan's answer is kept in the SQLite cache on Windows" "$h" '"ageSeconds":'
+# The window paints the verdict: the eligible banner's green (ui/verdict.go colGreen).
+green=0
+for _ in $(seq 50); do
+  DISPLAY=$disp import -window root "$tmp/window.png" 2>/dev/null &&
+    green=$(convert "$tmp/window.png" -fill black +opaque '#156B34' -fill white -opaque '#156B34' -format '%[fx:int(mean*w*h)]' info: 2>/dev/null || echo 0)
+  (( green > 50000 )) && break
+  sleep 0.2
 done
-has "the installed tiepdon.exe run --demo: /healthz answers" "$h" '"apiLevel"'
-has "the installed agent checked a demo scan and cached it (SQLite on Windows)" "$h" '"ageSeconds":'
-grep -q '"ageSeconds":null' <<<"$h" && bad "the demo scan's answer is not in the cache: $h"
-kill $agent 2>/dev/null
-wait $agent 2>/dev/null
+(( green > 50000 )) && ok "the window shows the green eligible banner ($green px)" || bad "the window does not show the verdict ($green green px)"
+if [ -n "${SCREENSHOT:-}" ]; then
+  convert "$tmp/window.png" -trim +repage "$SCREENSHOT" && echo "  wrote $SCREENSHOT"
+fi
+stop_agent
 wine64 msiexec /x "$msi" /qn /l*v "$tmp/uninstall.log" </dev/null >/dev/null 2>&1
 rc=$?
 [ $rc = 0 ] && ok "silent uninstall (exit 0)" || bad "msiexec /x exit $rc"
