@@ -105,6 +105,11 @@ s() { field "$seq" "$1" 3; }
   && ok "major upgrade removes the old version first (RemoveExistingProducts $(s RemoveExistingProducts))" || bad "RemoveExistingProducts at $(s RemoveExistingProducts)"
 (( $(s ValidateProperties) < $(s RemoveExistingProducts) )) && [ "$(field "$ca" ValidateProperties 2)" = 2 ] && [ "$(field "$ca" ValidateProperties 3)" = validate.exe ] \
   && ok "properties checked (ValidateProperties, from the Binary table) before the old version is removed" || bad "ValidateProperties: $(grep ValidateProperties <<<"$ca$seq")"
+(( $(s ValidateProperties) < $(s CloseAgents) && $(s CloseAgents) < $(s RemoveExistingProducts) )) && [ "$(field "$ca" CloseAgents 2)" = 66 ] \
+  && has "running agents closed once the properties are accepted, before anything is removed (CloseAgents)" "$(field "$ca" CloseAgents 4)" 'close-agents "[INSTALLDIR]." "[REMOVE]"' \
+  || bad "CloseAgents: $(grep CloseAgents <<<"$ca$seq")"
+(( $(s RestartAgents) > $(s InstallFinalize) )) && [ "$(field "$ca" RestartAgents 2)" = 66 ] && [ "$(field "$seq" RestartAgents 2)" = 'NOT (REMOVE="ALL")' ] \
+  && ok "closed agents started again after InstallFinalize, not on uninstall (RestartAgents)" || bad "RestartAgents: $(grep RestartAgents <<<"$ca$seq")"
 (( $(s InstallFiles) < $(s WriteMachineConfig) && $(s WriteMachineConfig) < $(s InstallFinalize) )) \
   && ok "config written after InstallFiles, inside the script" || bad "WriteMachineConfig at $(s WriteMachineConfig)"
 [ "$(field "$seq" WriteMachineConfig 2)" = 'NOT (REMOVE="ALL")' ] && ok "config not written on uninstall" || bad "WriteMachineConfig condition"

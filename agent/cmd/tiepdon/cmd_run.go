@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tiepdon/tiepdon/agent/config"
+	"github.com/tiepdon/tiepdon/agent/install"
 	"github.com/tiepdon/tiepdon/agent/lograte"
 	"gopkg.in/natefinch/lumberjack.v2"
 )
@@ -65,6 +66,23 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer closeLog()
+	// An installer closing tiepdon before it replaces its files (Windows:
+	// the MSI's CloseAgents) stops it as Ctrl+C would; the installer
+	// starts it again when it is done.
+	ctx, closeAgent := context.WithCancel(ctx)
+	defer closeAgent()
+	if closing, err := install.ListenForClose(ctx); err != nil {
+		log.Warn("An installer cannot ask this tiepdon to close, so an upgrade may need a reboot; nothing to do now", "err", err)
+	} else if closing != nil {
+		go func() {
+			select {
+			case <-closing:
+				log.Info("closing: an install or upgrade of tiepdon asked to; it starts tiepdon again when it is done")
+				closeAgent()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	if !o.headless && !haveDisplay() {
 		log.Warn("no display found: running headless (set DISPLAY or pass --headless to silence this)")
 		o.headless = true

@@ -5,6 +5,10 @@
 // install while the installed version is still in place. The reason goes to
 // stderr, to %ProgramData%\tiepdon-install.log (which exists even on a first
 // install) and, through the exit code, to the msiexec /l*v log.
+//
+// The same program, from the same Binary table, closes the running agents
+// before the install replaces their files ("close-agents") and starts them
+// again once the new files are in place ("restart-agents").
 package main
 
 import (
@@ -18,6 +22,14 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "close-agents", "restart-agents":
+			// Around the install: close the running agents before their
+			// files are replaced, start them again after (agents_windows.go).
+			os.Exit(agents(os.Args[1], os.Args[2:]))
+		}
+	}
 	if err := validate(os.Args[1:]); err != nil {
 		msg := "tiepdon: cài đặt bị từ chối, bản đang cài được giữ nguyên: " + err.Error() +
 			" / tiepdon: install refused, the installed version is kept: " + err.Error()

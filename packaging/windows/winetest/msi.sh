@@ -28,7 +28,7 @@ trap 'stop_agent 2>/dev/null; rm -rf "$tmp"' EXIT
 pass=0 fails=0
 ok() { pass=$((pass + 1)); echo "  ok   $1"; }
 bad() { fails=$((fails + 1)); echo "  FAIL $1" >&2; }
-has() { if grep -qiF -- "$3" <<<"$2"; then ok "$1"; else bad "$1: lacks '$3'"; fi; }
+has() { if grep -qiF -- "$3" <<<"$2"; then ok "$1"; else bad "$1: lacks '$3'"; return 1; fi; }
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 go build -o "$tmp/hisclient" ./packaging/windows/winetest/hisclient || exit 1
 agent="" xpid="" disp="" port=""
@@ -58,13 +58,13 @@ stop_agent() {
   agent="" xpid=""
 }
 # healthz PATTERN TRIES: the agent's /healthz once it matches PATTERN (grep -E),
-# or the last answer after TRIES × 0.1 s or once the agent is gone.
+# or the last answer after TRIES × 0.1 s or once the agent (if a child) is gone.
 healthz() {
   local h="" i
   for i in $(seq "$2"); do
     h=$(curl -fsS "http://127.0.0.1:$port/healthz" 2>/dev/null || true)
     grep -qE -- "$1" <<<"$h" && break
-    kill -0 "$agent" 2>/dev/null || break
+    [ -z "$agent" ] || kill -0 "$agent" 2>/dev/null || break
     sleep 0.1
   done
   echo "$h"
@@ -144,6 +144,10 @@ if [ -n "$next" ]; then
   wine64 msiexec /i "$msi" /qn AUTOSTART=0 FACILITY_CODE=79015 </dev/null >/dev/null 2>&1 && ok "install with AUTOSTART=0" || bad "install with AUTOSTART=0"
   if grep -qi tiepdon <<<"$(runkey)"; then bad "AUTOSTART=0 still wrote the Run entry"; else ok "AUTOSTART=0: no Run entry"; fi
   old_v=$(version)
+  # The installed agent runs (with its window) through both upgrades below.
+  start_agent GLX
+  has "before the upgrades: the installed agent runs with its window open" "$(healthz '"window":\{"state":"open"' 600)" '"window":{"state":"open"}'
+  old_agent=$agent
   # A refused upgrade (a bad property) leaves the installed version as it was.
   wine64 msiexec /i "$next" /qn /l*v "$tmp/refused.log" GATEWAY_URL=not-a-url </dev/null >/dev/null 2>&1
   rc=$?
@@ -157,9 +161,26 @@ if [ -n "$next" ]; then
   has "the reason is in %ProgramData%\\tiepdon-install.log (English)" "$reason" 'install refused, the installed version is kept: GATEWAY_URL'
   has "the reason is in %ProgramData%\\tiepdon-install.log (Vietnamese)" "$reason" 'cài đặt bị từ chối'
   has "the /l*v log names the refusing check" "$(tr -d '\0' <"$tmp/refused.log")" 'ValidateProperties.'
-  wine64 msiexec /i "$next" /qn /l*v "$tmp/upgrade.log" </dev/null >/dev/null 2>&1
+  kill -0 "$old_agent" 2>/dev/null && has "the refused upgrade leaves the running agent running" "$(healthz apiLevel 50)" apiLevel ||
+    bad "the refused upgrade stopped the running agent"
+  # The upgrade closes the running agent before it removes the old files (so
+  # that none is in use: no reboot, exit 0 rather than 3010), then starts it
+  # again with the same command line.
+  DISPLAY=$disp wine64 msiexec /i "$next" /qn /l*v "$tmp/upgrade.log" </dev/null >/dev/null 2>&1
   rc=$?
-  [ $rc = 0 ] && ok "major upgrade without properties (exit 0)" || bad "upgrade exit $rc"
+  [ $rc = 0 ] && ok "major upgrade without properties, with the agent running (exit 0: no file in use, no reboot)" || bad "upgrade exit $rc (194 is 3010 & 255: a file in use, replaced at reboot)"
+  left=$(ls "$c/Program Files/tiepdon/" | grep -v -x -E 'tiepdon\.(exe|com)' || true)
+  [ -z "$left" ] && ok "no file of the install folder waits for a reboot" || bad "left for a reboot in Program Files\\tiepdon: $left"
+  for _ in $(seq 300); do kill -0 "$old_agent" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$old_agent" 2>/dev/null; then bad "the running agent was not closed by the upgrade"
+  else has "the upgrade asked the running agent to close, and it closed cleanly" "$(cat "$tmp/agent.log")" "closing: an install or upgrade of tiepdon asked to"; fi
+  agent="" # the agent now runs under Wine, started by the upgrade: not a child of this script
+  h=$(healthz '"window":\{"state":"open"' 600)
+  has "the upgrade started the agent again (/healthz answers, window open)" "$h" '"window":{"state":"open"}' || echo "    /healthz: ${h:-no answer}" >&2
+  ilog=$(cat "$c/ProgramData/tiepdon-install.log" 2>/dev/null)
+  has "%ProgramData%\\tiepdon-install.log: the agent closed on request" "$ilog" "close-agents: 1 running tiepdon closed on request, 0 ended"
+  has "%ProgramData%\\tiepdon-install.log: the agent started again" "$ilog" "restart-agents: 1 started again"
+  stop_agent
   new_v=$(version)
   [ -n "$new_v" ] && [ "$new_v" != "$old_v" ] && ok "upgraded: version $old_v -> $new_v" || bad "version after upgrade: '$new_v' (was '$old_v')"
   if grep -qi tiepdon <<<"$(runkey)"; then bad "the upgrade turned autostart back on"; else ok "the upgrade keeps AUTOSTART=0"; fi
