@@ -370,15 +370,3 @@ func DataDirs(machineDir, home string) []string {
 	}
 	return dirs
 }
-
-// RemoveAll removes each directory and returns the errors joined; a
-// missing directory is not an error.
-func RemoveAll(dirs []string) error {
-	var errs []error
-	for _, d := range dirs {
-		if err := os.RemoveAll(d); err != nil {
-			errs = append(errs, fmt.Errorf("removing %s: %w", d, err))
-		}
-	}
-	return errors.Join(errs...)
-}

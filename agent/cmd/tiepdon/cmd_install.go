@@ -112,20 +112,41 @@ func runPurgeData(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	dirs := install.DataDirs(filepath.Dir(config.MachineConfigFile()), *home)
+	machineDir := filepath.Dir(config.MachineConfigFile())
+	plan := install.PlanPurge(machineDir, *home)
 	if !*yes {
 		fmt.Fprintln(stdout, "Would remove (run again with --yes):")
-		for _, d := range dirs {
+		for _, d := range plan.Remove {
 			fmt.Fprintln(stdout, "  "+d)
+		}
+		for _, k := range plan.Keep {
+			fmt.Fprintf(stdout, "Would keep %s: %s\n", k.Dir, k.Why)
 		}
 		return 0
 	}
-	if err := install.RemoveAll(dirs); err != nil {
+	// What was removed and kept, and why, goes where IT looks after an
+	// uninstall (Windows: %ProgramData%\tiepdon-install.log, outside the
+	// folders removed here).
+	logf := func(format string, a ...any) {
+		line := fmt.Sprintf("purge-data: "+format, a...)
+		fmt.Fprintln(stdout, line)
+		if runtime.GOOS == "windows" {
+			install.AppendLog(filepath.Join(filepath.Dir(machineDir), "tiepdon-install.log"), time.Now(), line)
+		}
+	}
+	for _, k := range plan.Keep {
+		logf("kept %s: %s", k.Dir, k.Why)
+	}
+	err := install.RemoveAll(plan.Remove)
+	for _, d := range plan.Remove {
+		if _, serr := os.Stat(d); os.IsNotExist(serr) {
+			logf("removed %s", d)
+		}
+	}
+	if err != nil {
+		logf("%v", err)
 		fmt.Fprintf(stderr, "tiepdon purge-data: %v\n", err)
 		return 1
-	}
-	for _, d := range dirs {
-		fmt.Fprintln(stdout, "removed "+d)
 	}
 	return 0
 }

@@ -13,7 +13,9 @@
 #
 # With NEXT (a newer build of the same source), also: install with
 # AUTOSTART=0, a major upgrade to NEXT without properties keeps the config and
-# AUTOSTART=0, and an uninstall with REMOVE_DATA=1 removes %ProgramData%\tiepdon.
+# AUTOSTART=0, a running agent closed and started again by the upgrade, and an
+# uninstall with REMOVE_DATA=1 removes the program, %ProgramData%\tiepdon, every
+# user's data and a data_dir set in the machine config, and nothing else.
 #
 # It uses a throwaway Wine prefix (the test lane's cached one stays clean).
 set -uo pipefail
@@ -187,11 +189,24 @@ if [ -n "$next" ]; then
   has "the upgrade keeps the config (FACILITY_CODE given to the old version)" "$(cat "$c/ProgramData/tiepdon/config.toml" 2>/dev/null)" 79015
   n=$(wine64 reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall' /s </dev/null 2>/dev/null | tr -d '\r' | grep -c 'DisplayName    REG_SZ    tiepdon$')
   [ "$n" = 1 ] && ok "one uninstall entry after the upgrade" || bad "$n uninstall entries after the upgrade"
+  # Uninstall with REMOVE_DATA=1 and a data_dir of IT's choosing in the machine
+  # config, holding a pairing: exactly what docs/install-windows.md lists goes.
+  { echo "data_dir = 'C:\TiepdonData'"; cat "$c/ProgramData/tiepdon/config.toml"; } >"$tmp/config.toml" # top-level key: before any [table]
+  cp "$tmp/config.toml" "$c/ProgramData/tiepdon/config.toml"
+  has "a data_dir set in the machine config is used (pairing add writes there)" \
+    "$(wine64 "$c/Program Files/tiepdon/tiepdon.com" pairing add --name winetest --scopes eligibility </dev/null 2>/dev/null | tr -d '\r')" tdp_
+  [ -f "$c/TiepdonData/his-tokens.db" ] || bad "no his-tokens.db in C:\\TiepdonData"
+  echo keep >"$c/beside.txt"; mkdir -p "$c/ProgramData/other-program"; echo keep >"$c/ProgramData/other-program/x"
+  users=$(ls -d "$c"/users/*/AppData/Local/tiepdon 2>/dev/null)
+  [ -n "$users" ] && ok "before: a user's %LocalAppData%\\tiepdon exists" || bad "no user's %LocalAppData%\\tiepdon before the uninstall"
   wine64 msiexec /x "$next" /qn REMOVE_DATA=1 </dev/null >/dev/null 2>&1 && ok "uninstall with REMOVE_DATA=1 (exit 0)" || bad "uninstall with REMOVE_DATA=1"
-  # purge-data deletes with os.RemoveAll, which on Go 1.25+ asks Windows 10's
-  # FileDispositionInformationEx; Wine 8 lacks it, so under Wine the files
-  # stay (the test binaries' TestDataDirsAndRemove covers the deletion).
-  echo "  SKIP REMOVE_DATA=1 deleting %ProgramData%\\tiepdon: Wine 8 lacks FileDispositionInformationEx (Windows 10+ has it)"
+  for d in "Program Files/tiepdon" ProgramData/tiepdon TiepdonData; do
+    [ ! -e "$c/$d" ] && ok "REMOVE_DATA=1 removed C:\\${d//\//\\}" || bad "REMOVE_DATA=1 left C:\\${d//\//\\}: $(ls "$c/$d" | head -5 | tr '\n' ' ')"
+  done
+  left=$(ls -d "$c"/users/*/AppData/Local/tiepdon "$c"/users/*/AppData/Roaming/tiepdon 2>/dev/null)
+  [ -z "$left" ] && ok "REMOVE_DATA=1 removed every user's %LocalAppData%\\tiepdon" || bad "REMOVE_DATA=1 left $left"
+  [ -f "$c/beside.txt" ] && [ -f "$c/ProgramData/other-program/x" ] && ok "REMOVE_DATA=1 removed nothing else" || bad "REMOVE_DATA=1 removed other files"
+  has "%ProgramData%\\tiepdon-install.log (kept) says what was removed" "$(cat "$c/ProgramData/tiepdon-install.log" 2>/dev/null)" 'purge-data: removed C:\TiepdonData'
 fi
 echo "== MSI under Wine: $pass ok, $fails failed"
 [ $fails = 0 ]
