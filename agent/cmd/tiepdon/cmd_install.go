@@ -59,14 +59,20 @@ func runMachineConfig(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		return 0
 	}
+	// A refusal fails the install: say why where IT looks (Windows:
+	// the Application event log too).
+	refuse := func(err error) {
+		logf("%v", err)
+		install.ReportError("tiepdon machine-config: cài đặt bị từ chối / install refused: " + err.Error())
+	}
 	sets, autostart, err := install.FromProperties(fs.Args())
 	if err != nil {
-		logf("%v", err)
+		refuse(err)
 		return 2
 	}
 	changed, err := install.WriteMachineConfig(*file, sets)
 	if err != nil {
-		logf("%v", err)
+		refuse(err)
 		return 1
 	}
 	keys := make([]string, len(sets))

@@ -4,7 +4,8 @@
 // "tiepdon machine-config" will apply them, so that a bad value refuses the
 // install while the installed version is still in place. The reason goes to
 // stderr, to %ProgramData%\tiepdon-install.log (which exists even on a first
-// install) and, through the exit code, to the msiexec /l*v log.
+// install), to the Windows Application event log (source "tiepdon") and,
+// through the exit code, to the msiexec /l*v log.
 //
 // The same program, from the same Binary table, closes the running agents
 // before the install replaces their files ("close-agents") and starts them
@@ -37,6 +38,7 @@ func main() {
 		if pd := os.Getenv("ProgramData"); pd != "" {
 			install.AppendLog(filepath.Join(pd, "tiepdon-install.log"), time.Now(), msg)
 		}
+		install.ReportError(msg) // Windows Application log, source "tiepdon"
 		os.Exit(1)
 	}
 }

@@ -151,7 +151,10 @@ if [ -n "$next" ]; then
   has "before the upgrades: the installed agent runs with its window open" "$(healthz '"window":\{"state":"open"' 600)" '"window":{"state":"open"}'
   old_agent=$agent
   # A refused upgrade (a bad property) leaves the installed version as it was.
-  wine64 msiexec /i "$next" /qn /l*v "$tmp/refused.log" GATEWAY_URL=not-a-url </dev/null >/dev/null 2>&1
+  # Wine keeps no event log: its ReportEventW only traces its arguments
+  # (channel eventlog, which WINEDEBUG turns on here), and that is what is
+  # checked below.
+  WINEDEBUG=err+eventlog,fixme+advapi wine64 msiexec /i "$next" /qn /l*v "$tmp/refused.log" GATEWAY_URL=not-a-url </dev/null >/dev/null 2>"$tmp/refused.err"
   rc=$?
   [ $rc != 0 ] && ok "an upgrade with GATEWAY_URL=not-a-url is refused (exit $rc)" || bad "an upgrade with a bad property succeeded"
   [ "$(version)" = "$old_v" ] && [ -f "$c/Program Files/tiepdon/tiepdon.exe" ] && ok "the refused upgrade left $old_v installed" ||
@@ -163,6 +166,13 @@ if [ -n "$next" ]; then
   has "the reason is in %ProgramData%\\tiepdon-install.log (English)" "$reason" 'install refused, the installed version is kept: GATEWAY_URL'
   has "the reason is in %ProgramData%\\tiepdon-install.log (Vietnamese)" "$reason" 'cài đặt bị từ chối'
   has "the /l*v log names the refusing check" "$(tr -d '\0' <"$tmp/refused.log")" 'ValidateProperties.'
+  has "the event source tiepdon is registered in the Application log (EventCreate.exe messages)" \
+    "$(wine64 reg query 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\tiepdon' </dev/null 2>/dev/null | tr -d '\r')" 'EventCreate.exe'
+  ev=$(grep -a 'RegisterEventSourceW\|ReportEventW' "$tmp/refused.err" | perl -CS -pe 's/\\([0-9a-f]{4})/chr(hex($1))/ge')
+  has "the refusal is reported to the event log under the source tiepdon" "$ev" 'RegisterEventSourceW ((null),L"tiepdon")'
+  has "… as an Error entry (type 1, event ID 1)" "$ev" ',0x0001,0x0000,0x00000001,'
+  has "… with the reason in Vietnamese" "$ev" 'cài đặt bị từ chối'
+  has "… and in English" "$ev" 'install refused, the installed version is kept: GATEWAY_URL'
   kill -0 "$old_agent" 2>/dev/null && has "the refused upgrade leaves the running agent running" "$(healthz apiLevel 50)" apiLevel ||
     bad "the refused upgrade stopped the running agent"
   # The upgrade closes the running agent before it removes the old files (so
