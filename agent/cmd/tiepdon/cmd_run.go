@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/tiepdon/tiepdon/agent/config"
@@ -38,6 +39,8 @@ type runOptions struct {
 
 	demoScanAfter time.Duration // demo: simulate one scan this long after start
 	demoSeed      int64
+
+	setup []setupIssue // what must be fixed; tiepdon runs meanwhile
 }
 
 func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -55,9 +58,14 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	cfg, err := loadRunConfig(fs, o)
+	cfg, setup, err := loadRunConfig(fs, o)
 	if err != nil {
+		// A config tiepdon cannot run with (the machine config, a flag):
+		// said where the person who started it sees it, not only on a
+		// stderr nobody reads (the windowed tiepdon.exe has none).
 		fmt.Fprintf(stderr, "tiepdon run: %v\n", err)
+		tellFatal("tiepdon", fmt.Sprintf("tiepdon không khởi động được vì cấu hình có lỗi: %v\nSửa tệp cấu hình rồi mở lại tiepdon (lệnh tiepdon doctor chỉ rõ lỗi).\n\n"+
+			"tiepdon cannot start: its configuration has an error: %v\nCorrect the config file, then start tiepdon again (tiepdon doctor shows the problem).", err, err))
 		return 2
 	}
 	log, closeLog, err := newLogger(cfg, stderr)
@@ -66,6 +74,18 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer closeLog()
+	// What a person can fix does not stop tiepdon: it runs "needing
+	// setup" and says what to fix (log, the person at the desk, /healthz's
+	// gateway reason, tiepdon doctor).
+	if len(setup) > 0 {
+		var vi, en []string
+		for _, i := range setup {
+			log.Error("tiepdon started, but a setting must be fixed before this desk works fully; do what the problem says", "problem", i.EN)
+			vi, en = append(vi, i.VI), append(en, i.EN)
+		}
+		tellDesk("tiepdon: cần cài đặt / needs setup", strings.Join(vi, "\n")+"\n\n"+strings.Join(en, "\n"), log)
+		o.setup = setup
+	}
 	// An installer closing tiepdon before it replaces its files (Windows:
 	// the MSI's CloseAgents) stops it as Ctrl+C would; the installer
 	// starts it again when it is done.
@@ -95,36 +115,35 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 0
 }
 
-// loadRunConfig loads the config and applies the flags that were set.
-func loadRunConfig(fs *flag.FlagSet, o runOptions) (config.Config, error) {
-	cfg, err := config.Load(o.configFile, os.Getenv)
-	if err != nil {
-		return cfg, err
-	}
-	if o.dataDir != "" {
-		cfg.DataDir = o.dataDir
-	}
-	if o.hisAddr != "" {
-		cfg.HIS.Addr = o.hisAddr
-	}
-	if o.gateway != "" {
-		cfg.Gateway.URL = o.gateway
-	}
+// loadRunConfig loads the config and applies the flags that were set; what
+// a person can fix starts tiepdon needing setup (loadStartConfig).
+func loadRunConfig(fs *flag.FlagSet, o runOptions) (config.Config, []setupIssue, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["scanner"] {
-		cfg.Scanner.Port = o.scanner
-	}
-	if o.demo {
-		if cfg.DataDir == "" || !set["data-dir"] {
-			cfg.DataDir = filepath.Join(cfg.ResolvedDataDir(), "demo")
+	return loadStartConfig(o.configFile, os.Getenv, func(cfg *config.Config) error {
+		if o.dataDir != "" {
+			cfg.DataDir = o.dataDir
 		}
-		if cfg.Staff.Name == "" {
-			cfg.Staff = demoStaff
+		if o.hisAddr != "" {
+			cfg.HIS.Addr = o.hisAddr
 		}
-	}
-	cfg.DataDir = cfg.ResolvedDataDir()
-	return cfg, cfg.Validate()
+		if o.gateway != "" {
+			cfg.Gateway.URL = o.gateway
+		}
+		if set["scanner"] {
+			cfg.Scanner.Port = o.scanner
+		}
+		if o.demo {
+			if cfg.DataDir == "" || !set["data-dir"] {
+				cfg.DataDir = filepath.Join(cfg.ResolvedDataDir(), "demo")
+			}
+			if cfg.Staff.Name == "" {
+				cfg.Staff = demoStaff
+			}
+		}
+		cfg.DataDir = cfg.ResolvedDataDir()
+		return cfg.Validate()
+	})
 }
 
 // newLogger logs to stderr and to a rotated file in the data dir.

@@ -24,3 +24,10 @@ func tellDesk(title, msg string, log *slog.Logger) {
 		}
 	}
 }
+
+// tellFatal tells the person who started tiepdon why it cannot start (the
+// terminal, and a desktop notification where there is one); the service
+// manager's journal keeps stderr.
+func tellFatal(title, msg string) {
+	tellDesk(title, msg, slog.New(slog.DiscardHandler))
+}

@@ -132,6 +132,30 @@ if [ -n "${SCREENSHOT:-}" ]; then
   convert "$tmp/window.png" -trim +repage "$SCREENSHOT" && echo "  wrote $SCREENSHOT"
 fi
 stop_agent
+# A machine config tiepdon cannot run with: the windowed tiepdon.exe has no
+# console, so it shows a message box (found on the X display, then closed
+# with Enter) and writes the reason to %ProgramData%\tiepdon\start-error.log.
+cp "$c/ProgramData/tiepdon/config.toml" "$tmp/config.saved"
+{ echo "langauge = 'en'"; cat "$tmp/config.saved"; } >"$c/ProgramData/tiepdon/config.toml"
+start_agent GLX
+box=""
+for _ in $(seq 300); do
+  box=$(DISPLAY=$disp xdotool search --name '^tiepdon$' 2>/dev/null | head -1)
+  [ -n "$box" ] && break
+  kill -0 "$agent" 2>/dev/null || break
+  sleep 0.1
+done
+[ -n "$box" ] && ok "a config tiepdon cannot run with: a message box titled tiepdon" || bad "no message box for the config error"
+[ -n "$box" ] && DISPLAY=$disp xdotool key --window "$box" Return
+for _ in $(seq 100); do kill -0 "$agent" 2>/dev/null || break; sleep 0.1; done
+wait "$agent"; rc=$?
+[ $rc = 2 ] && ok "… tiepdon.exe exits 2 once it is read" || bad "tiepdon.exe with a bad config: exit $rc, $(tail -3 "$tmp/agent.log")"
+agent=""
+has "… the reason is in %ProgramData%\\tiepdon\\start-error.log (English)" "$(cat "$c/ProgramData/tiepdon/start-error.log" 2>/dev/null)" \
+  'tiepdon cannot start: its configuration has an error: config C:\ProgramData\tiepdon\config.toml: unknown key "langauge"'
+has "… and in Vietnamese" "$(cat "$c/ProgramData/tiepdon/start-error.log" 2>/dev/null)" 'tiepdon không khởi động được vì cấu hình có lỗi'
+stop_agent
+cp "$tmp/config.saved" "$c/ProgramData/tiepdon/config.toml"
 wine64 msiexec /x "$msi" /qn /l*v "$tmp/uninstall.log" </dev/null >/dev/null 2>&1
 rc=$?
 [ $rc = 0 ] && ok "silent uninstall (exit 0)" || bad "msiexec /x exit $rc"
