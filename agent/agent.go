@@ -452,16 +452,22 @@ func (a *Agent) answered(ctx context.Context, checkID string, id patient.Identit
 			Verdict:   patient.Unavailable,
 			ReasonVI:  "Không kết nối được cổng BHXH và chưa có kết quả lưu; sẽ tự kiểm tra lại khi cổng hoạt động.",
 			ReasonEN:  "The BHXH gateway is unreachable and nothing is cached; tiepdon will re-check when it is back.",
+			NextVI:    "Tiếp nhận tạm theo thẻ và giấy tờ tùy thân; tiepdon tự kiểm tra lại và báo ngay khi cổng trả lời.",
+			NextEN:    "Admit provisionally on the card and ID; tiepdon re-checks by itself and tells you as soon as the gateway answers.",
 			Source:    patient.SourceNone,
 			CheckedAt: a.d.Now(),
 		}
 		if errors.Is(ans.err, ErrNotConfigured) {
 			e.ReasonVI = "tiepdon chưa được cài tài khoản cổng BHXH: gọi IT để nhập tài khoản trong Cài đặt. Chưa có kết quả lưu; sẽ tự kiểm tra lại sau khi cài."
 			e.ReasonEN = "tiepdon has no BHXH gateway account set up: call IT to enter it in Settings. Nothing is cached; tiepdon will re-check once it is set up."
+			e.NextVI = "Gọi IT nhập tài khoản cổng BHXH trong Cài đặt; trong lúc chờ, tiếp nhận tạm theo thẻ và giấy tờ tùy thân."
+			e.NextEN = "Call IT to enter the gateway account in Settings; meanwhile admit provisionally on the card and ID."
 		}
 		if errors.Is(ans.err, ErrAccountRefused) {
 			e.ReasonVI = "Cổng BHXH từ chối tài khoản của cơ sở: gọi IT để sửa tài khoản hoặc mật khẩu. Chưa có kết quả lưu; sẽ tự kiểm tra lại sau khi sửa."
 			e.ReasonEN = "The BHXH gateway refuses the facility's account: call IT to fix the account or password. Nothing is cached; tiepdon will re-check once it is fixed."
+			e.NextVI = "Gọi IT sửa tài khoản hoặc mật khẩu cổng BHXH; trong lúc chờ, tiếp nhận tạm theo thẻ và giấy tờ tùy thân."
+			e.NextEN = "Call IT to fix the gateway account or password; meanwhile admit provisionally on the card and ID."
 		}
 	}
 	a.finish(ctx, answer{kind: events.EligibilityResult, checkID: checkID, id: id, q: q, e: e, took: took})
@@ -557,7 +563,7 @@ func (a *Agent) lookup(ctx context.Context, q patient.Query) (patient.Eligibilit
 	if ok {
 		e.Source = patient.SourceCache
 		e.Age = a.d.Now().Sub(e.CheckedAt)
-		e = expireCached(e, a.d.Now())
+		e = cachedNextStep(expireCached(e, a.d.Now()))
 	}
 	return e, ok
 }
@@ -577,6 +583,23 @@ func expireCached(e patient.Eligibility, now time.Time) patient.Eligibility {
 	e.Verdict = patient.CheckDocuments
 	e.ReasonVI = fmt.Sprintf("Kết quả lưu: thẻ hết hạn ngày %s; cổng BHXH chưa trả lời, đề nghị kiểm tra thẻ.", e.ValidTo)
 	e.ReasonEN = fmt.Sprintf("Cached answer: the card expired on %s and the gateway has not answered; check the card.", e.ValidTo)
+	e.NextVI = "Hỏi thẻ BHYT mới hoặc quẹt CCCD gắn chip; nếu không có, tiếp nhận tạm và chờ cổng trả lời."
+	e.NextEN = "Ask for a newer BHYT card or a tap of the chip ID card; if there is none, admit provisionally and wait for the gateway."
+	return e
+}
+
+// cachedNextStep words the next step of a cached answer: the gateway has
+// not confirmed it today, so staff act on it and tiepdon says if the live
+// answer differs.
+func cachedNextStep(e patient.Eligibility) patient.Eligibility {
+	switch e.Verdict {
+	case patient.Eligible:
+		e.NextVI = "Tiếp nhận BHYT theo kết quả lưu; tiepdon tự kiểm tra lại với cổng và báo ngay nếu kết quả khác."
+		e.NextEN = "Admit under BHYT on the cached answer; tiepdon re-checks with the gateway and tells you at once if it differs."
+	case patient.NotEligible:
+		e.NextVI = "Kết quả lưu chưa được cổng xác nhận hôm nay: hỏi thẻ mới hoặc quẹt CCCD gắn chip trước khi thu phí dịch vụ."
+		e.NextEN = "The cached answer is not confirmed today: ask for a newer card or a tap of the chip ID card before charging as a paying patient."
+	}
 	return e
 }
 

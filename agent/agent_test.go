@@ -198,6 +198,9 @@ func TestAccountRefusedWithoutCache(t *testing.T) {
 		if e.Verdict != patient.Unavailable || !strings.Contains(e.ReasonVI, "gọi IT") || !strings.Contains(e.ReasonEN, "call IT") {
 			t.Errorf("got %+v, want unavailable telling staff to call IT", e)
 		}
+		if !strings.Contains(e.NextVI, "Gọi IT") || !strings.Contains(e.NextEN, "Call IT") {
+			t.Errorf("next step %q / %q, want it to send staff to IT", e.NextVI, e.NextEN)
+		}
 		a.checks.Wait()
 		if len(q.ids) != 1 {
 			t.Errorf("outbox = %v, want the check queued", q.ids)
@@ -215,6 +218,9 @@ func TestOfflineWithFastFailureUsesCache(t *testing.T) {
 		r := next(t, sub, events.EligibilityResult).Data.(events.Result)
 		if r.Eligibility.Source != patient.SourceCache || r.Eligibility.Verdict != patient.Eligible {
 			t.Errorf("got %+v, want the cached verdict", r.Eligibility)
+		}
+		if e := r.Eligibility; !strings.Contains(e.NextVI, "kết quả lưu") || !strings.Contains(e.NextEN, "cached answer") {
+			t.Errorf("next step %q / %q, want the cached answer's next step", e.NextVI, e.NextEN)
 		}
 	})
 }

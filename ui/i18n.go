@@ -56,6 +56,9 @@ var messages = map[string][2]string{
 	"failure.scan-unknown":      {"Không nhận ra mã: không phải mã QR CCCD hay thẻ BHYT", "Not a CCCD or BHYT card code"},
 	"failure.scan-unreadable":   {"Không đọc được mã quét", "The scan could not be read"},
 	"banner.code":               {"Mã %s", "Code %s"},
+	"banner.code.reissued":      {"Mã %s (thẻ cũ: %s)", "Code %s (old card: %s)"},
+	"banner.next":               {"Việc cần làm: %s", "Next: %s"},
+	"banner.signin-again":       {"Đăng nhập lại", "Sign in again"},
 
 	// Late answers: for a check no longer on screen.
 	"late.title":        {"KẾT QUẢ ĐẾN MUỘN", "LATE RESULT"},

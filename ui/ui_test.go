@@ -232,6 +232,14 @@ func TestVerdictBanner(t *testing.T) {
 			if !strings.Contains(w.bannerReason.Text, e.ReasonVI) {
 				t.Errorf("reason %q lacks the gateway's Vietnamese reason %q", w.bannerReason.Text, e.ReasonVI)
 			}
+			if e.NextVI == "" {
+				t.Errorf("scene %s has no next step: every verdict says what to do next", sc.Name)
+			} else if !w.bannerNext.Visible() || !strings.Contains(w.bannerNext.Text, e.NextVI) {
+				t.Errorf("next step %q (shown %v), want %q", w.bannerNext.Text, w.bannerNext.Visible(), e.NextVI)
+			}
+			if again := w.bannerAction.Visible(); again != (e.Verdict == patient.StaffProblem) {
+				t.Errorf("the sign-in-again button shown = %v for %s", again, e.Verdict)
+			}
 			played := false
 			for _, p := range h.beep.played {
 				played = played || string(p) == string(cueSounds[s.cue])
@@ -1143,5 +1151,35 @@ func TestNotConfiguredStatus(t *testing.T) {
 		if got := h.u.w.stGateway.Text; !strings.Contains(got, want) || h.u.w.stGateway.Importance != widget.DangerImportance {
 			t.Errorf("%s: status bar %q, want %q as danger", lang, got, want)
 		}
+	}
+}
+
+// TestNextStepActions: a staff problem offers "sign in again", which opens
+// the sign-in; a reissued card re-checked by itself shows the code that
+// decided and the old card's code, never the first alone.
+func TestNextStepActions(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	e := patient.Eligibility{Verdict: patient.StaffProblem, Code: "054", ReasonVI: "x", NextVI: "bấm “Đăng nhập lại”.",
+		Source: patient.SourceLive, CheckedAt: scenes.Now}
+	h.play([]scenes.Step{{Kind: events.CardPresented, Data: events.Presented{CheckID: "c1", Medium: patient.MediumTyped}},
+		{Kind: events.EligibilityResult, Data: events.Result{CheckID: "c1", Eligibility: e}}})
+	if !h.u.w.bannerAction.Visible() || h.u.w.bannerAction.Text != "Đăng nhập lại" {
+		t.Fatalf("staff problem: sign-in-again button %q shown %v", h.u.w.bannerAction.Text, h.u.w.bannerAction.Visible())
+	}
+	test.Tap(h.u.w.bannerAction)
+	if h.u.w.signIn == nil {
+		t.Error("the sign-in-again button did not open the sign-in")
+	}
+
+	h = newHarness(t, "vi", false)
+	e = patient.Eligibility{Verdict: patient.Eligible, Code: "000", ReasonVI: "x", NextVI: "Tiếp nhận BHYT theo thẻ mới.",
+		NewCard: &patient.NewCard{FirstCode: "003", CardNumber: "DN4010123456790"}, Source: patient.SourceLive, CheckedAt: scenes.Now}
+	h.play([]scenes.Step{{Kind: events.CardPresented, Data: events.Presented{CheckID: "c2", Medium: patient.MediumTyped}},
+		{Kind: events.EligibilityResult, Data: events.Result{CheckID: "c2", Eligibility: e}}})
+	if got := h.u.w.bannerCode.Text; got != "Mã 000 (thẻ cũ: 003)" {
+		t.Errorf("reissued card's code %q, want %q", got, "Mã 000 (thẻ cũ: 003)")
+	}
+	if h.u.w.bannerAction.Visible() {
+		t.Error("sign-in-again button shown for an eligible answer")
 	}
 }

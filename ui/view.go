@@ -28,6 +28,8 @@ type widgets struct {
 	bannerTitle  *canvas.Text
 	bannerReason *widget.Label
 	bannerCode   *widget.Label
+	bannerNext   *widget.Label // what to do next, from the policy table
+	bannerAction *wedgeButton  // "sign in again" on a staff problem
 	bannerTheme  *bannerTheme
 	bannerHold   *container.ThemeOverride
 	progress     *widget.ProgressBar
@@ -114,10 +116,17 @@ func (u *UI) build() {
 	w.bannerReason.Wrapping = fyne.TextWrapWord
 	w.bannerReason.SizeName = theme.SizeNameSubHeadingText
 	w.bannerCode = widget.NewLabel("")
+	w.bannerNext = widget.NewLabel("")
+	w.bannerNext.Wrapping = fyne.TextWrapWord
+	w.bannerNext.TextStyle.Bold = true
+	w.bannerNext.Hide()
+	w.bannerAction = u.newButton(u.t("banner.signin-again"), theme.AccountIcon(), u.showSignIn)
+	w.bannerAction.Hide()
 	w.progress = widget.NewProgressBar()
 	w.progress.Max = 100
 	w.bannerTheme = &bannerTheme{base: u.app.Settings().Theme(), fg: colInk}
-	body := container.NewVBox(container.NewBorder(nil, nil, nil, w.bannerCode, w.bannerTitle), w.bannerReason, w.progress)
+	body := container.NewVBox(container.NewBorder(nil, nil, nil, w.bannerCode, w.bannerTitle), w.bannerReason,
+		container.NewBorder(nil, nil, nil, w.bannerAction, w.bannerNext), w.progress)
 	w.bannerHold = container.NewThemeOverride(body, w.bannerTheme)
 	banner := container.NewStack(w.bannerBg, container.NewPadded(container.NewPadded(w.bannerHold)))
 
@@ -417,6 +426,8 @@ func (u *UI) setBanner(bg, fg color.NRGBA, title, reason, code string) {
 	w.bannerReason.SetText(reason)
 	w.bannerReason.Hidden = reason == ""
 	w.bannerCode.SetText(code)
+	w.bannerNext.Hide()
+	w.bannerAction.Hide()
 	w.bannerHold.Refresh()
 }
 
@@ -475,8 +486,23 @@ func (u *UI) renderBanner() {
 		code := ""
 		if e.Code != "" {
 			code = u.t("banner.code", e.Code)
+			if nc := e.NewCard; nc != nil && nc.FirstCode != "" && nc.FirstCode != e.Code {
+				// A reissued card re-checked by itself: the new card's code decided.
+				code = u.t("banner.code.reissued", e.Code, nc.FirstCode)
+			}
 		}
 		u.setBanner(s.bg, s.fg, u.t(s.titleKey), reason, code)
+		next := e.NextVI
+		if u.cat.lang == English {
+			next = e.NextEN
+		}
+		if next != "" {
+			w.bannerNext.SetText(u.t("banner.next", next))
+			w.bannerNext.Show()
+		}
+		if e.Verdict == patient.StaffProblem {
+			w.bannerAction.Show()
+		}
 		// A chip verdict can come before the photo: show the rest of the read.
 		if p := st.progress; p.CheckID == st.checkID && p.Percent > 0 && p.Percent < 100 {
 			w.progress.SetValue(float64(p.Percent))

@@ -31,7 +31,11 @@ type Eligibility struct {
 	Code     string  `json:"code"`     // gateway maKetQua, e.g. "000"
 	ReasonVI string  `json:"reasonVi"` // plain Vietnamese for staff
 	ReasonEN string  `json:"reasonEn"`
-	Field    string  `json:"field,omitempty"` // for InputMismatch: "name", "birthDate", "cardNumber"
+	// NextVI and NextEN say, in one line for the receptionist, what to do
+	// next (docs/eligibility-policy.md gives the line of every code).
+	NextVI string `json:"nextStepVi,omitempty"`
+	NextEN string `json:"nextStepEn,omitempty"`
+	Field  string `json:"field,omitempty"` // for InputMismatch: "name", "birthDate", "cardNumber"
 
 	CardNumber            CardNumber `json:"cardNumber,omitempty"`
 	AnsweredBy            string     `json:"answeredBy,omitempty"` // which maThe kind answered: "card", "social-insurance", "citizen-id"

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tiepdon/tiepdon/agent"
 	"github.com/tiepdon/tiepdon/agent/patient"
@@ -38,12 +39,20 @@ func ExitStatus(e patient.Eligibility, err error) int {
 func WriteText(w io.Writer, e patient.Eligibility) {
 	line := func(label, value string) {
 		if strings.TrimSpace(value) != "" {
-			fmt.Fprintf(w, "  %-22s %s\n", label, value)
+			// Pad by letters, not bytes, so Vietnamese labels line up.
+			pad := max(0, 22-utf8.RuneCountInString(label))
+			fmt.Fprintf(w, "  %s%s %s\n", label, strings.Repeat(" ", pad), value)
 		}
 	}
-	fmt.Fprintf(w, "%s (code %s)\n", strings.ToUpper(string(e.Verdict)), e.Code)
+	code := e.Code
+	if nc := e.NewCard; nc != nil && nc.FirstCode != "" && nc.FirstCode != e.Code {
+		code += ", first card " + nc.FirstCode
+	}
+	fmt.Fprintf(w, "%s (code %s)\n", strings.ToUpper(string(e.Verdict)), code)
 	line("Lý do:", e.ReasonVI)
 	line("Reason:", e.ReasonEN)
+	line("Việc cần làm:", e.NextVI)
+	line("Next step:", e.NextEN)
 	line("Field to correct:", e.Field)
 	line("Card number:", string(e.CardNumber))
 	line("Answered by:", e.AnsweredBy)

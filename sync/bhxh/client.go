@@ -810,6 +810,11 @@ func (c *Client) followNewCard(ctx context.Context, q patient.Query, e patient.E
 		rule := RuleFor(orig.Code)
 		got.ReasonVI = rule.ReasonVI + " Thẻ mới: " + got.ReasonVI
 		got.ReasonEN = rule.ReasonEN + " New card: " + got.ReasonEN
+		if got.Verdict == patient.Eligible {
+			// Admitted on the new card: the record needs its number.
+			reissued := RuleFor("004")
+			got.NextVI, got.NextEN = reissued.NextVI, reissued.NextEN
+		}
 		e = got
 		if e.Code == "003" || e.Code == "004" {
 			continue

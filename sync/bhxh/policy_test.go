@@ -22,7 +22,7 @@ func policyTable() string {
 	}
 	slices.Sort(codes)
 	var b strings.Builder
-	b.WriteString("| code | verdict | field | shown to staff (Vietnamese) | English |\n|---|---|---|---|---|\n")
+	b.WriteString("| code | verdict | field | shown to staff (Vietnamese) | English | next step (Vietnamese) | next step (English) |\n|---|---|---|---|---|---|---|\n")
 	for _, c := range codes {
 		r := Policy[c]
 		v := "`" + string(r.Verdict) + "`"
@@ -33,7 +33,7 @@ func policyTable() string {
 		if field != "" {
 			field = "`" + field + "`"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c, v, field, r.ReasonVI, r.ReasonEN)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", c, v, field, r.ReasonVI, r.ReasonEN, r.NextVI, r.NextEN)
 	}
 	return b.String()
 }
@@ -91,6 +91,28 @@ func TestPolicyMatchesSpec(t *testing.T) {
 	for code, r := range Policy {
 		if r.Code != code || r.ReasonVI == "" || r.ReasonEN == "" {
 			t.Errorf("%s: incomplete rule %+v", code, r)
+		}
+	}
+}
+
+// TestEveryCodeSaysWhatToDo: every row, and the row of an unknown code,
+// tells the receptionist the next step in both languages, in one sentence
+// that is not the reason again.
+func TestEveryCodeSaysWhatToDo(t *testing.T) {
+	rules := []Rule{unknownRule("999")}
+	for _, r := range Policy {
+		rules = append(rules, r)
+	}
+	for _, r := range rules {
+		for lang, s := range map[string]string{"vi": r.NextVI, "en": r.NextEN} {
+			switch {
+			case s == "":
+				t.Errorf("code %s: no next step (%s)", r.Code, lang)
+			case s == r.ReasonVI || s == r.ReasonEN:
+				t.Errorf("code %s: the next step (%s) repeats the reason", r.Code, lang)
+			case strings.Contains(s, "\n") || !strings.HasSuffix(s, "."):
+				t.Errorf("code %s: next step (%s) %q is not one sentence ending in a full stop", r.Code, lang, s)
+			}
 		}
 	}
 }

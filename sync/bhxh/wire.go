@@ -151,6 +151,8 @@ func (r checkResponse) eligibility() patient.Eligibility {
 		Code:                  code,
 		ReasonVI:              rule.ReasonVI,
 		ReasonEN:              rule.ReasonEN,
+		NextVI:                rule.NextVI,
+		NextEN:                rule.NextEN,
 		Field:                 rule.Field,
 		CardNumber:            patient.CardNumber(strings.ToUpper(string(r.MaThe))),
 		Holder:                patient.Name(norm.NFC.String(string(r.HoTen))),

@@ -131,6 +131,10 @@ export interface Eligibility {
   reasonVi: string;
   /** The same in English. */
   reasonEn: string;
+  /** What the receptionist does next, in one Vietnamese sentence (docs/eligibility-policy.md gives the line of every code); absent when tiepdon has none. */
+  nextStepVi?: string;
+  /** The same in English. */
+  nextStepEn?: string;
   /** For input-mismatch: the field that does not match. */
   field?: "name" | "birthDate" | "cardNumber" | "sex" | "citizenId";
   /** BHYT card number (mã thẻ). */

@@ -89,6 +89,7 @@ func visits() []patient.Visit {
 func eligibleAn() patient.Eligibility {
 	return patient.Eligibility{
 		Verdict: patient.Eligible, Code: "000", ReasonVI: "Thẻ BHYT còn giá trị sử dụng.", ReasonEN: "The BHYT card is valid.",
+		NextVI: "Tiếp nhận khám chữa bệnh BHYT.", NextEN: "Admit the patient under BHYT.",
 		CardNumber: "DN4010123456789", Holder: An.Name, BirthDate: An.BirthDate, Sex: An.Sex,
 		ValidFrom: patient.Date{Year: 2026, Month: 1, Day: 1}, ValidTo: patient.Date{Year: 2026, Month: 12, Day: 31},
 		RegisteredFacility: "01043", FacilityName: "Bệnh viện Đa khoa Đống Đa", AreaCode: "K1",
@@ -120,6 +121,8 @@ func join(parts ...[]Step) []Step {
 func All() []Scene {
 	cached := eligibleAn()
 	cached.Source, cached.CheckedAt, cached.Latency, cached.Visits = patient.SourceCache, Now.Add(-2*time.Hour-10*time.Minute), 0, nil
+	cached.NextVI = "Tiếp nhận BHYT theo kết quả lưu; tiepdon tự kiểm tra lại với cổng và báo ngay nếu kết quả khác."
+	cached.NextEN = "Admit under BHYT on the cached answer; tiepdon re-checks with the gateway and tells you at once if it differs."
 	binh := cached
 	binh.CardNumber, binh.Holder, binh.BirthDate, binh.Sex = "GD4797912345678", Binh.Name, Binh.BirthDate, Binh.Sex
 	binh.RegisteredFacility, binh.FacilityName = "79024", "Bệnh viện Chợ Rẫy"
@@ -128,17 +131,23 @@ func All() []Scene {
 	newCard.Code = "004"
 	newCard.ReasonVI = "Thẻ cũ còn giá trị sử dụng, đã được cấp thẻ mới."
 	newCard.ReasonEN = "The old card is still valid; a new card has been issued."
+	newCard.NextVI = "Tiếp nhận BHYT theo thẻ mới; ghi mã thẻ mới vào hồ sơ."
+	newCard.NextEN = "Admit under BHYT with the new card; put the new card number on the record."
 	newCard.NewCard = &patient.NewCard{CardNumber: "DN4010123456790", ValidFrom: patient.Date{Year: 2026, Month: 12, Day: 1}, ValidTo: patient.Date{Year: 2027, Month: 11, Day: 30}}
 
 	docs := patient.Eligibility{
 		Verdict: patient.CheckDocuments, Code: "001",
 		ReasonVI:   "Thẻ BHYT do BHXH Bộ Quốc phòng quản lý: kiểm tra thẻ BHYT và giấy tờ tuỳ thân.",
 		ReasonEN:   "Card managed by the Ministry of Defence social insurance: check the card and ID papers.",
+		NextVI:     "Xem thẻ BHYT và giấy tờ tùy thân; nếu khớp, tiếp nhận BHYT theo quy định của cơ sở.",
+		NextEN:     "Look at the BHYT card and ID; if they match, admit under BHYT as the facility's rules say.",
 		CardNumber: Cuong.CardNumber, Source: patient.SourceLive, CheckedAt: Now, Latency: 380 * time.Millisecond,
 	}
 	expired := patient.Eligibility{
 		Verdict: patient.NotEligible, Code: "010", ReasonVI: "Thẻ BHYT hết giá trị sử dụng (hết hạn 31/10/2026).",
 		ReasonEN: "The BHYT card has expired (on 31/10/2026).", CardNumber: "HT3790112233445", Holder: Dung.Name,
+		NextVI:    "Báo người bệnh thẻ đã hết hạn: tiếp nhận khám dịch vụ (không BHYT) hoặc hỏi thẻ mới.",
+		NextEN:    "Tell the patient the card has expired: admit as a paying patient, or ask for a newer card.",
 		BirthDate: Dung.BirthDate, Sex: patient.Female, ValidFrom: patient.Date{Year: 2025, Month: 11, Day: 1},
 		ValidTo: patient.Date{Year: 2026, Month: 10, Day: 31}, RegisteredFacility: "01043", FacilityName: "Bệnh viện Đa khoa Đống Đa",
 		BenefitLevel: 3, BenefitPercent: 95, Source: patient.SourceLive, CheckedAt: Now, Latency: 510 * time.Millisecond,
@@ -146,6 +155,8 @@ func All() []Scene {
 	mismatch := patient.Eligibility{
 		Verdict: patient.InputMismatch, Code: "060", Field: "name",
 		ReasonVI: "Họ tên không khớp với thẻ BHYT.", ReasonEN: "The name does not match the BHYT card.",
+		NextVI: "Hỏi lại họ tên đầy đủ, có dấu, đúng như trên CCCD; sửa ô Họ tên rồi kiểm tra lại (F5).",
+		NextEN: "Ask for the full name with its diacritics, exactly as on the ID card; correct the name and check again (F5).",
 		Source: patient.SourceLive, CheckedAt: Now, Latency: 300 * time.Millisecond,
 	}
 	typo := Dung
@@ -154,12 +165,16 @@ func All() []Scene {
 		Verdict: patient.StaffProblem, Code: "054",
 		ReasonVI: "Số CCCD của cán bộ tra cứu chưa có trong danh sách BHXH: đăng nhập ca lại hoặc báo IT.",
 		ReasonEN: "The staff CCCD is not on the gateway's list: sign in again or call IT.",
+		NextVI:   "Lỗi của ca làm việc, không phải của người bệnh: bấm “Đăng nhập lại” bằng CCCD đã đăng ký, hoặc báo IT đăng ký cán bộ với BHXH.",
+		NextEN:   "A sign-in problem, not the patient's: press “Sign in again” with the registered CCCD, or ask IT to register the staff member with BHXH.",
 		Source:   patient.SourceLive, CheckedAt: Now,
 	}
 	unavailable := patient.Eligibility{
 		Verdict:  patient.Unavailable,
 		ReasonVI: "Không kết nối được cổng BHXH và chưa có kết quả lưu; sẽ tự kiểm tra lại khi cổng hoạt động.",
 		ReasonEN: "The BHXH gateway is unreachable and nothing is cached; tiepdon will re-check when it is back.",
+		NextVI:   "Tiếp nhận tạm theo thẻ và giấy tờ tùy thân; tiepdon tự kiểm tra lại và báo ngay khi cổng trả lời.",
+		NextEN:   "Admit provisionally on the card and ID; tiepdon re-checks by itself and tells you as soon as the gateway answers.",
 		Source:   patient.SourceNone, CheckedAt: Now,
 	}
 	lateBinh := binh
