@@ -386,6 +386,14 @@ func (a *Agent) check(ctx context.Context, checkID string, id patient.Identity) 
 	q := patient.QueryOf(id)
 	q.Staff = a.Staff()
 	start := a.d.Now()
+	if q.Staff.CitizenID == "" {
+		// The gateway answers every check without a registered staff member
+		// with an error that reads like an IT fault: refuse it here, plainly.
+		// The patient stays on screen, so F5 after signing in checks again.
+		a.finish(ctx, answer{kind: events.EligibilityResult, checkID: checkID, id: id, q: q, e: NoStaffAnswer(start)})
+		a.finished(ctx, checkID)
+		return
+	}
 	gw := a.gateway()
 	live := make(chan liveAnswer, 1)
 	go func() {
@@ -471,6 +479,20 @@ func (a *Agent) answered(ctx context.Context, checkID string, id patient.Identit
 		}
 	}
 	a.finish(ctx, answer{kind: events.EligibilityResult, checkID: checkID, id: id, q: q, e: e, took: took})
+}
+
+// NoStaffAnswer is the answer to a check made before anyone signed in for
+// the shift: the gateway is not asked.
+func NoStaffAnswer(now time.Time) patient.Eligibility {
+	return patient.Eligibility{
+		Verdict:   patient.StaffProblem,
+		ReasonVI:  "Chưa có cán bộ đăng nhập ca: cổng BHXH cần họ tên và số CCCD của người tra cứu, nên chưa tra cứu.",
+		ReasonEN:  "No staff member is signed in for the shift: the gateway needs the name and CCCD of whoever checks, so nothing was asked.",
+		NextVI:    "Đăng nhập ca (Ctrl+U hoặc nút “Đăng nhập lại”), rồi bấm Kiểm tra lại (F5) cho người bệnh này.",
+		NextEN:    "Sign in for the shift (Ctrl+U or “Sign in again”), then press Re-check (F5) for this patient.",
+		Source:    patient.SourceNone,
+		CheckedAt: now,
+	}
 }
 
 // answer is one answer for a check on its way out.

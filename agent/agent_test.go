@@ -394,3 +394,33 @@ func TestFailureReasonVietnameseFirst(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestNoStaffNoGatewayCall: before anyone signs in for the shift a check is
+// refused with a plain instruction and the gateway is not asked; after the
+// sign-in the same patient is checked.
+func TestNoStaffNoGatewayCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &fakeChecker{delay: time.Millisecond, e: patient.Eligibility{Verdict: patient.Eligible, Code: "000"}}
+		a, sub := newTestAgent(t, c, newMemStore(), &memQueue{})
+		a.SetStaff(patient.Staff{})
+		if _, err := a.Check(t.Context(), testID); err != nil {
+			t.Fatal(err)
+		}
+		e := next(t, sub, events.EligibilityResult).Data.(events.Result).Eligibility
+		if e.Verdict != patient.StaffProblem || !strings.Contains(e.NextVI, "Đăng nhập ca") || !strings.Contains(e.NextEN, "Sign in") {
+			t.Errorf("check before sign-in: %s %q / %q, want staff-problem saying to sign in", e.Verdict, e.NextVI, e.NextEN)
+		}
+		a.checks.Wait()
+		if c.calls != 0 {
+			t.Errorf("the gateway was asked %d times before anyone signed in", c.calls)
+		}
+		a.SetStaff(patient.Staff{Name: "Trần Thị Bình", CitizenID: "079190000001"})
+		if _, err := a.Check(t.Context(), testID); err != nil {
+			t.Fatal(err)
+		}
+		if e := next(t, sub, events.EligibilityResult).Data.(events.Result).Eligibility; e.Verdict != patient.Eligible || c.calls != 1 {
+			t.Errorf("after sign-in: %s after %d gateway calls", e.Verdict, c.calls)
+		}
+		a.checks.Wait()
+	})
+}

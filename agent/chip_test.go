@@ -22,6 +22,9 @@ func chipAgent(t *testing.T, d Deps) (*Agent, *events.Bus, *clock) {
 	d.Store = newMemStore()
 	d.Identify = identify
 	d.Now = now.now
+	if d.Staff.CitizenID == "" {
+		d.Staff = patient.Staff{Name: "Trần Thị Bình", CitizenID: "079190000001"}
+	}
 	a, err := New(d)
 	if err != nil {
 		t.Fatal(err)

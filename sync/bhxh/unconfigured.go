@@ -3,6 +3,7 @@ package bhxh
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tiepdon/tiepdon/agent"
@@ -18,11 +19,15 @@ import (
 type Unconfigured struct{}
 
 // NotConfigured returns an Unconfigured client and publishes the
-// not-configured state on bus (if not nil).
-func NotConfigured(bus *events.Bus, now time.Time) Unconfigured {
+// not-configured state on bus (if not nil), with why when start-up knows
+// more than "no account" (e.g. an unreadable password file).
+func NotConfigured(bus *events.Bus, now time.Time, why ...string) Unconfigured {
 	if bus != nil {
-		bus.Publish(events.GatewayChanged, events.Gateway{State: events.GatewayNotConfigured, Since: now,
-			Reason: "no gateway username or password: enter them in Settings (IT PIN), or in the config and password store"})
+		reason := "no gateway username or password: enter them in Settings (IT PIN), or in the config and password store"
+		if len(why) > 0 {
+			reason = strings.Join(why, "; ")
+		}
+		bus.Publish(events.GatewayChanged, events.Gateway{State: events.GatewayNotConfigured, Since: now, Reason: reason})
 	}
 	return Unconfigured{}
 }

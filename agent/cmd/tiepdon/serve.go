@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -166,16 +165,13 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		// Start anyway: IT enters the account in the window's settings,
 		// and meanwhile the desk answers from its cache and queues checks.
 		log.Error("No gateway account is set up, so checks cannot reach the BHXH gateway; enter the gateway username and password in the window's Settings (or the config file and tiepdon's password store), then checks resume by themselves")
-		c = bhxh.NotConfigured(s.bus, time.Now())
-		if len(o.setup) > 0 {
-			// Why there is no account (e.g. an unreadable password
-			// file), for /healthz and the window's status.
-			var why []string
-			for _, i := range o.setup {
-				why = append(why, i.EN)
-			}
-			s.bus.Publish(events.GatewayChanged, events.Gateway{State: events.GatewayNotConfigured, Since: time.Now(), Reason: strings.Join(why, "; ")})
+		// Why there is no account (e.g. an unreadable password file), for
+		// /healthz and the window's status.
+		var why []string
+		for _, i := range o.setup {
+			why = append(why, i.EN)
 		}
+		c = bhxh.NotConfigured(s.bus, time.Now(), why...)
 	case err != nil:
 		return nil, fmt.Errorf("gateway client: %w", err)
 	default:
