@@ -51,7 +51,7 @@ func bi(en, vi string, args ...any) Text {
 // Result is the finding of one check.
 type Result struct {
 	// Check is the stable name of the check: config, data-dir, his-port,
-	// browser-policy, pcsc-service, card-readers, scanner, gateway,
+	// window, browser-policy, pcsc-service, card-readers, scanner, gateway,
 	// gateway-account, clock.
 	Check  string `json:"check"`
 	Status Status `json:"status"`
@@ -201,7 +201,7 @@ func Run(ctx context.Context, o Options) Report {
 			MD5Case: cfg.Gateway.MD5Case, Encoding: cfg.Gateway.Encoding,
 		}, now)
 	})
-	wg.Go(func() { his = []Result{HISPort(ctx, client, cfg.HIS.Addr)} })
+	wg.Go(func() { his = []Result{HISPort(ctx, client, cfg.HIS.Addr), Window(ctx, client, cfg.HIS.Addr)} })
 	wg.Go(func() {
 		if o.ListReaders == nil {
 			pcsc = []Result{{Check: "pcsc-service", Status: Skip, Found: bi("Not checked.", "Không kiểm tra.")}}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -76,6 +78,13 @@ func TestWindowWithoutOpenGL(t *testing.T) {
 	}
 	if res := nextResult(t, ws, 10*time.Second); res.Eligibility.Code != "000" {
 		t.Errorf("check without a window: code %s", res.Eligibility.Code)
+	}
+	// tiepdon doctor shows the window state with the fix.
+	t.Setenv("TIEPDON_HIS_ADDR", r.hisAddr)
+	var out, errb bytes.Buffer
+	dispatch(context.Background(), []string{"doctor", "--lang", "en"}, &out, &errb)
+	if d := out.String(); !strings.Contains(d, "[FAIL] window") || !strings.Contains(d, "Update the graphics driver") {
+		t.Errorf("tiepdon doctor does not show the failed window with its fix:\n%s", d)
 	}
 	if logs := stop(); !strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, "window could not open") {
 		t.Errorf("no plain ERROR line about the window:\n%s", logs)

@@ -156,6 +156,28 @@ has "… the reason is in %ProgramData%\\tiepdon\\start-error.log (English)" "$(
 has "… and in Vietnamese" "$(cat "$c/ProgramData/tiepdon/start-error.log" 2>/dev/null)" 'tiepdon không khởi động được vì cấu hình có lỗi'
 stop_agent
 cp "$tmp/config.saved" "$c/ProgramData/tiepdon/config.toml"
+# No OpenGL 2.1, as over Remote Desktop or in a VM without a graphics driver:
+# Xvfb without GLX leaves Wine's opengl32 nothing to draw with. The window
+# cannot open; the agent keeps the HIS API, logs an ERROR in plain words,
+# tells the desk (a message box) and shows the fix in /healthz and doctor.
+start_agent NOGLX
+h=$(healthz '"window":\{"state":"failed"' 600)
+has "without OpenGL (Xvfb -extension GLX): /healthz shows the window failed" "$h" '"window":{"state":"failed"'
+has "… with the fix" "$h" 'Update the graphics driver; over Remote Desktop, enable hardware OpenGL'
+has "… and the agent logs an ERROR in plain words" "$(cat "$tmp/agent.log")" 'level=ERROR msg="The tiepdon window could not open, so reception staff see nothing on this PC; update the graphics driver'
+box=""
+for _ in $(seq 100); do box=$(DISPLAY=$disp xdotool search --name '^tiepdon$' 2>/dev/null | head -1); [ -n "$box" ] && break; sleep 0.1; done
+[ -n "$box" ] && ok "… the person at the desk is told: a message box titled tiepdon" || bad "no message box for the failed window"
+"$tmp/hisclient" -addr "127.0.0.1:$port" -token "$tok" -wait 60s >"$tmp/client.out" 2>&1 &
+client=$!
+for _ in $(seq 100); do grep -q '^ready' "$tmp/client.out" && break; kill -0 $client 2>/dev/null || break; sleep 0.1; done
+DISPLAY=$disp wine64 "$c/Program Files/tiepdon/tiepdon.com" demo scan --code 000 </dev/null >/dev/null 2>&1
+wait $client
+has "… the HIS API keeps working without a window (a scan's verdict over the WebSocket)" "$(cat "$tmp/client.out")" "verdict=eligible code=000"
+doc=$(TIEPDON_HIS_ADDR=127.0.0.1:$port DISPLAY=$disp wine64 "$c/Program Files/tiepdon/tiepdon.com" doctor --lang en </dev/null 2>/dev/null | tr -d '\r')
+has "… tiepdon doctor: [FAIL] window" "$doc" '[FAIL] window'
+has "… with the fix" "$(grep -A1 '\] window' <<<"$doc")" 'Update the graphics driver'
+stop_agent
 wine64 msiexec /x "$msi" /qn /l*v "$tmp/uninstall.log" </dev/null >/dev/null 2>&1
 rc=$?
 [ $rc = 0 ] && ok "silent uninstall (exit 0)" || bad "msiexec /x exit $rc"
