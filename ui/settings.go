@@ -3,8 +3,10 @@ package ui
 import (
 	"net"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -66,6 +68,17 @@ type settingsForm struct {
 	msg       *widget.Label
 	store     SettingsStore
 	loaded    Settings
+
+	// The IT lock (nil guard: always open).
+	guard    SettingsGuard
+	open     bool
+	lockBox  *fyne.Container
+	lockText *widget.Label
+	pin      *wedgeEntry
+	unlock   *wedgeButton
+	// untested holds settings whose gateway sign-in failed: saving the
+	// same settings again saves them anyway.
+	untested *Settings
 }
 
 func (u *UI) newSettingsForm() *settingsForm {
@@ -100,10 +113,94 @@ func (u *UI) newSettingsForm() *settingsForm {
 		key(u.t("set.retention")), f.retention,
 		key(u.t("set.language")), f.language,
 	)
-	f.box = container.NewVBox(heading(u.t("set.title")), small(u.t("set.note")), form,
+	f.guard, _ = store.(SettingsGuard)
+	f.lockText = widget.NewLabel("")
+	f.lockText.Wrapping = fyne.TextWrapWord
+	f.lockText.TextStyle.Bold = true
+	f.pin = u.newEntry()
+	f.pin.Password = true
+	f.pin.SetPlaceHolder(u.t("set.pin.placeholder"))
+	f.pin.OnSubmitted = func(string) { u.unlockSettings(f) }
+	f.unlock = u.newButton(u.t("set.pin.unlock"), theme.LoginIcon(), func() { u.unlockSettings(f) })
+	f.lockBox = container.NewVBox(f.lockText, container.NewBorder(nil, nil, nil, f.unlock, f.pin))
+	f.box = container.NewVBox(heading(u.t("set.title")), f.lockBox, small(u.t("set.note")), form,
 		container.NewHBox(f.save), f.msg)
 	u.loadSettings(f)
+	u.lockSettings(f)
 	return f
+}
+
+// lockSettings shows the settings read-only until the IT PIN is typed (or
+// for an OS administrator, or when nothing guards them).
+func (u *UI) lockSettings(f *settingsForm) {
+	if f.store == nil {
+		return
+	}
+	f.open = f.guard == nil || f.guard.Admin()
+	f.pin.SetText("")
+	switch {
+	case f.open:
+		f.lockBox.Hide()
+	case f.guard.PINSet():
+		f.lockText.SetText(u.t("set.pin.ask"))
+		f.pin.Show()
+		f.unlock.Show()
+		f.lockBox.Show()
+	default:
+		f.lockText.SetText(u.t("set.pin.none"))
+		f.pin.Hide()
+		f.unlock.Hide()
+		f.lockBox.Show()
+	}
+	for _, e := range []interface {
+		Enable()
+		Disable()
+	}{f.url, f.user, f.password, f.reader, f.scanner, f.origins,
+		f.retention, f.language, f.save} {
+		if f.open {
+			e.Enable()
+		} else {
+			e.Disable()
+		}
+	}
+}
+
+// unlockSettings checks the typed IT PIN.
+func (u *UI) unlockSettings(f *settingsForm) {
+	if f.guard == nil || f.open {
+		return
+	}
+	ok, wait := f.guard.Unlock(f.pin.Text)
+	f.pin.SetText("")
+	if !ok {
+		f.lockText.Importance = widget.DangerImportance
+		if wait > 0 {
+			f.lockText.SetText(u.t("set.pin.locked", int((wait+time.Minute-1)/time.Minute)))
+		} else {
+			f.lockText.SetText(u.t("set.pin.wrong"))
+		}
+		u.win.Canvas().Focus(f.pin)
+		return
+	}
+	f.lockText.Importance = widget.MediumImportance
+	f.guard = openGuard{f.guard} // open until staff leave the tab
+	u.lockSettings(f)
+	u.win.Canvas().Focus(f.url)
+}
+
+// openGuard is a guard already passed: the page stays open until the tab
+// is left, when the real guard takes over again.
+type openGuard struct{ SettingsGuard }
+
+func (openGuard) Admin() bool { return true }
+
+// leaveSettings locks the settings again when staff leave their tab.
+func (u *UI) leaveSettings(f *settingsForm) {
+	if g, ok := f.guard.(openGuard); ok {
+		f.guard = g.SettingsGuard
+	}
+	f.untested = nil
+	u.lockSettings(f)
 }
 
 func (u *UI) loadSettings(f *settingsForm) {
@@ -184,12 +281,42 @@ func (u *UI) formSettings(f *settingsForm) (Settings, error) {
 }
 
 func (u *UI) saveSettings(f *settingsForm) {
+	if !f.open {
+		return
+	}
 	s, err := u.formSettings(f)
 	if err != nil {
 		f.msg.Importance = widget.DangerImportance
 		f.msg.SetText(u.errText(err))
 		return
 	}
+	tester, ok := f.store.(GatewayTester)
+	if !ok || (f.untested != nil && reflect.DeepEqual(*f.untested, s)) {
+		f.untested = nil
+		u.storeSettings(f, s)
+		return
+	}
+	// A wrong gateway URL or account, saved, leaves every patient without
+	// an answer: sign in with it first.
+	f.save.Disable()
+	f.msg.Importance = widget.MediumImportance
+	f.msg.SetText(u.t("set.testing"))
+	u.async(func() func() {
+		err := tester.TryGateway(s)
+		return func() {
+			if err != nil {
+				f.save.Enable()
+				f.untested = &s
+				f.msg.Importance = widget.DangerImportance
+				f.msg.SetText(u.t("set.test.failed", err.Error()))
+				return
+			}
+			u.storeSettings(f, s)
+		}
+	})
+}
+
+func (u *UI) storeSettings(f *settingsForm, s Settings) {
 	f.save.Disable()
 	u.async(func() func() {
 		err := f.store.SaveSettings(s)

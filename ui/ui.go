@@ -96,6 +96,22 @@ type PairingInfo struct {
 	LastSeen time.Time // zero if never connected since pairing
 }
 
+// SettingsGuard, when the SettingsStore implements it, keeps the settings
+// page read-only until the IT PIN is typed, or for an OS administrator.
+type SettingsGuard interface {
+	PINSet() bool
+	Admin() bool
+	// Unlock checks pin; while wrong PINs have locked the page it returns
+	// false and how long is left.
+	Unlock(pin string) (ok bool, wait time.Duration)
+}
+
+// GatewayTester, when the SettingsStore implements it, signs in to the
+// gateway with changed settings before they are saved.
+type GatewayTester interface {
+	TryGateway(s Settings) error
+}
+
 // Settings are the settings IT may change in the window.
 type Settings struct {
 	GatewayURL  string // e.g. https://egw.baohiemxahoi.gov.vn

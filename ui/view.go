@@ -278,6 +278,9 @@ func (u *UI) build() {
 		if t == w.tabs.Items[2] {
 			u.refreshPaired()
 		}
+		if t != w.tabs.Items[3] {
+			u.leaveSettings(w.settings)
+		}
 	}
 
 	u.win.SetContent(container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), w.status), nil, nil,

@@ -46,6 +46,7 @@ type Config struct {
 	Reader   Reader   `toml:"reader"`
 	Cache    Cache    `toml:"cache"`
 	Log      Log      `toml:"log"`
+	Settings Settings `toml:"settings"`
 
 	// Staff is the staff member signed in for the shift, from
 	// TIEPDON_STAFF_NAME and TIEPDON_STAFF_CCCD; the window can change it.
@@ -111,6 +112,15 @@ type Cache struct {
 	Retention Duration `toml:"retention"`
 }
 
+// Settings guards the window's settings page.
+type Settings struct {
+	// PINHash is the bcrypt hash of the IT PIN that unlocks the settings
+	// page (made by `tiepdon settings-pin`). It is read from the
+	// machine-wide file only, so a user's own file cannot replace it.
+	// Empty: only an OS administrator can change settings in the window.
+	PINHash string `toml:"pin_hash"`
+}
+
 // Log configures logging.
 type Log struct {
 	Level string `toml:"level"`
@@ -166,7 +176,11 @@ func Load(file string, getenv func(string) string) (Config, error) {
 		if f == "" {
 			continue
 		}
+		machinePIN := c.Settings.PINHash
 		md, err := toml.DecodeFile(f, &c)
+		if i > 0 {
+			c.Settings.PINHash = machinePIN // IT's PIN comes from the machine-wide file only
+		}
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) && !(explicit && i == len(files)-1) {
 				continue

@@ -127,3 +127,20 @@ func TestDocumented(t *testing.T) {
 	}
 	walk("", m)
 }
+
+// TestPINFromMachineFileOnly: the IT PIN's hash set in a user's own file
+// never replaces (or sets) the machine-wide one.
+func TestPINFromMachineFileOnly(t *testing.T) {
+	dir := t.TempDir()
+	user := filepath.Join(dir, "user.toml")
+	if err := os.WriteFile(user, []byte("[settings]\npin_hash = \"$2a$10$userchosenuserchosenuserchosenuserchosenuserchosenuse\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(user, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Settings.PINHash != "" {
+		t.Errorf("a user's file set the IT PIN: %q", c.Settings.PINHash)
+	}
+}

@@ -9,6 +9,7 @@
 package settings
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,6 +38,10 @@ type Options struct {
 	// Use puts a new gateway client to work (the agent's SetChecker).
 	Use    func(agent.Checker)
 	Logger *slog.Logger
+	// Admin reports an OS administrator (default: root, or an elevated
+	// Windows administrator); Now is the clock of the PIN lockout.
+	Admin func() bool
+	Now   func() time.Time
 }
 
 // Change is what the settings page can change. An empty GatewayPassword
@@ -57,6 +62,9 @@ type Store struct {
 
 	mu  sync.Mutex
 	cfg config.Config
+	// Wrong IT PINs (guard.go).
+	pinFails, lockouts int
+	lockedUntil        time.Time
 }
 
 // New returns a Store over the running config cfg.
@@ -96,10 +104,41 @@ func (s *Store) Password() (stored, inKeyring bool) {
 	return stored || cfg.Gateway.Password != "", inKeyring
 }
 
-// Apply validates c, writes it to the config file, stores the password,
-// and puts a gateway client for the new settings to work at once. On any
-// error nothing is applied.
-func (s *Store) Apply(c Change) error {
+// ErrGatewayTest wraps the reason a changed gateway account failed its
+// sign-in test (Try).
+var ErrGatewayTest = errors.New("the gateway refused or could not be reached with these settings")
+
+// Try tests the gateway part of c without saving anything: a client for
+// the changed settings signs in, within timeout. Settings that do not touch
+// the gateway pass at once.
+func (s *Store) Try(ctx context.Context, c Change, timeout time.Duration) error {
+	cur := s.Config()
+	if c.GatewayURL == cur.Gateway.URL && c.GatewayUser == cur.Gateway.Username && c.GatewayPassword == "" {
+		return nil
+	}
+	cfg, err := s.changed(c)
+	if err != nil {
+		return err
+	}
+	gw, err := s.o.NewGateway(cfg)
+	if err != nil {
+		return err
+	}
+	t, ok := gw.(interface{ TrySignIn(context.Context) error })
+	if !ok {
+		return nil // nothing to test against (a client without sign-in)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := t.TrySignIn(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrGatewayTest, err)
+	}
+	return nil
+}
+
+// changed returns the running config with c applied and validated, and the
+// gateway password filled in (the new one, else the stored one).
+func (s *Store) changed(c Change) (config.Config, error) {
 	cfg := s.Config()
 	cfg.Gateway.URL, cfg.Gateway.Username = c.GatewayURL, c.GatewayUser
 	cfg.Reader.Name, cfg.Scanner.Port = c.Reader, c.Scanner
@@ -111,19 +150,31 @@ func (s *Store) Apply(c Change) error {
 		cfg.Language = c.Language
 	}
 	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	if c.GatewayPassword != "" {
+		cfg.Gateway.Password = c.GatewayPassword
+	} else if p, _, ok := s.passwords(cfg).Load(cfg.Gateway.Username); ok {
+		cfg.Gateway.Password = p
+	}
+	return cfg, nil
+}
+
+// Apply validates c, writes it to the config file, stores the password,
+// and puts a gateway client for the new settings to work at once. On any
+// error nothing is applied.
+func (s *Store) Apply(c Change) error {
+	cfg, err := s.changed(c)
+	if err != nil {
 		return err
 	}
 	if s.o.Demo {
 		return ErrDemo
 	}
-	pw := s.passwords(cfg)
 	if c.GatewayPassword != "" {
-		if _, err := pw.Save(cfg.Gateway.Username, c.GatewayPassword); err != nil {
+		if _, err := s.passwords(cfg).Save(cfg.Gateway.Username, c.GatewayPassword); err != nil {
 			return err
 		}
-		cfg.Gateway.Password = c.GatewayPassword
-	} else if p, _, ok := pw.Load(cfg.Gateway.Username); ok {
-		cfg.Gateway.Password = p
 	}
 	file := s.o.File
 	if file == "" {

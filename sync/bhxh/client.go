@@ -538,6 +538,14 @@ func encode(asJSON bool, kv ...string) ([]byte, string) {
 	return []byte(v.Encode()), "application/x-www-form-urlencoded"
 }
 
+// TrySignIn signs in to the gateway with the client's account, for the
+// settings page to test an account before saving it. The error says why the
+// gateway refused or could not be reached.
+func (c *Client) TrySignIn(ctx context.Context) error {
+	_, err := c.token(ctx)
+	return err
+}
+
 // token returns a valid token, signing in if there is none or it is about to
 // expire. Concurrent callers share one login.
 func (c *Client) token(ctx context.Context) (*token, error) {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"log/slog"
+	"time"
 
 	"github.com/tiepdon/tiepdon/agent"
 	"github.com/tiepdon/tiepdon/agent/config"
@@ -52,9 +54,32 @@ func (w *windowActions) Settings() ui.Settings {
 
 // SaveSettings implements ui.SettingsStore (agent/settings applies it).
 func (w *windowActions) SaveSettings(in ui.Settings) error {
-	return w.s.settings.Apply(settings.Change{
+	return w.s.settings.Apply(changeOf(in))
+}
+
+func changeOf(in ui.Settings) settings.Change {
+	return settings.Change{
 		GatewayURL: in.GatewayURL, GatewayUser: in.GatewayUser, GatewayPassword: in.GatewayPassword,
 		Reader: in.Reader, Scanner: in.Scanner, HISOrigins: in.HISOrigins,
 		RetentionDays: in.RetentionDays, Language: in.Language,
-	})
+	}
 }
+
+// PINSet implements ui.SettingsGuard.
+func (w *windowActions) PINSet() bool { return w.s.settings.PINSet() }
+
+// Admin implements ui.SettingsGuard: an OS administrator, or anyone in demo
+// mode (where nothing is saved), may open the settings without the PIN.
+func (w *windowActions) Admin() bool { return w.s.demo || w.s.settings.Admin() }
+
+// Unlock implements ui.SettingsGuard.
+func (w *windowActions) Unlock(pin string) (bool, time.Duration) { return w.s.settings.Unlock(pin) }
+
+// TryGateway implements ui.GatewayTester: a changed gateway account signs in
+// before it is saved.
+func (w *windowActions) TryGateway(in ui.Settings) error {
+	return w.s.settings.Try(context.Background(), changeOf(in), gatewayTestTimeout)
+}
+
+// gatewayTestTimeout bounds the settings page's sign-in test.
+const gatewayTestTimeout = 10 * time.Second

@@ -5,4 +5,5 @@ import (
 	"os"
 )
 
-func osStdin() io.Reader { return os.Stdin }
+// osStdin is the commands' standard input (tests replace it).
+var osStdin = func() io.Reader { return os.Stdin }
