@@ -47,7 +47,7 @@ type NumberCheck struct {
 // CheckNumber reads the card-number field as it is being typed: a
 // 15-character BHYT card number (2 letters of object code, benefit level
 // 1–5, 2-digit province code 01–99, then 10 letters or digits; see
-// spec/national-sources.md §3), a 10-digit social-insurance number or a
+// docs/sources.md §3), a 10-digit social-insurance number or a
 // 12-digit citizen ID. A valid prefix of one of them is not an error.
 func CheckNumber(s string) NumberCheck {
 	var b strings.Builder

@@ -34,7 +34,7 @@ func TestParseSamples(t *testing.T) {
 		file string
 		want Card
 	}{
-		// Real cards (national-sources.md §4.2).
+		// Real cards (docs/sources.md §4.2).
 		{"bhyt-real-2023-new", Card{
 			Format: FormatNew, Number: "0111077012", SocialInsuranceNumber: "0111077012",
 			Name: "Nguyễn Tiến Đạt", BirthDate: d(29, 3, 1988), Sex: patient.Male,

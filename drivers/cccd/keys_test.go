@@ -13,7 +13,7 @@ func TestKeysFromID(t *testing.T) {
 		can, doc string
 		err      error
 	}{
-		// the MRZ sample in national-sources.md §5: ID 001093047064, document number 093047064
+		// the MRZ sample in docs/sources.md §5: ID 001093047064, document number 093047064
 		{"001093047064", "047064", "093047064", nil},
 		{"079203000001", "000001", "203000001", nil},
 		// not 12 digits

@@ -35,7 +35,7 @@ func TestParseQRSamples(t *testing.T) {
 		file string
 		want patient.Identity
 	}{
-		// The example of national-sources.md §4.1.
+		// The example of docs/sources.md §4.1.
 		{"cccd-spec-example", patient.Identity{
 			CitizenID: "001090123456", OldID: "012345678", Name: "NGUYEN VAN A",
 			BirthDate: qrDate(1, 1, 1990), Sex: patient.Male,

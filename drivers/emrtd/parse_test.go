@@ -123,7 +123,7 @@ func TestParseMRZ(t *testing.T) {
 	if err != nil || bad.CheckDigitsOK {
 		t.Errorf("wrong check digit accepted: %v", err)
 	}
-	// The Vietnamese sample of spec/national-sources.md §5.
+	// The Vietnamese sample of docs/sources.md §5.
 	vn, err := ParseMRZ("IDVNM0930470641001093047064<<2" + "9301054M3301052VNM<<<<<<<<<<<8" + "UNG<<HOANG<HIEP<<<<<<<<<<<<<<<")
 	if err != nil || !vn.CheckDigitsOK || vn.DocumentNumber != "093047064" || vn.OptionalData1 != "001093047064<<2" {
 		t.Errorf("VN TD1 = %+v, %v", vn, err)

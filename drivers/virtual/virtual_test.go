@@ -21,7 +21,7 @@ import (
 
 var _ drivers.Transmitter = (*virtual.Card)(nil)
 
-// The MRZ of a real CCCD published in national-sources.md §5, rebuilt from
+// The MRZ of a real CCCD published in docs/sources.md §5, rebuilt from
 // its holder's data: every check digit must come out the same.
 func TestMRZRealSample(t *testing.T) {
 	p := virtual.Profile{

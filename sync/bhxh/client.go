@@ -31,7 +31,7 @@
 // is set: it is a second round trip that reception does not need for the
 // verdict. Visits reads it on demand (e.g. when the HIS asks).
 //
-// The wire quirks national-sources.md §1 lists are handled here: the MD5 of
+// The wire quirks docs/sources.md §1 lists are handled here: the MD5 of
 // the password in upper or lower case, form or JSON bodies, expires_in as a
 // time or as seconds, dates as dd/MM/yyyy or yyyy, maKetQua as a string or a
 // number, and the 15-character card number, 10-digit social-insurance number

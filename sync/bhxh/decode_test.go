@@ -10,7 +10,7 @@ import (
 	"github.com/tiepdon/tiepdon/agent/patient"
 )
 
-// Gateway bodies: real shapes from national-sources.md §1.6 and the quirks
+// Gateway bodies: real shapes from docs/sources.md §1.6 and the quirks
 // seen in public clients.
 var checkBodies = []struct {
 	name string

@@ -23,8 +23,8 @@ type Rule struct {
 	Unavailable bool
 }
 
-// Policy is the result-code table, from spec/README.md ("Our eligibility
-// policy") and national-sources.md §2. Codes 003 and 004 are re-checked with
+// Policy is the result-code table, from docs/sources.md §2 and our policy
+// (docs/eligibility-policy.md). Codes 003 and 004 are re-checked with
 // the new card number before this table is applied to the final answer.
 var Policy = map[string]Rule{
 	// Eligible.
@@ -214,7 +214,7 @@ func RuleFor(code string) Rule {
 
 // Benefit returns the benefit level (1–5) and the share of costs BHYT pays
 // (80, 95 or 100 %) read from the third character of a 15-character card
-// number (national-sources.md §3). It returns 0, 0 for anything else,
+// number (docs/sources.md §3). It returns 0, 0 for anything else,
 // including the 10-digit social-insurance number that newer cards show.
 func Benefit(card patient.CardNumber) (level, percent int) {
 	if len(card) != 15 {

@@ -67,7 +67,7 @@ func TestPolicyDoc(t *testing.T) {
 }
 
 // TestPolicyMatchesSpec checks the table against the policy in
-// spec/README.md ("Our eligibility policy").
+// policy: the verdict of every code in docs/eligibility-policy.md.
 func TestPolicyMatchesSpec(t *testing.T) {
 	spec := map[string]string{
 		"000": "eligible", "004": "eligible",

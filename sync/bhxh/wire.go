@@ -58,7 +58,7 @@ type loginResponse struct {
 	} `json:"APIKey"`
 }
 
-// checkResponse is the body of KQNhanLichSuKCB2024 (national-sources.md §1.6).
+// checkResponse is the body of KQNhanLichSuKCB2024 (docs/sources.md §1.6).
 type checkResponse struct {
 	MaKetQua    text `json:"maKetQua"`
 	GhiChu      text `json:"ghiChu"`

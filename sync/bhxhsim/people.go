@@ -67,7 +67,7 @@ func (p Person) Query() patient.Query {
 func (p Person) CCCDQR() string { return cccd.QRPayload(p.Identity()) }
 
 // BHYTQR returns the QR payload of the person's paper BHYT card
-// (national-sources.md §4.2): names and address hex-encoded, "$" at the end.
+// (docs/sources.md §4.2): names and address hex-encoded, "$" at the end.
 // Field 13 is random-looking, as on real cards.
 func (p Person) BHYTQR() string {
 	sexCode := "1"
@@ -145,7 +145,7 @@ func nfc(s ...string) []string {
 }
 
 // Object codes (the card's first two characters) by benefit level
-// (national-sources.md §3).
+// (docs/sources.md §3).
 var objects = map[byte][]string{
 	'1': {"TE", "CC"},
 	'2': {"HN", "CB", "KC", "DT", "BT", "CK"},

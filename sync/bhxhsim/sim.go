@@ -1,6 +1,6 @@
 // Package bhxhsim simulates the national BHXH gateway for demo mode, tests
 // and `tiepdon sim`: the same paths, parameters, result codes and quirks as
-// egw.baohiemxahoi.gov.vn (national-sources.md §1–§2), over a deterministic
+// egw.baohiemxahoi.gov.vn (docs/sources.md §1–§2), over a deterministic
 // synthetic population, with faults that can be injected per run (Options)
 // or at run time through a small admin API under /sim/.
 //
