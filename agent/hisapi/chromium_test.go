@@ -17,89 +17,29 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tiepdon/tiepdon/agent/events"
+	"github.com/tiepdon/tiepdon/agent/hisapi/hisapitest"
 )
 
-var (
-	chromiumPath = flag.String("chromium", "/usr/bin/chromium", "Chromium binary for the browser tests")
-	screenshot   = flag.Bool("screenshot", false, "write the demo page screenshot to docs/his-demo.png")
-)
-
-// browser starts a fresh headless Chromium, or skips loudly (fails in CI)
-// when there is none.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := os.Stat(*chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Chromium not found at %s: install the Debian package chromium", *chromiumPath)
-		}
-		t.Skipf("SKIPPED: Chromium not found at %s (apt-get install chromium); the browser end-to-end test did not run", *chromiumPath)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(*chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancel()
-		acancel()
-	})
-	// Start the browser now, without a timeout (a timeout on the first run
-	// would stop the browser with it).
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	return ctx
-}
-
-// step runs actions with a time limit.
-func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(sctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-func text(t *testing.T, ctx context.Context, sel string) string {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("reading %s: %v", sel, err)
-	}
-	return strings.TrimSpace(s)
-}
+var screenshot = flag.Bool("screenshot", false, "write the demo page screenshot to docs/his-demo.png")
 
 // TestDemoPageInChromium drives the demo HIS page in a real headless
 // Chromium: it pairs (the test plays the reception window and checks that
 // both show the same code), receives an eligibility.result after a virtual
 // chip scan and renders it with the photo, and runs a manual check.
 func TestDemoPageInChromium(t *testing.T) {
-	ctx := browser(t)
+	ctx := hisapitest.Browser(t)
 	ts := startServer(t, func(o *Options) { o.Limits.PairingTimeout = 30 * time.Second })
 	window := ts.bus.Subscribe(events.PairingRequested, 4)
 	defer window.Close()
 	base := "http://" + ts.addr
 
-	step(t, ctx, "loading /demo",
+	hisapitest.Step(t, ctx, "loading /demo",
 		chromedp.Navigate(base+"/demo"),
 		chromedp.WaitVisible(chromedp.CSS(`#conn[data-state="unpaired"]`)),
 	)
 
 	// Pair: the page shows the code, the "window" compares it and approves.
-	step(t, ctx, "asking to pair", chromedp.Click(chromedp.ID("pair-btn")))
+	hisapitest.Step(t, ctx, "asking to pair", chromedp.Click(chromedp.ID("pair-btn")))
 	var p events.Pairing
 	select {
 	case ev := <-window.C():
@@ -110,13 +50,13 @@ func TestDemoPageInChromium(t *testing.T) {
 	if p.Origin != base {
 		t.Errorf("window shows origin %q, want %q", p.Origin, base)
 	}
-	step(t, ctx, "waiting for the code", chromedp.WaitVisible(chromedp.ID("pair-code-box")))
-	if got := text(t, ctx, "#pair-code"); got != p.Code {
+	hisapitest.Step(t, ctx, "waiting for the code", chromedp.WaitVisible(chromedp.ID("pair-code-box")))
+	if got := hisapitest.Text(t, ctx, "#pair-code"); got != p.Code {
 		t.Fatalf("page shows code %q, window shows %q", got, p.Code)
 	}
 	p.Reply(true)
-	step(t, ctx, "waiting to be paired", chromedp.WaitVisible(chromedp.CSS(`#conn[data-state="open"]`)))
-	if got := text(t, ctx, "#conn-state"); !strings.Contains(got, "photo") {
+	hisapitest.Step(t, ctx, "waiting to be paired", chromedp.WaitVisible(chromedp.CSS(`#conn[data-state="open"]`)))
+	if got := hisapitest.Text(t, ctx, "#conn-state"); !strings.Contains(got, "photo") {
 		t.Errorf("connection pill %q does not list the photo scope", got)
 	}
 	tokens, _ := ts.Store().List(context.Background())
@@ -128,7 +68,7 @@ func TestDemoPageInChromium(t *testing.T) {
 	ts.bus.Publish(events.GatewayChanged, events.Gateway{State: events.GatewayOnline, Since: time.Now()})
 	ts.bus.Publish(events.DeviceChanged, events.Device{Kind: events.Reader, Name: "Virtual PCD 00 00", State: events.DeviceCard})
 	checkID := ts.backend.scan()
-	step(t, ctx, "waiting for the result",
+	hisapitest.Step(t, ctx, "waiting for the result",
 		chromedp.WaitVisible(chromedp.CSS(`#result[data-verdict="eligible"]`)),
 		chromedp.WaitVisible(chromedp.ID("photo")),
 	)
@@ -136,14 +76,14 @@ func TestDemoPageInChromium(t *testing.T) {
 		"#result-check": checkID, "#result-cid": "001099012345", "#result-name": "Nguyễn Văn An",
 		"#result-card": "DN4010123456789", "#result-verdict": "Eligible",
 	} {
-		if got := text(t, ctx, sel); !strings.Contains(got, want) {
+		if got := hisapitest.Text(t, ctx, sel); !strings.Contains(got, want) {
 			t.Errorf("%s = %q, want %q", sel, got, want)
 		}
 	}
-	step(t, ctx, "waiting for the event log", chromedp.WaitVisible(chromedp.CSS(`#log li[data-event="eligibility.result"]`)))
+	hisapitest.Step(t, ctx, "waiting for the event log", chromedp.WaitVisible(chromedp.CSS(`#log li[data-event="eligibility.result"]`)))
 
 	// A manual check from the form.
-	step(t, ctx, "manual check",
+	hisapitest.Step(t, ctx, "manual check",
 		chromedp.SendKeys(chromedp.ID("f-cid"), "079203001234"),
 		chromedp.SendKeys(chromedp.ID("f-name"), "Trần Thị Bình"),
 		chromedp.SendKeys(chromedp.ID("f-dob"), "02/03/2003"),
@@ -153,18 +93,18 @@ func TestDemoPageInChromium(t *testing.T) {
 	_, err := chromedp.Run(sctx, chromedp.Poll[bool](`document.getElementById("check-msg").textContent.startsWith("Done")`))
 	cancel()
 	if err != nil {
-		t.Fatalf("manual check not done: %v (message %q)", err, text(t, ctx, "#check-msg"))
+		t.Fatalf("manual check not done: %v (message %q)", err, hisapitest.Text(t, ctx, "#check-msg"))
 	}
-	if got := text(t, ctx, "#result-cid"); got != "079203001234" {
+	if got := hisapitest.Text(t, ctx, "#result-cid"); got != "079203001234" {
 		t.Errorf("after the manual check the page shows ID %q", got)
 	}
-	if got := text(t, ctx, "#st-gateway"); got != "online" {
+	if got := hisapitest.Text(t, ctx, "#st-gateway"); got != "online" {
 		t.Errorf("status panel shows gateway %q", got)
 	}
 
 	// Show the chip read again for the screenshot.
 	ts.backend.scan()
-	step(t, ctx, "waiting for the second scan", chromedp.WaitVisible(chromedp.ID("photo")))
+	hisapitest.Step(t, ctx, "waiting for the second scan", chromedp.WaitVisible(chromedp.ID("photo")))
 	sctx, cancel = context.WithTimeout(ctx, 20*time.Second)
 	_, err = chromedp.Run(sctx, chromedp.Poll[bool](`document.getElementById("result-cid").textContent === "001099012345"`))
 	cancel()
@@ -191,14 +131,14 @@ func TestDemoPageInChromium(t *testing.T) {
 	t.Logf("screenshot written to %s", out)
 
 	// Reload: the token stored in localStorage pairs the page again by itself.
-	step(t, ctx, "reloading", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#conn[data-state="open"]`)))
+	hisapitest.Step(t, ctx, "reloading", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#conn[data-state="open"]`)))
 
 	// Staff revoke the page in the window: the agent closes with 4403, and
 	// the client forgets its token and reconnects unpaired by itself.
 	if err := ts.Revoke(context.Background(), tokens[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	step(t, ctx, "waiting to be unpaired", chromedp.WaitVisible(chromedp.CSS(`#conn[data-state="unpaired"]`)))
+	hisapitest.Step(t, ctx, "waiting to be unpaired", chromedp.WaitVisible(chromedp.CSS(`#conn[data-state="unpaired"]`)))
 	sctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 	stored, err := chromedp.Run(sctx, chromedp.Evaluate[int](`Object.keys(localStorage).filter(k => k.startsWith("tiepdon.token:")).length`))
 	cancel()
@@ -210,13 +150,13 @@ func TestDemoPageInChromium(t *testing.T) {
 // TestForeignOriginInChromium loads a page from an origin that is not in
 // the allow-list: its WebSocket to the agent must fail.
 func TestForeignOriginInChromium(t *testing.T) {
-	ctx := browser(t)
+	ctx := hisapitest.Browser(t)
 	ts := startServer(t, nil)
 	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<!doctype html><title>foreign</title>`)
 	}))
 	defer foreign.Close()
-	step(t, ctx, "loading the foreign page", chromedp.Navigate(foreign.URL))
+	hisapitest.Step(t, ctx, "loading the foreign page", chromedp.Navigate(foreign.URL))
 	script := fmt.Sprintf(`new Promise((resolve) => {
 		const ws = new WebSocket("ws://%s/v1/ws");
 		ws.onopen = () => resolve("open");
