@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,8 +20,9 @@ import (
 	"github.com/tiepdon/tiepdon/sync/cache"
 )
 
-// TestCrashChild is the agent process that TestKillMidBurst kills: the
-// test binary run again with TIEPDON_CRASH_ARGS. It is not a test on its own.
+// TestCrashChild is the agent process that TestKillMidBurst kills (and
+// that TestHISQuickStart restarts): the test binary run again with
+// TIEPDON_CRASH_ARGS. It is not a test on its own.
 func TestCrashChild(t *testing.T) {
 	raw := os.Getenv("TIEPDON_CRASH_ARGS")
 	if raw == "" {
@@ -30,7 +32,10 @@ func TestCrashChild(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &args); err != nil {
 		t.Fatal(err)
 	}
-	os.Exit(dispatch(context.Background(), args, os.Stdout, os.Stderr))
+	// As main does: SIGTERM stops the agent cleanly (SIGKILL still kills it).
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	os.Exit(dispatch(ctx, args, os.Stdout, os.Stderr))
 }
 
 // TestKillMidBurst: a real agent process reads a burst of 500 scans a
