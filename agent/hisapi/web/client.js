@@ -83,7 +83,8 @@ const DEFAULT_URL = "ws://127.0.0.1:8733/v1/ws";
 export class TiepdonClient extends EventTarget {
   /**
    * @param {{url?:string, name?:string, version?:string, events?:string[], storage?:Storage|null,
-   *   token?:string, reconnect?:boolean, callTimeoutMs?:number}} [opts]
+   *   token?:string, reconnect?:boolean, callTimeoutMs?:number, WebSocket?:typeof WebSocket}} [opts]
+   *   WebSocket: the WebSocket class to use where there is no global one (Node before 22: the ws package's)
    */
   constructor(opts = {}) {
     super();
@@ -94,6 +95,7 @@ export class TiepdonClient extends EventTarget {
     this.storage = opts.storage === undefined ? globalThis.localStorage ?? null : opts.storage;
     this.reconnect = opts.reconnect !== false;
     this.callTimeoutMs = opts.callTimeoutMs || 30000;
+    this.WebSocket = opts.WebSocket || globalThis.WebSocket;
     this.storageKey = "tiepdon.token:" + this.url;
     this._token = opts.token || (this.storage && this.storage.getItem(this.storageKey)) || "";
     this._ws = null;
@@ -116,7 +118,11 @@ export class TiepdonClient extends EventTarget {
     return () => this.removeEventListener(name, h);
   }
 
-  _emit(name, detail) { this.dispatchEvent(new CustomEvent(name, { detail })); }
+  _emit(name, detail) {
+    // CustomEvent is global in browsers and Node 19+; Node 18 has Event only.
+    const e = typeof CustomEvent === "function" ? new CustomEvent(name, { detail }) : Object.assign(new Event(name), { detail });
+    this.dispatchEvent(e);
+  }
 
   _setState(state, extra = {}) {
     this.state = state;
@@ -139,7 +145,7 @@ export class TiepdonClient extends EventTarget {
       this._setState("connecting");
       let ws;
       try {
-        ws = new WebSocket(this.url);
+        ws = new this.WebSocket(this.url);
       } catch (e) {
         reject(e);
         return;
@@ -246,7 +252,7 @@ export class TiepdonClient extends EventTarget {
   /** Call a method. Rejects with a TiepdonError. */
   call(method, params, { timeoutMs } = {}) {
     const ws = this._ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) {
+    if (!ws || ws.readyState !== 1) { // OPEN
       return Promise.reject(new TiepdonError(ErrorCodes.DISCONNECTED, "not connected to tiepdon"));
     }
     const id = this._next++;
@@ -290,11 +296,13 @@ export class TiepdonClient extends EventTarget {
   status() { return this.call("status"); }
   /**
    * eligibility.check: check a patient by citizenId, cardNumber or socialInsuranceNumber.
-   * Resolves with {checkId, pending, result?}; the answer also arrives as eligibility.result.
+   * Resolves with {checkId, pending, result?}; the answer also arrives as eligibility.result, unless
+   * announce is false (a back-end's background check: never the patient at the counter).
    */
-  check(identity, { wait = true, timeoutMs } = {}) {
+  check(identity, { wait = true, timeoutMs, announce } = {}) {
     const params = { identity, wait };
     if (timeoutMs) params.timeoutMs = timeoutMs;
+    if (announce === false) params.announce = false;
     return this.call("eligibility.check", params, { timeoutMs: (timeoutMs || 20000) + 5000 });
   }
   /** identity.current: the patient at the counter now, or null. */
