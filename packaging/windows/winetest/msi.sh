@@ -245,6 +245,15 @@ if [ -n "$next" ]; then
   has "the upgrade keeps the config (FACILITY_CODE given to the old version)" "$(cat "$c/ProgramData/tiepdon/config.toml" 2>/dev/null)" 79015
   n=$(wine64 reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall' /s </dev/null 2>/dev/null | tr -d '\r' | grep -c 'DisplayName    REG_SZ    tiepdon$')
   [ "$n" = 1 ] && ok "one uninstall entry after the upgrade" || bad "$n uninstall entries after the upgrade"
+  # Rollback as docs/install-windows.md says: the older MSI is refused while the
+  # newer is installed; uninstalled without REMOVE_DATA, the older one installs
+  # and finds the config.
+  wine64 msiexec /i "$msi" /qn </dev/null >/dev/null 2>&1
+  rc=$?
+  [ $rc != 0 ] && [ "$(version)" = "$new_v" ] && ok "a downgrade is refused (exit $rc), $new_v stays" || bad "downgrade: exit $rc, version $(version)"
+  wine64 msiexec /x "$next" /qn </dev/null >/dev/null 2>&1 && wine64 msiexec /i "$msi" /qn </dev/null >/dev/null 2>&1
+  [ "$(version)" = "$old_v" ] && ok "rollback: uninstall $new_v, install $old_v" || bad "rollback: version '$(version)'"
+  has "… the rolled-back version finds the config" "$(cat "$c/ProgramData/tiepdon/config.toml" 2>/dev/null)" 79015
   # Uninstall with REMOVE_DATA=1 and a data_dir of IT's choosing in the machine
   # config, holding a pairing: exactly what docs/install-windows.md lists goes.
   { echo "data_dir = 'C:\TiepdonData'"; cat "$c/ProgramData/tiepdon/config.toml"; } >"$tmp/config.toml" # top-level key: before any [table]
@@ -255,7 +264,7 @@ if [ -n "$next" ]; then
   echo keep >"$c/beside.txt"; mkdir -p "$c/ProgramData/other-program"; echo keep >"$c/ProgramData/other-program/x"
   users=$(ls -d "$c"/users/*/AppData/Local/tiepdon 2>/dev/null)
   [ -n "$users" ] && ok "before: a user's %LocalAppData%\\tiepdon exists" || bad "no user's %LocalAppData%\\tiepdon before the uninstall"
-  wine64 msiexec /x "$next" /qn REMOVE_DATA=1 </dev/null >/dev/null 2>&1 && ok "uninstall with REMOVE_DATA=1 (exit 0)" || bad "uninstall with REMOVE_DATA=1"
+  wine64 msiexec /x "$msi" /qn REMOVE_DATA=1 </dev/null >/dev/null 2>&1 && ok "uninstall with REMOVE_DATA=1 (exit 0)" || bad "uninstall with REMOVE_DATA=1"
   for d in "Program Files/tiepdon" ProgramData/tiepdon TiepdonData; do
     [ ! -e "$c/$d" ] && ok "REMOVE_DATA=1 removed C:\\${d//\//\\}" || bad "REMOVE_DATA=1 left C:\\${d//\//\\}: $(ls "$c/$d" | head -5 | tr '\n' ' ')"
   done
