@@ -22,6 +22,15 @@ func read(t *testing.T, path string) string {
 	return string(b)
 }
 
+// customAction is a CustomAction element of the WiX source.
+type customAction struct {
+	ID          string `xml:"Id,attr"`
+	FileKey     string `xml:"FileKey,attr"`
+	ExeCommand  string `xml:"ExeCommand,attr"`
+	Execute     string `xml:"Execute,attr"`
+	Impersonate string `xml:"Impersonate,attr"`
+}
+
 // wxs is the part of the WiX source the test looks at.
 type wxs struct {
 	Product struct {
@@ -30,16 +39,11 @@ type wxs struct {
 			ID    string `xml:"Id,attr"`
 			Value string `xml:"Value,attr"`
 		} `xml:"Property"`
-		CustomActions []struct {
-			ID          string `xml:"Id,attr"`
-			FileKey     string `xml:"FileKey,attr"`
-			ExeCommand  string `xml:"ExeCommand,attr"`
-			Execute     string `xml:"Execute,attr"`
-			Impersonate string `xml:"Impersonate,attr"`
-		} `xml:"CustomAction"`
-		Sequence struct {
+		CustomActions []customAction `xml:"CustomAction"`
+		Sequence      struct {
 			Custom []struct {
 				Action    string `xml:"Action,attr"`
+				Sequence  int    `xml:"Sequence,attr"`
 				Condition string `xml:",chardata"`
 			} `xml:"Custom"`
 		} `xml:"InstallExecuteSequence"`
@@ -194,5 +198,37 @@ func TestPolicyTemplate(t *testing.T) {
 		if !strings.Contains(admx, `<list id="`) || !strings.Contains(admx, `key="`+key+`" valuePrefix=""`) {
 			t.Errorf("the ADMX does not write the list %s (value names 1, 2, …)", key)
 		}
+	}
+}
+
+// TestEveryScheduledActionExists: each custom action tiepdon.wxs schedules
+// is defined, in the .wxs or by msi-fixup.sh (wixl cannot write actions from
+// the Binary table); an action scheduled but never defined makes msiexec
+// fail every install. The Binary-table actions keep their order: the
+// properties are checked, then running agents are closed, before
+// RemoveExistingProducts (1401); they are started again after
+// InstallFinalize (6600).
+func TestEveryScheduledActionExists(t *testing.T) {
+	var w wxs
+	if err := xml.Unmarshal([]byte(read(t, "windows/tiepdon.wxs")), &w); err != nil {
+		t.Fatal(err)
+	}
+	fixup := read(t, "windows/msi-fixup.sh")
+	seq := map[string]int{}
+	for _, c := range w.Product.Sequence.Custom {
+		seq[c.Action] = c.Sequence
+		defined := slices.ContainsFunc(w.Product.CustomActions, func(a customAction) bool {
+			return a.ID == c.Action
+		})
+		if !defined && !strings.Contains(fixup, "VALUES ('"+c.Action+"',") {
+			t.Errorf("%s is scheduled but defined neither in tiepdon.wxs nor by msi-fixup.sh", c.Action)
+		}
+	}
+	if !(seq["ValidateProperties"] > 0 && seq["ValidateProperties"] < seq["CloseAgents"] && seq["CloseAgents"] < 1401) {
+		t.Errorf("ValidateProperties at %d, CloseAgents at %d: both before RemoveExistingProducts (1401), in this order",
+			seq["ValidateProperties"], seq["CloseAgents"])
+	}
+	if seq["RestartAgents"] <= 6600 {
+		t.Errorf("RestartAgents at %d, before InstallFinalize (6600): the new files are not in place yet", seq["RestartAgents"])
 	}
 }
