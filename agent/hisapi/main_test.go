@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/tiepdon/tiepdon/agent/hisapi/hisapitest"
 )
 
 // TestMain checks that no test leaves a goroutine behind: every session's
@@ -24,6 +26,7 @@ func TestMain(m *testing.M) {
 	suiteSchema = sc
 	sc.hook()
 	code := m.Run()
+	hisapitest.RemoveNodeClients()
 	if n := sc.checked; code == 0 && !sc.report(os.Stderr) {
 		os.Stderr.WriteString("FAIL: the server sent messages that do not follow web/schema.json (above)\n")
 		code = 1
