@@ -4,6 +4,9 @@
 # windows/amd64 with mingw-w64 (cgo: SQLite) and run under Debian's Wine 8
 # (`go test -exec wine-exec`), in a Wine prefix cached between runs (env.sh).
 #
+# Packages: those with Windows-specific code (the key store: the real Credential
+# Manager calls, which Wine implements).
+#
 # Skipped under Wine, by name, with the reason (printed on every run):
 declare -A skip=(
   [TestDemoPageInChromium]="drives Linux Chromium from the test binary; the Linux lane runs it"
@@ -17,7 +20,7 @@ declare -A skip=(
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 . packaging/windows/winetest/env.sh || exit 1
-pkgs=(./agent/config ./agent/install ./agent/doctor ./agent/hisapi ./drivers/serialqr ./sync/cache ./ui)
+pkgs=(./agent/config ./agent/install ./agent/doctor ./agent/keystore ./agent/hisapi ./drivers/serialqr ./sync/cache ./ui)
 echo "== Windows lane: ${pkgs[*]} under $(wine64 --version) (prefix $WINEPREFIX)"
 echo "   skipped under Wine:"
 names=()
