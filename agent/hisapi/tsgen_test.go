@@ -30,10 +30,10 @@ func typescriptFromSchema(raw []byte) ([]byte, error) {
 		}
 		d := defs.get(k).(*omap)
 		g.doc(d, "")
-		if d.get("properties") != nil && d.get("type") == "object" {
-			g.p("export interface %s %s", tsName(k), g.typ(d, ""))
+		if t := g.typ(d, ""); strings.HasPrefix(t, "{") {
+			g.p("export interface %s %s", tsName(k), t)
 		} else {
-			g.p("export type %s = %s;", tsName(k), g.typ(d, ""))
+			g.p("export type %s = %s;", tsName(k), t)
 		}
 		g.p("")
 	}
@@ -60,9 +60,161 @@ func typescriptFromSchema(raw []byte) ([]byte, error) {
 	g.p("/** A response as it arrives on the WebSocket. */")
 	g.p("export type Response<M extends MethodName = MethodName> =")
 	g.p("  | { jsonrpc: \"2.0\"; id: Id; result: Methods[M][\"result\"] }")
-	g.p("  | { jsonrpc: \"2.0\"; id: Id; error: Error };")
+	g.p("  | { jsonrpc: \"2.0\"; id: Id; error: RpcError };")
+	g.p("")
+	g.client(doc)
 	return g.b.Bytes(), nil
 }
+
+// clientMethods are the methods TiepdonClient declares (client.js must
+// have each; TestClientMatchesTypes checks).
+var clientMethods = []string{"on", "connect", "close", "forget", "call", "pair", "info", "status", "check", "currentIdentity", "receipt"}
+
+// client declares what client.js exports: its constants (from the
+// schema's x-notifications, x-errorCodes and x-closeCodes), TiepdonError
+// and TiepdonClient.
+func (g *tsgen) client(doc *omap) {
+	g.p("// ---- The client (client.js, npm @tiepdon/his-client) ----")
+	g.p("")
+	g.p("/** The API level this client was written for. */")
+	g.p("export declare const API_LEVEL: %v;", doc.get("x-apiLevel"))
+	g.p("")
+	g.p("/** Notification names, and the client's own event STATE. */")
+	g.p("export declare const Events: {")
+	for _, n := range doc.get("x-notifications").([]any) {
+		g.p("  readonly %s: %q;", constName(n.(string)), n)
+	}
+	g.p("  /** The client's own event: the connection's state changed. */")
+	g.p("  readonly STATE: \"state\";")
+	g.p("};")
+	g.p("")
+	g.p("/** JSON-RPC error codes (stable across API levels), and the client's own DISCONNECTED and TIMEOUT. */")
+	g.p("export declare const ErrorCodes: {")
+	codes := doc.get("x-errorCodes").(*omap)
+	for _, k := range codes.keys {
+		g.p("  readonly %s: %v;", k, codes.get(k))
+	}
+	g.p("  /** Not connected, or the connection closed before the answer. */")
+	g.p("  readonly DISCONNECTED: -1;")
+	g.p("  /** No answer within the call's time limit. */")
+	g.p("  readonly TIMEOUT: -2;")
+	g.p("};")
+	g.p("")
+	g.p("/** WebSocket close codes the agent uses. */")
+	g.p("export declare const CloseCodes: {")
+	codes = doc.get("x-closeCodes").(*omap)
+	for _, k := range codes.keys {
+		g.p("  readonly %s: %v;", k, codes.get(k))
+	}
+	g.p("};")
+	g.p("")
+	g.p("%s", tsClient)
+}
+
+// constName: "eligibility.result" → ELIGIBILITY_RESULT.
+func constName(s string) string {
+	return strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(s))
+}
+
+const tsClient = `/** Detail of the client's STATE event. */
+export interface ConnectionState {
+  state: "connecting" | "open" | "closed";
+  /** Whether the session holds a valid token. */
+  paired: boolean;
+  /** Why the connection closed (see CloseCodes). */
+  closeCode?: number;
+  closeReason?: string;
+}
+
+/** What each event the client emits carries: every notification's params, and STATE's ConnectionState. */
+export type ClientEvents = Notifications & { state: ConnectionState };
+
+/** An error answer from the agent (code and data.reason as in the API), or a local failure (DISCONNECTED, TIMEOUT). */
+export declare class TiepdonError extends Error {
+  constructor(code: number, message: string, data?: Record<string, unknown>);
+  readonly name: "TiepdonError";
+  /** See ErrorCodes. */
+  code: number;
+  /** The error's data.reason, e.g. "missing-scope"; "" for local failures. */
+  reason: string;
+  /** The error's data (reason, scope, retryAfterMs, ...; closeCode for DISCONNECTED). */
+  data: Partial<NonNullable<RpcError["data"]>> & Record<string, unknown>;
+}
+
+export interface TiepdonClientOptions {
+  /** Default ws://127.0.0.1:8733/v1/ws. */
+  url?: string;
+  /** The app's name, shown in the reception window. */
+  name?: string;
+  version?: string;
+  /** Notifications wanted (default: all the token allows). */
+  events?: NotificationName[];
+  /** Where the token is kept (default localStorage; null: nowhere). */
+  storage?: Storage | null;
+  /** A token from tiepdon pairing add, or from an earlier pairing. */
+  token?: string;
+  /** Reconnect after every close, with backoff (default true). */
+  reconnect?: boolean;
+  /** Time limit of a call (default 30000). */
+  callTimeoutMs?: number;
+  /** The WebSocket class where there is no global one (Node before 22: the ws package's). */
+  WebSocket?: { new (url: string): WebSocket };
+}
+
+export interface PairOptions {
+  /** The name staff see (default the client's name). */
+  name?: string;
+  /** Default ["eligibility"]. */
+  scopes?: Scope[];
+  /** Receives the code to show on the page while staff compare it with the window. */
+  onCode?: (code: PairingCodeEvent) => void;
+}
+
+export interface CheckOptions {
+  /** Wait for the first answer (default true). */
+  wait?: boolean;
+  /** How long the agent waits, in milliseconds (default 20000). */
+  timeoutMs?: number;
+  /** false: a background check, never the patient at the counter (default true). */
+  announce?: boolean;
+}
+
+/** A connection to the tiepdon agent that reconnects by itself and keeps its token in storage. */
+export declare class TiepdonClient extends EventTarget {
+  constructor(opts?: TiepdonClientOptions);
+  readonly url: string;
+  name: string;
+  version: string;
+  events: NotificationName[] | null;
+  storage: Storage | null;
+  reconnect: boolean;
+  callTimeoutMs: number;
+  readonly storageKey: string;
+  /** The session.hello result (paired, scopes, bootId, ...), or null while not connected. */
+  session: SessionHelloResult | null;
+  state: ConnectionState["state"];
+  /** Whether the session holds a valid token. */
+  readonly paired: boolean;
+  /** Listen to a notification or to STATE; returns a function that stops listening. */
+  on<E extends keyof ClientEvents>(name: E, fn: (detail: ClientEvents[E]) => void): () => void;
+  /** Connect and say hello; resolves once the session is open. */
+  connect(): Promise<SessionHelloResult>;
+  /** Close for good (no reconnect). */
+  close(): void;
+  /** Forget the stored token. */
+  forget(): void;
+  /** Call a method; rejects with a TiepdonError. */
+  call<M extends MethodName>(method: M, params?: Methods[M]["params"], opts?: { timeoutMs?: number }): Promise<Methods[M]["result"]>;
+  /** Ask reception staff to pair this page; resolves once they approve. */
+  pair(opts?: PairOptions): Promise<PairingRequestResult>;
+  info(): Promise<SystemInfoResult>;
+  status(): Promise<StatusResult>;
+  check(identity: EligibilityCheckParams["identity"], opts?: CheckOptions): Promise<EligibilityCheckResult>;
+  /** The patient at the counter now, or null. */
+  currentIdentity(): Promise<IdentityCurrentResult>;
+  /** A past check's latest answer by its checkId. */
+  receipt(checkId: string): Promise<ReceiptGetResult>;
+}`
 
 type tsgen struct{ b bytes.Buffer }
 

@@ -322,7 +322,7 @@ export interface SessionHelloResult {
 }
 
 /** No parameters (absent, null or {}). */
-export interface SystemInfoParams Record<string, never>
+export type SystemInfoParams = Record<string, never>;
 
 /** Result of system.info: what this agent speaks. */
 export interface SystemInfoResult {
@@ -382,7 +382,7 @@ export interface PairingRequestResult {
 }
 
 /** No parameters (absent, null or {}). */
-export interface StatusParams Record<string, never>
+export type StatusParams = Record<string, never>;
 
 /** Result of status (and the body of /healthz). */
 export interface StatusResult {
@@ -486,7 +486,7 @@ export interface EligibilityCheckResult {
 }
 
 /** No parameters (absent, null or {}). */
-export interface IdentityCurrentParams Record<string, never>
+export type IdentityCurrentParams = Record<string, never>;
 
 /** Result of identity.current: the check on the reception screen, or null. */
 export type IdentityCurrentResult = CheckResult | null;
@@ -774,4 +774,163 @@ export type Notification = { [N in NotificationName]: { jsonrpc: "2.0"; method: 
 /** A response as it arrives on the WebSocket. */
 export type Response<M extends MethodName = MethodName> =
   | { jsonrpc: "2.0"; id: Id; result: Methods[M]["result"] }
-  | { jsonrpc: "2.0"; id: Id; error: Error };
+  | { jsonrpc: "2.0"; id: Id; error: RpcError };
+
+// ---- The client (client.js, npm @tiepdon/his-client) ----
+
+/** The API level this client was written for. */
+export declare const API_LEVEL: 1;
+
+/** Notification names, and the client's own event STATE. */
+export declare const Events: {
+  readonly DEVICE_CHANGED: "device.changed";
+  readonly CARD_PRESENTED: "card.presented";
+  readonly CARD_PROGRESS: "card.progress";
+  readonly READ_FAILED: "read.failed";
+  readonly ALERT: "alert";
+  readonly GATEWAY_STATE: "gateway.state";
+  readonly IDENTITY_READ: "identity.read";
+  readonly ELIGIBILITY_RESULT: "eligibility.result";
+  readonly ELIGIBILITY_UPDATED: "eligibility.updated";
+  readonly EVENTS_DROPPED: "events.dropped";
+  readonly PAIRING_CODE: "pairing.code";
+  /** The client's own event: the connection's state changed. */
+  readonly STATE: "state";
+};
+
+/** JSON-RPC error codes (stable across API levels), and the client's own DISCONNECTED and TIMEOUT. */
+export declare const ErrorCodes: {
+  readonly PARSE_ERROR: -32700;
+  readonly INVALID_REQUEST: -32600;
+  readonly METHOD_NOT_FOUND: -32601;
+  readonly INVALID_PARAMS: -32602;
+  readonly INTERNAL: -32603;
+  readonly HELLO_REQUIRED: -32000;
+  readonly UNAUTHORIZED: -32001;
+  readonly FORBIDDEN: -32002;
+  readonly API_LEVEL: -32003;
+  readonly NOT_FOUND: -32004;
+  readonly RATE_LIMITED: -32005;
+  readonly BUSY: -32006;
+  readonly PAIRING_DENIED: -32010;
+  readonly PAIRING_EXPIRED: -32011;
+  readonly CHECK_FAILED: -32020;
+  /** Not connected, or the connection closed before the answer. */
+  readonly DISCONNECTED: -1;
+  /** No answer within the call's time limit. */
+  readonly TIMEOUT: -2;
+};
+
+/** WebSocket close codes the agent uses. */
+export declare const CloseCodes: {
+  readonly NORMAL: 1000;
+  readonly GOING_AWAY: 1001;
+  readonly UNSUPPORTED_DATA: 1003;
+  readonly INVALID_PAYLOAD: 1007;
+  readonly POLICY_VIOLATION: 1008;
+  readonly TOO_BIG: 1009;
+  readonly IDLE: 4000;
+  readonly TOKEN_REVOKED: 4403;
+  readonly HELLO_TIMEOUT: 4408;
+  readonly TOO_MANY_CLIENTS: 4429;
+};
+
+/** Detail of the client's STATE event. */
+export interface ConnectionState {
+  state: "connecting" | "open" | "closed";
+  /** Whether the session holds a valid token. */
+  paired: boolean;
+  /** Why the connection closed (see CloseCodes). */
+  closeCode?: number;
+  closeReason?: string;
+}
+
+/** What each event the client emits carries: every notification's params, and STATE's ConnectionState. */
+export type ClientEvents = Notifications & { state: ConnectionState };
+
+/** An error answer from the agent (code and data.reason as in the API), or a local failure (DISCONNECTED, TIMEOUT). */
+export declare class TiepdonError extends Error {
+  constructor(code: number, message: string, data?: Record<string, unknown>);
+  readonly name: "TiepdonError";
+  /** See ErrorCodes. */
+  code: number;
+  /** The error's data.reason, e.g. "missing-scope"; "" for local failures. */
+  reason: string;
+  /** The error's data (reason, scope, retryAfterMs, ...; closeCode for DISCONNECTED). */
+  data: Partial<NonNullable<RpcError["data"]>> & Record<string, unknown>;
+}
+
+export interface TiepdonClientOptions {
+  /** Default ws://127.0.0.1:8733/v1/ws. */
+  url?: string;
+  /** The app's name, shown in the reception window. */
+  name?: string;
+  version?: string;
+  /** Notifications wanted (default: all the token allows). */
+  events?: NotificationName[];
+  /** Where the token is kept (default localStorage; null: nowhere). */
+  storage?: Storage | null;
+  /** A token from tiepdon pairing add, or from an earlier pairing. */
+  token?: string;
+  /** Reconnect after every close, with backoff (default true). */
+  reconnect?: boolean;
+  /** Time limit of a call (default 30000). */
+  callTimeoutMs?: number;
+  /** The WebSocket class where there is no global one (Node before 22: the ws package's). */
+  WebSocket?: { new (url: string): WebSocket };
+}
+
+export interface PairOptions {
+  /** The name staff see (default the client's name). */
+  name?: string;
+  /** Default ["eligibility"]. */
+  scopes?: Scope[];
+  /** Receives the code to show on the page while staff compare it with the window. */
+  onCode?: (code: PairingCodeEvent) => void;
+}
+
+export interface CheckOptions {
+  /** Wait for the first answer (default true). */
+  wait?: boolean;
+  /** How long the agent waits, in milliseconds (default 20000). */
+  timeoutMs?: number;
+  /** false: a background check, never the patient at the counter (default true). */
+  announce?: boolean;
+}
+
+/** A connection to the tiepdon agent that reconnects by itself and keeps its token in storage. */
+export declare class TiepdonClient extends EventTarget {
+  constructor(opts?: TiepdonClientOptions);
+  readonly url: string;
+  name: string;
+  version: string;
+  events: NotificationName[] | null;
+  storage: Storage | null;
+  reconnect: boolean;
+  callTimeoutMs: number;
+  readonly storageKey: string;
+  /** The session.hello result (paired, scopes, bootId, ...), or null while not connected. */
+  session: SessionHelloResult | null;
+  state: ConnectionState["state"];
+  /** Whether the session holds a valid token. */
+  readonly paired: boolean;
+  /** Listen to a notification or to STATE; returns a function that stops listening. */
+  on<E extends keyof ClientEvents>(name: E, fn: (detail: ClientEvents[E]) => void): () => void;
+  /** Connect and say hello; resolves once the session is open. */
+  connect(): Promise<SessionHelloResult>;
+  /** Close for good (no reconnect). */
+  close(): void;
+  /** Forget the stored token. */
+  forget(): void;
+  /** Call a method; rejects with a TiepdonError. */
+  call<M extends MethodName>(method: M, params?: Methods[M]["params"], opts?: { timeoutMs?: number }): Promise<Methods[M]["result"]>;
+  /** Ask reception staff to pair this page; resolves once they approve. */
+  pair(opts?: PairOptions): Promise<PairingRequestResult>;
+  info(): Promise<SystemInfoResult>;
+  status(): Promise<StatusResult>;
+  check(identity: EligibilityCheckParams["identity"], opts?: CheckOptions): Promise<EligibilityCheckResult>;
+  /** The patient at the counter now, or null. */
+  currentIdentity(): Promise<IdentityCurrentResult>;
+  /** A past check's latest answer by its checkId. */
+  receipt(checkId: string): Promise<ReceiptGetResult>;
+}

@@ -40,7 +40,7 @@ export const ErrorCodes = Object.freeze({
 
 /** WebSocket close codes the agent uses. */
 export const CloseCodes = Object.freeze({
-  GOING_AWAY: 1001, UNSUPPORTED_DATA: 1003, POLICY_VIOLATION: 1008, TOO_BIG: 1009,
+  NORMAL: 1000, GOING_AWAY: 1001, UNSUPPORTED_DATA: 1003, INVALID_PAYLOAD: 1007, POLICY_VIOLATION: 1008, TOO_BIG: 1009,
   IDLE: 4000, TOKEN_REVOKED: 4403, HELLO_TIMEOUT: 4408, TOO_MANY_CLIENTS: 4429,
 });
 
