@@ -1183,3 +1183,16 @@ func TestNextStepActions(t *testing.T) {
 		t.Error("sign-in-again button shown for an eligible answer")
 	}
 }
+
+// TestCachedByAnotherDesk: in hospital mode a cached answer another desk
+// kept says which desk and how long ago.
+func TestCachedByAnotherDesk(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	e := patient.Eligibility{Verdict: patient.Eligible, Code: "000", ReasonVI: "Thẻ còn giá trị.", Source: patient.SourceCache,
+		CachedBy: "Quầy 3", CheckedAt: scenes.Now.Add(-2*time.Hour - 5*time.Minute)}
+	h.play([]scenes.Step{{Kind: events.CardPresented, Data: events.Presented{CheckID: "c1", Medium: patient.MediumTyped}},
+		{Kind: events.EligibilityResult, Data: events.Result{CheckID: "c1", Eligibility: e}}})
+	if got := h.u.w.bannerReason.Text; !strings.Contains(got, "Kết quả lưu tại Quầy 3, 2 giờ trước") {
+		t.Errorf("banner %q, want the desk and the age", got)
+	}
+}

@@ -484,7 +484,12 @@ func (u *UI) renderBanner() {
 			reason += " " + u.t("reason.field", u.t("field."+e.Field))
 		}
 		if e.Source == patient.SourceCache {
-			reason = u.t("banner.cached", u.ago(u.cachedAge(e))) + " " + reason
+			if e.CachedBy != "" {
+				// Another desk's live answer (hospital mode).
+				reason = u.t("banner.cached.desk", e.CachedBy, u.ago(u.cachedAge(e))) + " " + reason
+			} else {
+				reason = u.t("banner.cached", u.ago(u.cachedAge(e))) + " " + reason
+			}
 		}
 		code := ""
 		if e.Code != "" {

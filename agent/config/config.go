@@ -47,6 +47,7 @@ type Config struct {
 	Cache    Cache    `toml:"cache"`
 	Log      Log      `toml:"log"`
 	Settings Settings `toml:"settings"`
+	Hospital Hospital `toml:"hospital"`
 
 	// Staff is the staff member signed in for the shift, from
 	// TIEPDON_STAFF_NAME and TIEPDON_STAFF_CCCD; the window can change it.
@@ -110,6 +111,23 @@ type Reader struct {
 // Cache configures the local SQLite cache.
 type Cache struct {
 	Retention Duration `toml:"retention"`
+}
+
+// Hospital configures hospital mode: the desks of a hospital share what
+// they know through its PostgreSQL (docs/hospital.md). Without a DSN the
+// desk works alone, as before.
+type Hospital struct {
+	// DSN is the PostgreSQL connection string; use TLS (sslmode=verify-full)
+	// with a client certificate (sslcert, sslkey) or a password from a
+	// PGPASSFILE rather than in the DSN.
+	DSN string `toml:"dsn"`
+	// KeyFile is the hospital key file (tiepdon fleet new-key makes one):
+	// the keys that seal personal fields in PostgreSQL.
+	KeyFile string `toml:"key_file"`
+	// Desk is this desk's name for people ("Quầy 3"); empty: the host name.
+	Desk string `toml:"desk"`
+	// LookupTimeout bounds a shared-cache lookup on the verdict path.
+	LookupTimeout Duration `toml:"lookup_timeout"`
 }
 
 // Settings guards the window's settings page.
@@ -256,6 +274,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Cache.Retention.Duration < time.Hour {
 		errs = append(errs, errors.New("cache.retention: must be at least 1h"))
+	}
+	if c.Hospital.DSN != "" && c.Hospital.KeyFile == "" {
+		errs = append(errs, errors.New("hospital.key_file: hospital mode needs the hospital key file beside hospital.dsn"))
+	}
+	if t := c.Hospital.LookupTimeout.Duration; t < 10*time.Millisecond || t > 5*time.Second {
+		errs = append(errs, fmt.Errorf("hospital.lookup_timeout: %v is not between 10ms and 5s", t))
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

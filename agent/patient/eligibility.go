@@ -59,7 +59,10 @@ type Eligibility struct {
 	// which signed receipts record.
 	AnswerSHA256 string `json:"answerSha256,omitempty"`
 
-	Source    Source        `json:"source"`
+	Source Source `json:"source"`
+	// CachedBy names the desk whose live answer a cached one is, when it
+	// comes from another desk of the hospital (hospital mode): "Quầy 3".
+	CachedBy  string        `json:"cachedBy,omitempty"`
 	CheckedAt time.Time     `json:"checkedAt"`         // when the gateway answered
 	Age       time.Duration `json:"age,omitempty"`     // for cached answers: how old at the time of showing
 	Latency   time.Duration `json:"latency,omitempty"` // gateway round trip

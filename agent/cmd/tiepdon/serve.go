@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/tiepdon/tiepdon/sync/bhxh"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
 	"github.com/tiepdon/tiepdon/sync/cache"
+	"github.com/tiepdon/tiepdon/sync/hospital"
 	"github.com/tiepdon/tiepdon/sync/outbox"
 	"golang.org/x/sync/errgroup"
 )
@@ -47,6 +49,7 @@ type stack struct {
 	settings *settings.Store
 
 	demo       bool
+	hospital   *hospital.DB // hospital mode, or nil
 	configFile string
 	demoPKI    *virtual.PKI // demo: signs the virtual chips' SODs
 	his        *hisapi.Server
@@ -155,6 +158,19 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	}
 	s.db = db
 	s.runs = append(s.runs, db.Run)
+	var store agent.Store = db
+	if h := s.cfg.Hospital; h.DSN != "" {
+		// Hospital mode: the desk's answers go up to the hospital's
+		// PostgreSQL in the background, and a lookup its own cache cannot
+		// answer asks the other desks' (docs/hospital.md).
+		hdb, err := openHospital(s.cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		s.hospital = hdb
+		s.runs = append(s.runs, func(ctx context.Context) error { return hdb.Run(ctx, db) })
+		store = hospital.Shared{DB: db, Hospital: hdb, Retention: s.cfg.Cache.Retention.Duration}
+	}
 
 	if s.cfg.Gateway.Password == "" {
 		s.cfg.Gateway.Password, _, _ = config.PasswordStore{DataDir: s.cfg.DataDir}.Load(s.cfg.Gateway.Username)
@@ -202,7 +218,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	log.Debug("receipt key", "in", where, "keyId", receipt.KeyID(rkey.Public().(ed25519.PublicKey)))
 	signer := receipt.NewSigner(rkey, s.cfg.Facility.Code, "", version)
 	s.agent, err = agent.New(agent.Deps{
-		Bus: s.bus, Identify: payload.Identify, Checker: c, Store: db, Queue: ob, Journal: ob, Sources: sources, Seal: signer.Seal,
+		Bus: s.bus, Identify: payload.Identify, Checker: c, Store: store, Queue: ob, Journal: ob, Sources: sources, Seal: signer.Seal,
 		Staff: s.cfg.Staff, Hedge: s.cfg.Gateway.Hedge.Duration, Timeout: s.cfg.Gateway.Timeout.Duration, Logger: log,
 		CrossCheck: crossCheck, AskCAN: !o.headless && !s.cfg.Reader.Disabled,
 	})
@@ -266,6 +282,9 @@ func (s *stack) close() {
 	}
 	if s.sim != nil {
 		s.sim.Close()
+	}
+	if s.hospital != nil {
+		s.hospital.Close()
 	}
 	if s.db != nil {
 		s.db.Close()
@@ -427,4 +446,23 @@ func (s *stack) windowFailed(err error) {
 	s.setWindow(w)
 	s.log.Error("The tiepdon window could not open, so reception staff see nothing on this PC; update the graphics driver (over Remote Desktop: enable hardware OpenGL); tiepdon keeps running and the HIS still gets results", "err", err)
 	tellDesk("tiepdon", w.FixVI+"\n\n"+w.FixEN, s.log)
+}
+
+// openHospital prepares hospital mode from the config: the hospital keys,
+// this desk's ID, and the store (not connected yet: Run connects).
+func openHospital(cfg config.Config, log *slog.Logger) (*hospital.DB, error) {
+	b, err := os.ReadFile(cfg.Hospital.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("hospital key file: %w", err)
+	}
+	keys, err := hospital.ParseKeys(b)
+	if err != nil {
+		return nil, err
+	}
+	id, err := hospital.ReadDeskID(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("hospital desk ID: %w", err)
+	}
+	return hospital.New(hospital.Options{DSN: cfg.Hospital.DSN, Keys: keys, DeskID: id, Desk: cfg.Hospital.Desk,
+		LookupTimeout: cfg.Hospital.LookupTimeout.Duration, Logger: log})
 }

@@ -131,6 +131,8 @@ export interface Eligibility {
   reasonVi: string;
   /** The same in English. */
   reasonEn: string;
+  /** Hospital mode: for a cached answer kept by another desk of the hospital, that desk's name ("Quầy 3"). */
+  cachedBy?: string;
   /** What the receptionist does next, in one Vietnamese sentence (docs/eligibility-policy.md gives the line of every code); absent when tiepdon has none. */
   nextStepVi?: string;
   /** The same in English. */
