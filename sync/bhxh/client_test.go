@@ -843,7 +843,8 @@ func TestGatewayQuirks(t *testing.T) {
 		}
 		checkCardDetails(t, p, e)
 		for _, code := range []string{"010", "050", "060"} {
-			if e, err := c.Check(ctx, query(example(t, sim, code))); err != nil || e.Code != code || e.Holder != "" && code != "010" {
+			if e, err := c.Check(ctx, query(example(t, sim, code))); err != nil || e.Code != code || code == "050" && e.Holder != "" ||
+				code == "060" && e.Holder == "" { // a name mismatch carries the gateway's own spelling
 				t.Errorf("code %s with blanks: %+v %v", code, e, err)
 			}
 		}

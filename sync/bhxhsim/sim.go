@@ -443,6 +443,7 @@ type answer struct {
 	GioiTinh    string  `json:"gioiTinh,omitempty"`
 	DiaChi      string  `json:"diaChi,omitempty"`
 	MaDKBD      string  `json:"maDKBD,omitempty"`
+	TenDKBD     string  `json:"tenDKBD,omitempty"`
 	CqBHXH      string  `json:"cqBHXH,omitempty"`
 	GtTheTu     string  `json:"gtTheTu,omitempty"`
 	GtTheDen    string  `json:"gtTheDen,omitempty"`
@@ -599,19 +600,27 @@ func (s *Sim) answer(f map[string]string) answer {
 	if p.RecordName != "" {
 		recName = p.RecordName
 	}
-	if c := compareName(name, string(recName)); c != "" {
-		return bare(c)
-	}
 	recDOB := p.BirthDate
 	if !p.RecordBirthDate.IsZero() {
 		recDOB = p.RecordBirthDate
 	}
+	// A name or birth-date mismatch carries the record's own hoTen and
+	// ngaySinh, as the gateway's answer does (KQNhanLichSuKCB2024, Phụ lục
+	// 03), so the desk can show what it holds beside what was typed.
+	mismatch := func(code string) answer {
+		a := bare(code)
+		a.HoTen, a.NgaySinh = string(recName), recDOB.String()
+		return a
+	}
+	if c := compareName(name, string(recName)); c != "" {
+		return mismatch(c)
+	}
 	if !sameDOB(dob, recDOB) {
-		return bare("070")
+		return mismatch("070")
 	}
 	switch code {
 	case "060", "061", "070":
-		return bare(code) // the record differs in a way the comparison could not see (year only)
+		return mismatch(code) // the record differs in a way the comparison could not see (year only)
 	}
 	if newCard {
 		code = "000"
@@ -681,6 +690,7 @@ func (s *Sim) cardAnswer(p Person, code string, newCard bool) answer {
 	a.GioiTinh = p.Sex.Vietnamese()
 	a.DiaChi = p.Address
 	a.MaDKBD = p.Facility
+	a.TenDKBD = p.FacilityName
 	a.CqBHXH = p.Office
 	a.GtTheTu = p.ValidFrom.String()
 	a.GtTheDen = p.ValidTo.String()
