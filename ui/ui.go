@@ -152,6 +152,9 @@ type Options struct {
 	Language string // "vi" (default) or "en"
 	Demo     bool   // show the demo button (when Actions implements Simulator)
 	Title    string // window title; default "tiepdon"
+	// Facility is this facility's code (maCSKCB): the card panel says
+	// whether it is the patient's initial-registration facility.
+	Facility string
 	// Size is the initial window size (default deskSize, which fits a
 	// 1280×720 or 1366×768 screen above a Windows taskbar).
 	Size fyne.Size

@@ -2,6 +2,9 @@ package ui
 
 import (
 	"image/color"
+	"strings"
+
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/tiepdon/tiepdon/agent/patient"
 )
@@ -73,4 +76,28 @@ func reasonKeyOf(e patient.Eligibility) string {
 		return "reason." + string(e.Verdict)
 	}
 	return "reason.unavailable"
+}
+
+// renderFacilityNote says whether this facility (Options.Facility) is the
+// patient's initial-registration facility (nơi đăng ký KCB ban đầu, maDKBD),
+// naming the other one when it is not.
+func (u *UI) renderFacilityNote(code, name string) {
+	l := u.w.facNote
+	here := strings.TrimSpace(u.opts.Facility)
+	if here == "" || code == "" {
+		l.Hide()
+		return
+	}
+	if strings.EqualFold(code, here) {
+		l.Importance = widget.SuccessImportance
+		l.SetText(u.t("card.facility.here"))
+	} else {
+		other := code
+		if name != "" {
+			other = name + " (" + code + ")"
+		}
+		l.Importance = widget.MediumImportance
+		l.SetText(u.t("card.facility.elsewhere", other))
+	}
+	l.Show()
 }

@@ -59,6 +59,7 @@ type widgets struct {
 	benefit  *widget.Label
 	validity *widget.Label
 	facility *widget.Label
+	facNote  *widget.Label // this facility is, or is not, the registered one
 	area     *widget.Label
 	fiveYear *widget.Label
 	newCard  *widget.Label
@@ -179,6 +180,9 @@ func (u *UI) build() {
 	w.cardNo, w.benefit, w.validity, w.facility, w.area, w.fiveYear = value(), value(), value(), value(), value(), value()
 	w.facility.Truncation = fyne.TextTruncateOff
 	w.facility.Wrapping = fyne.TextWrapWord
+	w.facNote = widget.NewLabel("")
+	w.facNote.Wrapping = fyne.TextWrapWord
+	w.facNote.Hide()
 	w.newCard = widget.NewLabel("")
 	w.newCard.Importance = widget.HighImportance
 	w.newCard.TextStyle.Bold = true
@@ -191,7 +195,7 @@ func (u *UI) build() {
 			key(u.t("card.facility")), w.facility,
 			key(u.t("card.area")), w.area,
 			key(u.t("card.fiveyear")), w.fiveYear,
-		), w.newCard))
+		), w.facNote, w.newCard))
 
 	w.provenance = widget.NewLabel("")
 	w.provenance.Wrapping = fyne.TextWrapWord
@@ -671,6 +675,7 @@ func (u *UI) renderCard() {
 		facText += " – " + e.FacilityName
 	}
 	w.facility.SetText(orDash(facText))
+	u.renderFacilityNote(fac, e.FacilityName)
 	w.area.SetText(orDash(e.AreaCode))
 	w.fiveYear.SetText(orDash(five.String()))
 	if nc := e.NewCard; nc != nil {

@@ -22,7 +22,7 @@ const appID = "vn.tiepdon.agent"
 func (s *stack) runWindow(ctx context.Context, cancel context.CancelFunc, o runOptions) error {
 	a := app.NewWithID(appID)
 	u := ui.New(a, s.bus, &windowActions{s: s}, ui.Options{
-		Language: s.cfg.Language, Demo: o.demo, Logger: s.log,
+		Language: s.cfg.Language, Demo: o.demo, Logger: s.log, Facility: s.cfg.Facility.Code,
 	})
 	errc := make(chan error, 1)
 	go func() {
