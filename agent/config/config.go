@@ -37,23 +37,31 @@ var MachineTemplate string
 
 // Config is the whole of tiepdon's settings.
 type Config struct {
-	DataDir  string   `toml:"data_dir"`
-	Language string   `toml:"language"`
-	Facility Facility `toml:"facility"`
-	Gateway  Gateway  `toml:"gateway"`
-	HIS      HIS      `toml:"his"`
-	Scanner  Scanner  `toml:"scanner"`
-	Reader   Reader   `toml:"reader"`
-	Cache    Cache    `toml:"cache"`
-	Log      Log      `toml:"log"`
-	Settings Settings `toml:"settings"`
-	Hospital Hospital `toml:"hospital"`
+	// MachineLocks is the machine-wide file's list of keys a user's file
+	// cannot change (see Locked); only that file may set it.
+	MachineLocks []string `toml:"locked"`
+	DataDir      string   `toml:"data_dir"`
+	Language     string   `toml:"language"`
+	Facility     Facility `toml:"facility"`
+	Gateway      Gateway  `toml:"gateway"`
+	HIS          HIS      `toml:"his"`
+	Scanner      Scanner  `toml:"scanner"`
+	Reader       Reader   `toml:"reader"`
+	Cache        Cache    `toml:"cache"`
+	Log          Log      `toml:"log"`
+	Settings     Settings `toml:"settings"`
+	Hospital     Hospital `toml:"hospital"`
 
 	// Staff is the staff member signed in for the shift, from
 	// TIEPDON_STAFF_NAME and TIEPDON_STAFF_CCCD; the window can change it.
 	Staff patient.Staff `toml:"-"`
 	// Files lists the config files that were read, in order.
 	Files []string `toml:"-"`
+	// Ignored lists the locked keys whose value from the user's file, the
+	// environment or a flag was ignored.
+	Ignored []string `toml:"-"`
+
+	locks *locks
 }
 
 // Facility identifies the hospital or clinic.
@@ -180,17 +188,36 @@ var Env = []string{
 // per-user file if file is ""), then the environment through getenv.
 // Missing files are skipped, except an explicitly named one.
 func Load(file string, getenv func(string) string) (Config, error) {
+	return LoadFleet(file, getenv, nil)
+}
+
+// LoadFleet is Load with the hospital's fleet settings (nil: none) between
+// the machine-wide file and the user's file.
+func LoadFleet(file string, getenv func(string) string, fleet *Fleet) (Config, error) {
 	c := Default()
 	if v := getenv("TIEPDON_CONFIG"); file == "" && v != "" {
 		file = v
 	}
-	files := []string{MachineConfigFile()}
+	files := []string{machineFile()}
 	explicit := file != ""
 	if !explicit {
 		file = UserConfigFile()
 	}
 	files = append(files, file)
 	for i, f := range files {
+		user := i == len(files)-1
+		if user {
+			// The fleet's layer, then the locks of both, before the
+			// user's file.
+			if fleet != nil {
+				if err := applyFleet(&c, fleet); err != nil {
+					return c, err
+				}
+			}
+			if err := c.pin(c.MachineLocks, fleet); err != nil {
+				return c, err
+			}
+		}
 		if f == "" {
 			continue
 		}
@@ -200,13 +227,16 @@ func Load(file string, getenv func(string) string) (Config, error) {
 			c.Settings.PINHash = machinePIN // IT's PIN comes from the machine-wide file only
 		}
 		if err != nil {
-			if errors.Is(err, os.ErrNotExist) && !(explicit && i == len(files)-1) {
+			if errors.Is(err, os.ErrNotExist) && !(explicit && user) {
 				continue
 			}
 			return c, fmt.Errorf("reading config %s: %w", f, err)
 		}
 		if und := md.Undecoded(); len(und) > 0 {
 			return c, fmt.Errorf("config %s: unknown key %q", f, und[0].String())
+		}
+		if user && md.IsDefined("locked") {
+			return c, fmt.Errorf("config %s: locked may be set only in the machine-wide file %s", f, MachineConfigFile())
 		}
 		c.Files = append(c.Files, f)
 	}
@@ -232,6 +262,7 @@ func Load(file string, getenv func(string) string) (Config, error) {
 		}
 		c.Gateway.Password = strings.TrimSpace(string(b))
 	}
+	c.EnforceLocks()
 	return c, nil
 }
 
@@ -336,6 +367,11 @@ func digits(s string, n int) bool {
 	}
 	return true
 }
+
+// machineFile is the machine-wide file Load reads; tests of this package
+// point it elsewhere. (No environment variable does: it would let a user
+// step around the machine-wide locks.)
+var machineFile = MachineConfigFile
 
 // MachineConfigFile returns the machine-wide config file that installers
 // write: %ProgramData%\tiepdon\config.toml on Windows, /etc/tiepdon/config.toml elsewhere.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/BurntSushi/toml"
 )
@@ -60,6 +61,15 @@ func SaveUser(file string, c Config) error {
 	var ours map[string]any
 	if _, err := toml.Decode(buf.String(), &ours); err != nil {
 		return err
+	}
+	// A locked key is IT's: the user's file does not get it.
+	for _, k := range c.LockedKeys() {
+		section, name, ok := strings.Cut(k, ".")
+		if m, isMap := ours[section].(map[string]any); ok && isMap {
+			delete(m, name)
+		} else if !ok {
+			delete(ours, k)
+		}
 	}
 	merge(existing, ours)
 	buf.Reset()

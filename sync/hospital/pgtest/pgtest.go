@@ -5,6 +5,8 @@
 package pgtest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -12,7 +14,10 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // BinDir is where Debian's postgresql 15 package puts its programs.
@@ -26,21 +31,112 @@ type Cluster struct {
 	run  func(name string, args ...string) *exec.Cmd
 }
 
+// T is what the rig needs of a test: testing.TB has it, and so has the
+// rig's own stand-in for TestMain (Shared).
+type T interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+}
+
 // Start starts a cluster for t. Outside CI, with no PostgreSQL installed,
 // the test is skipped loudly; in CI (CI=true) it fails.
 func Start(t testing.TB) *Cluster {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(BinDir, "initdb")); err != nil {
+	if err := installed(); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL is not installed (%v): .ci/debian-packages lists postgresql in the test group", err)
+			t.Fatalf("%v", err)
 		}
-		t.Skipf("SKIPPED: PostgreSQL not installed (%v); apt-get install postgresql to run the hospital-mode tests", err)
+		t.Skipf("SKIPPED: %v", err)
 	}
+	c := initCluster(t)
+	t.Cleanup(func() { os.RemoveAll(c.Dir) })
+	c.Start(t)
+	t.Cleanup(func() { c.Stop(t) })
+	return c
+}
+
+func installed() error {
+	if _, err := os.Stat(filepath.Join(BinDir, "initdb")); err != nil {
+		return fmt.Errorf("PostgreSQL is not installed (%v): apt-get install postgresql (.ci/debian-packages lists it in the test group) to run the hospital-mode tests", err)
+	}
+	return nil
+}
+
+// ErrNotInstalled is Shared's error outside CI on a machine without
+// PostgreSQL: the package's tests that need it skip loudly.
+var ErrNotInstalled = errors.New("PostgreSQL is not installed")
+
+// mainT stands in for a test in TestMain: a fatal error panics, and
+// Shared turns the panic into its error.
+type mainT struct{}
+
+type fatal struct{ msg string }
+
+func (mainT) Helper()                        {}
+func (mainT) Logf(format string, a ...any)   { fmt.Fprintf(os.Stderr, format+"\n", a...) }
+func (mainT) Fatalf(format string, a ...any) { panic(fatal{fmt.Sprintf(format, a...)}) }
+
+// Shared starts one cluster for a whole test binary, from TestMain, so a
+// package's tests share it (each takes its own database with NewDB); call
+// stop after m.Run. Outside CI without PostgreSQL it returns
+// ErrNotInstalled and the tests skip; in CI that is an error.
+func Shared() (c *Cluster, stop func(), err error) {
+	if err := installed(); err != nil {
+		if os.Getenv("CI") != "" {
+			return nil, nil, err
+		}
+		fmt.Fprintf(os.Stderr, "SKIPPED: %v\n", err)
+		return nil, nil, ErrNotInstalled
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(fatal)
+			if !ok {
+				panic(r)
+			}
+			if c != nil {
+				os.RemoveAll(c.Dir)
+			}
+			c, stop, err = nil, nil, errors.New(f.msg)
+		}
+	}()
+	c = initCluster(mainT{})
+	c.Start(mainT{})
+	return c, func() {
+		c.Stop(mainT{})
+		os.RemoveAll(c.Dir)
+	}, nil
+}
+
+var dbSeq atomic.Int64
+
+// NewDB creates an empty database for t in the cluster and returns its
+// DSN. A nil cluster (Shared found no PostgreSQL) skips t loudly.
+func (c *Cluster) NewDB(t testing.TB) string {
+	t.Helper()
+	if c == nil {
+		t.Skip("SKIPPED: PostgreSQL is not installed; apt-get install postgresql to run the hospital-mode tests")
+	}
+	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbSeq.Add(1))
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, c.DSN)
+	if err != nil {
+		t.Fatalf("connecting to the test cluster: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("creating database %s: %v", name, err)
+	}
+	return fmt.Sprintf("host=%s port=%d user=postgres dbname=%s sslmode=disable", c.Dir, c.Port, name)
+}
+
+func initCluster(t T) *Cluster {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "tiepdon-pg-")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
 	c := &Cluster{Dir: dir, run: func(name string, args ...string) *exec.Cmd {
 		return exec.Command(filepath.Join(BinDir, name), args...)
 	}}
@@ -52,7 +148,7 @@ func Start(t testing.TB) *Cluster {
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%v", err)
 		}
 		c.run = func(name string, args ...string) *exec.Cmd {
 			return exec.Command("setpriv", append([]string{"--reuid=" + u.Uid, "--regid=" + u.Gid, "--clear-groups", "--",
@@ -74,13 +170,11 @@ func Start(t testing.TB) *Cluster {
 	}
 	c.Port = freePort(t)
 	c.DSN = fmt.Sprintf("host=%s port=%d user=postgres dbname=postgres sslmode=disable", dir, c.Port)
-	c.Start(t)
-	t.Cleanup(func() { c.Stop(t) })
 	return c
 }
 
 // Start (re)starts the cluster and waits until it accepts connections.
-func (c *Cluster) Start(t testing.TB) {
+func (c *Cluster) Start(t T) {
 	t.Helper()
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", c.Port, c.Dir)
 	if out, err := c.run("pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-o", opts, "-l", filepath.Join(c.Dir, "log"), "-w", "start").CombinedOutput(); err != nil {
@@ -90,17 +184,17 @@ func (c *Cluster) Start(t testing.TB) {
 }
 
 // Stop stops the cluster at once (pg_ctl -m immediate, like a crash).
-func (c *Cluster) Stop(t testing.TB) {
+func (c *Cluster) Stop(t T) {
 	t.Helper()
 	if out, err := c.run("pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-m", "immediate", "-w", "stop").CombinedOutput(); err != nil {
 		t.Logf("pg_ctl stop: %v\n%s", err, out)
 	}
 }
 
-func freePort(t testing.TB) int {
+func freePort(t T) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
