@@ -1,12 +1,16 @@
 package ui
 
 import (
+	"fmt"
 	"image/color"
 	"sort"
+	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -57,61 +61,237 @@ func (u *UI) renderRecent() {
 	box.Refresh()
 }
 
-// renderPairings renders pending pairing requests (on the main tab and the
-// pairing tab) and the paired apps.
+// renderPairings renders pending pairing requests and the paired apps.
+// The main screen shows one request as a single line (app, origin, what
+// it asks for, code, countdown, approve and deny) and several as a badge
+// of the same height that opens the pairing tab, so the patient panel
+// does not move as requests come and go; the pairing tab lists each in
+// full.
 func (u *UI) renderPairings() {
 	if u.w == nil {
 		return
 	}
 	w := u.w
+	u.dropExpiredPairings()
 	w.pairStrip.RemoveAll()
 	w.pendingBox.RemoveAll()
+	w.pairTicks = nil
+	switch n := len(u.st.pending); {
+	case n == 1:
+		w.pairStrip.Add(u.pairingLine(u.st.pending[0]))
+	case n > 1:
+		w.pairStrip.Add(u.pairingBadge(n))
+	}
 	if len(u.st.pending) == 0 {
 		w.pendingBox.Add(widget.NewLabel(u.t("pair.pending.none")))
 	}
 	for _, p := range u.st.pending {
-		w.pairStrip.Add(u.pairingRow(p))
-		w.pendingBox.Add(u.pairingRow(p))
+		w.pendingBox.Add(u.pairingCard(p))
 	}
 	w.pairedBox.RemoveAll()
 	if len(u.st.paired) == 0 {
 		w.pairedBox.Add(widget.NewLabel(u.t("pair.paired.none")))
 	}
 	for _, p := range u.st.paired {
-		text := p.Origin
+		text := u.appLabel(p.Name, p.Origin)
+		if len(p.Scopes) > 0 {
+			text += "  · " + u.scopesText(p.Scopes)
+		}
 		if !p.Since.IsZero() {
 			text += "  · " + u.t("pair.since", p.Since.In(u.opts.Location).Format("02/01/2006 15:04"))
 		}
 		if !p.LastSeen.IsZero() {
 			text += "  · " + u.t("pair.lastseen", p.LastSeen.In(u.opts.Location).Format("02/01/2006 15:04"))
 		}
-		id := p.ID
-		btn := u.newButton(u.t("pair.revoke"), theme.DeleteIcon(), func() { u.revoke(id) })
+		p := p
+		btn := u.newButton(u.t("pair.revoke"), theme.DeleteIcon(), func() { u.confirmRevoke(p) })
 		btn.Importance = widget.DangerImportance
-		w.pairedBox.Add(container.NewBorder(nil, nil, nil, btn, widget.NewLabel(text)))
+		l := widget.NewLabel(text)
+		l.Wrapping = fyne.TextWrapWord
+		w.pairedBox.Add(container.NewBorder(nil, nil, nil, btn, l))
 	}
 	w.pairStrip.Refresh()
 	w.pendingBox.Refresh()
 	w.pairedBox.Refresh()
+	u.armPairingTick()
 	u.relayoutMain()
 }
 
-func (u *UI) pairingRow(p events.Pairing) fyne.CanvasObject {
-	text := widget.NewLabel(u.t("pair.request", p.Origin))
-	text.Wrapping = fyne.TextWrapWord
-	code := canvas.NewText(p.Code, theme.Color(theme.ColorNamePrimary))
-	code.TextSize = 28
-	code.TextStyle = fyne.TextStyle{Bold: true}
+// appLabel names an app by its name and origin: "HIS Đống Đa
+// (https://his.example.vn)"; an app outside a browser has no origin.
+func (u *UI) appLabel(name, origin string) string {
+	if name == "" {
+		name = u.t("pair.unnamed")
+	}
+	if origin == "" {
+		origin = u.t("pair.noorigin")
+	}
+	return name + " (" + origin + ")"
+}
+
+// scopesText says in words what an app may receive.
+func (u *UI) scopesText(scopes []string) string {
+	out := ""
+	for i, s := range scopes {
+		if i > 0 {
+			out += ", "
+		}
+		out += u.tOr("scope."+s, s)
+	}
+	return u.t("pair.scopes", out)
+}
+
+// pairingName is a pending request's app name (hisapi labels an app
+// outside a browser "app:NAME" as its origin).
+func pairingName(p events.Pairing) (name, origin string) {
+	name, origin = p.Name, p.Origin
+	if strings.HasPrefix(origin, "app:") {
+		if name == "" {
+			name = strings.TrimPrefix(origin, "app:")
+		}
+		origin = ""
+	}
+	return name, origin
+}
+
+// left is the countdown text of a pending request ("1:45"), "" if it
+// never expires.
+func (u *UI) left(p events.Pairing) string {
+	if p.Expires.IsZero() {
+		return ""
+	}
+	d := p.Expires.Sub(u.now()).Round(time.Second)
+	if d < 0 {
+		d = 0
+	}
+	return u.t("pair.expires", fmt.Sprintf("%d:%02d", int(d/time.Minute), int(d%time.Minute/time.Second)))
+}
+
+// pairingLine is one pending request on one line of the main screen: the
+// app and what it asks for (cut short if need be), then its countdown,
+// code and buttons, which always show.
+func (u *UI) pairingLine(p events.Pairing) fyne.CanvasObject {
+	name, origin := pairingName(p)
+	s := u.t("pair.request", u.appLabel(name, origin))
+	if len(p.Scopes) > 0 {
+		s += " · " + u.scopesText(p.Scopes)
+	}
+	text := widget.NewLabel(s)
+	text.Truncation = fyne.TextTruncateEllipsis
+	text.TextStyle.Bold = true
+	right := container.NewHBox()
+	if l := u.left(p); l != "" {
+		cd := widget.NewLabel(l)
+		cd.TextStyle.Bold = true
+		u.w.pairTicks = append(u.w.pairTicks, func() { cd.SetText(u.left(p)) })
+		right.Add(cd)
+	}
+	hint := widget.NewLabel(u.t("pair.code.short"))
+	hint.SizeName = theme.SizeNameCaptionText
+	right.Add(container.NewCenter(hint))
+	right.Add(u.pairingButtons(p))
+	return u.pairingFrame(container.NewBorder(nil, nil, widget.NewIcon(theme.LoginIcon()), right, text))
+}
+
+// pairingBadge stands for several waiting requests on the main screen.
+func (u *UI) pairingBadge(n int) fyne.CanvasObject {
+	text := widget.NewLabel(u.t("pair.badge", n))
+	text.TextStyle.Bold = true
+	open := u.newButton(u.t("pair.badge.open"), theme.NavigateNextIcon(), func() { u.w.tabs.SelectIndex(2) })
+	open.Importance = widget.HighImportance
+	// As tall as a request's line (its code is large), so nothing moves.
+	strut := canvas.NewRectangle(color.Transparent)
+	strut.SetMinSize(fyne.NewSize(0, pairCode("000000").MinSize().Height))
+	return u.pairingFrame(container.NewBorder(nil, nil, widget.NewIcon(theme.LoginIcon()), container.NewHBox(strut, open), text))
+}
+
+// pairingCard is one pending request in full on the pairing tab.
+func (u *UI) pairingCard(p events.Pairing) fyne.CanvasObject {
+	name, origin := pairingName(p)
+	title := widget.NewLabel(u.t("pair.request", u.appLabel(name, origin)))
+	title.TextStyle.Bold = true
+	title.Wrapping = fyne.TextWrapWord
+	lines := container.NewVBox(title)
+	if len(p.Scopes) > 0 {
+		lines.Add(wrapped(u.scopesText(p.Scopes)))
+	}
+	lines.Add(wrapped(u.t("pair.code.check")))
+	if l := u.left(p); l != "" {
+		cd := widget.NewLabel(l)
+		u.w.pairTicks = append(u.w.pairTicks, func() { cd.SetText(u.left(p)) })
+		lines.Add(cd)
+	}
+	return u.pairingFrame(container.NewBorder(nil, nil, widget.NewIcon(theme.LoginIcon()), u.pairingButtons(p), lines))
+}
+
+func (u *UI) pairingButtons(p events.Pairing) fyne.CanvasObject {
+	code := pairCode(p.Code)
 	yes := u.newButton(u.t("pair.approve"), theme.ConfirmIcon(), func() { u.answerPairing(p.ID, true) })
 	yes.Importance = widget.HighImportance
 	no := u.newButton(u.t("pair.deny"), theme.CancelIcon(), func() { u.answerPairing(p.ID, false) })
-	bg := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
+	return container.NewHBox(container.NewCenter(code), yes, no)
+}
+
+// pairCode is a request's 6-digit code, large enough to compare with the
+// HIS page at a glance.
+func pairCode(code string) *canvas.Text {
+	t := canvas.NewText(code, theme.Color(theme.ColorNamePrimary))
+	t.TextSize = 28
+	t.TextStyle = fyne.TextStyle{Bold: true}
+	return t
+}
+
+func (u *UI) pairingFrame(row fyne.CanvasObject) fyne.CanvasObject {
+	bg := canvas.NewRectangle(color.Transparent)
 	bg.StrokeColor = theme.Color(theme.ColorNameWarning)
 	bg.StrokeWidth = 2
-	bg.FillColor = color.Transparent
 	bg.CornerRadius = 4
-	row := container.NewBorder(nil, nil, widget.NewIcon(theme.LoginIcon()), container.NewHBox(container.NewCenter(code), yes, no), text)
 	return container.NewStack(bg, container.NewPadded(row))
+}
+
+// dropExpiredPairings forgets requests past their expiry: the agent has
+// refused them already (a late click would change nothing).
+func (u *UI) dropExpiredPairings() bool {
+	now := u.now()
+	kept := u.st.pending[:0]
+	for _, p := range u.st.pending {
+		if !p.Expires.IsZero() && !now.Before(p.Expires) {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	dropped := len(kept) != len(u.st.pending)
+	u.st.pending = kept
+	return dropped
+}
+
+// armPairingTick updates the countdowns every second while requests wait.
+func (u *UI) armPairingTick() {
+	if len(u.st.pending) == 0 || u.pairTimer != nil {
+		return
+	}
+	u.pairTimer = time.AfterFunc(time.Second, func() {
+		if u.ctx.Err() == nil {
+			u.do(u.tickPairings)
+		}
+	})
+}
+
+// tickPairings runs every second while requests wait: it counts down and
+// drops the requests that expired.
+func (u *UI) tickPairings() {
+	u.pairTimer = nil
+	if u.w == nil {
+		return
+	}
+	if u.dropExpiredPairings() {
+		u.renderPairings()
+		return
+	}
+	for _, f := range u.w.pairTicks {
+		f()
+	}
+	u.armPairingTick()
 }
 
 func (u *UI) answerPairing(id string, approved bool) {
@@ -133,6 +313,20 @@ func (u *UI) answerPairing(id string, approved bool) {
 		p.Reply(approved)
 		return u.pairedUpdate()
 	})
+}
+
+// confirmRevoke asks before it revokes a paired app: a revoked app must
+// pair again, with someone at this window.
+func (u *UI) confirmRevoke(p PairingInfo) {
+	d := dialog.NewConfirm(u.t("pair.revoke.title"), u.t("pair.revoke.confirm", u.appLabel(p.Name, p.Origin)), func(ok bool) {
+		if ok {
+			u.revoke(p.ID)
+		}
+	}, u.win)
+	d.SetConfirmText(u.t("pair.revoke.yes"))
+	d.SetDismissText(u.t("pair.revoke.no"))
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Show()
 }
 
 func (u *UI) revoke(id string) {
@@ -173,7 +367,9 @@ func (u *UI) pairedUpdate() func() {
 		return nil
 	}
 	list := pm.Pairings()
-	sort.Slice(list, func(i, j int) bool { return list[i].Origin < list[j].Origin })
+	sort.Slice(list, func(i, j int) bool {
+		return u.appLabel(list[i].Name, list[i].Origin) < u.appLabel(list[j].Name, list[j].Origin)
+	})
 	return func() {
 		u.st.paired = list
 		u.renderPairings()

@@ -91,7 +91,9 @@ type StaffSource interface {
 // PairingInfo is one paired HIS app.
 type PairingInfo struct {
 	ID       string
-	Origin   string // web origin or app name
+	Origin   string   // web origin ("" for an app outside a browser)
+	Name     string   // the app's name, as it gave it when pairing or as IT set it
+	Scopes   []string // what it may receive: "eligibility", "identity", "photo", "history"
 	Since    time.Time
 	LastSeen time.Time // zero if never connected since pairing
 }
@@ -196,6 +198,8 @@ type UI struct {
 	// no Enter; wedgeField is the text field the current burst went into.
 	wedgePause *time.Timer
 	wedgeField *wedgeEntry
+	// pairTimer counts pairing requests down while any wait.
+	pairTimer *time.Timer
 
 	photoSrc []byte // the chip photo last decoded, and its image
 	photoImg image.Image

@@ -50,7 +50,8 @@ func newFake() *fakeActions {
 			Readers: []string{"ACS ACR1252 Dual Reader PICC 00 00"}, Scanners: []string{"/dev/ttyACM0"},
 			HISOrigins: []string{"https://his.benhvien-dongda.vn"}, RetentionDays: 30, Language: "vi",
 		},
-		paired: []PairingInfo{{ID: "p9", Origin: "https://his.benhvien-dongda.vn", Since: scenes.Now.Add(-72 * time.Hour)}},
+		paired: []PairingInfo{{ID: "p9", Origin: "https://his.benhvien-dongda.vn", Name: "HIS Đống Đa",
+			Scopes: []string{"eligibility", "identity"}, Since: scenes.Now.Add(-72 * time.Hour)}},
 	}
 }
 
@@ -676,7 +677,19 @@ func TestPairingApproveAndRevoke(t *testing.T) {
 	h.u.w.tabs.SelectIndex(2)
 	h.waitAsync(t)
 	assertScreen(t, "flow_pairing_tab", h.u.win.Canvas())
-	h.u.revoke("p9")
+	// Revoking asks first: "Giữ lại" keeps the app, "Thu hồi" revokes it.
+	test.Tap(findButton(t, h.u.w.pairedBox, h.u.t("pair.revoke")))
+	tapDialogButton(t, h.u.win, h.u.t("pair.revoke.no"))
+	select {
+	case id := <-h.fake.revoked:
+		t.Fatalf("revoked %q without confirmation", id)
+	default:
+	}
+	test.Tap(findButton(t, h.u.w.pairedBox, h.u.t("pair.revoke")))
+	if msg := dialogText(h.u.win); !strings.Contains(msg, "HIS Đống Đa (https://his.benhvien-dongda.vn)") {
+		t.Errorf("the confirmation does not name the app: %q", msg)
+	}
+	tapDialogButton(t, h.u.win, h.u.t("pair.revoke.yes"))
 	if got := <-h.fake.revoked; got != "p9" {
 		t.Errorf("revoked %q", got)
 	}

@@ -94,6 +94,7 @@ type widgets struct {
 	pendingBox *fyne.Container
 	pairedBox  *fyne.Container
 	pairMsg    *widget.Label
+	pairTicks  []func() // count the pending requests' time down
 
 	settings *settingsForm
 

@@ -146,7 +146,10 @@ type Pairing struct {
 	Code   string              `json:"code"`   // 6 digits, shown both in the window and on the HIS page
 	Reply  func(approved bool) `json:"-"`
 	Name   string              `json:"name,omitempty"`   // the app's name as it gave it (not verified)
-	Scopes []string            `json:"scopes,omitempty"` // what it asks for: "eligibility", "identity", "photo"
+	Scopes []string            `json:"scopes,omitempty"` // what it asks for: "eligibility", "identity", "photo", "history"
+	// Expires is when the request lapses unanswered (the window counts
+	// down to it and then drops the request); zero if it never does.
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // Failure is the payload of ReadFailed.

@@ -679,6 +679,7 @@ func (ss *session) pairingRequest(ctx context.Context, raw json.RawMessage) (any
 	var once sync.Once
 	pr.Reply = func(ok bool) { once.Do(func() { answer <- ok }) }
 	expires := time.Now().Add(s.lim.PairingTimeout)
+	pr.Expires = expires
 	b, _ := encodeNotification("pairing.code", pairingCode{PairingID: pr.ID, Code: pr.Code, Origin: label, ExpiresAt: expires.UTC()})
 	ss.send(b)
 	s.mu.Lock()

@@ -306,6 +306,9 @@ func TestPairingApproved(t *testing.T) {
 	if pc.Code != p.Code || pc.PairingID != p.ID {
 		t.Fatalf("page shows %+v, window shows %s/%s", pc, p.ID, p.Code)
 	}
+	if d := p.Expires.Sub(pc.ExpiresAt); d < 0 || d >= time.Millisecond { // the page gets milliseconds
+		t.Errorf("the window counts down to %v, the page to %v", p.Expires, pc.ExpiresAt)
+	}
 	if !strings.HasPrefix(res.Token, "tdp_") || res.TokenID == "" || len(res.Scopes) != 2 {
 		t.Fatalf("pairing result %+v", res)
 	}

@@ -87,9 +87,9 @@ func (w *windowActions) Pairings() []ui.PairingInfo {
 		if !t.Active() {
 			continue
 		}
-		p := ui.PairingInfo{ID: t.ID, Origin: t.Origin, Since: t.Created}
-		if p.Origin == "" {
-			p.Origin = t.Name
+		p := ui.PairingInfo{ID: t.ID, Origin: t.Origin, Name: t.Name, Since: t.Created}
+		for _, sc := range t.Scopes {
+			p.Scopes = append(p.Scopes, string(sc))
 		}
 		if t.LastUsed != nil {
 			p.LastSeen = *t.LastUsed

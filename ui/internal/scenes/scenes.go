@@ -215,7 +215,8 @@ func All() []Scene {
 				{events.Alert, events.AlertData{CheckID: "c11", Code: "qr-chip-mismatch", Message: "QR and chip disagree"}}}),
 			Describe: "QR and chip disagree"},
 		{Name: "pairing", Steps: join(online, []Step{
-			{events.PairingRequested, events.Pairing{ID: "p1", Origin: "https://his.benhvien-dongda.vn", Code: "482913"}},
+			{events.PairingRequested, events.Pairing{ID: "p1", Origin: "https://his.benhvien-dongda.vn", Code: "482913",
+				Name: "HIS Đống Đa", Scopes: []string{"eligibility", "identity"}, Expires: Now.Add(105 * time.Second)}},
 		}), Describe: "an HIS app asks to pair"},
 		{Name: "late-result", Verdict: patient.Eligible, Steps: join(offline, present("c8", Binh),
 			[]Step{result(events.EligibilityResult, "c8", Binh, unavailable)}, present("c1", An),
