@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/tiepdon/tiepdon/agent/hisapi"
+	"github.com/tiepdon/tiepdon/agent/hisapi/hisapitest"
 	"github.com/tiepdon/tiepdon/drivers/virtual"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
 )
@@ -124,7 +125,7 @@ func (r *agentRig) waitReady(log func() string) {
 // session.hello result into res (may be nil).
 func (r *agentRig) hello(res any) *websocket.Conn {
 	r.t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+r.hisAddr+hisapi.WebSocketPath, nil)
+	ws, _, err := hisapitest.Dialer(r.t).Dial("ws://"+r.hisAddr+hisapi.WebSocketPath, nil) // checks every frame against /v1/schema.json
 	if err != nil {
 		r.t.Fatal(err)
 	}

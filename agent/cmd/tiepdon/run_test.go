@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/tiepdon/tiepdon/agent/hisapi"
+	"github.com/tiepdon/tiepdon/agent/hisapi/hisapitest"
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/drivers/virtual"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
@@ -157,7 +158,7 @@ func TestThinPath(t *testing.T) {
 		return len(h.Scanners) == 1 && h.Scanners[0].State == "ready"
 	}, func() string { return stderr.String() })
 
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+hisAddr+hisapi.WebSocketPath, nil)
+	ws, _, err := hisapitest.Dialer(t).Dial("ws://"+hisAddr+hisapi.WebSocketPath, nil) // checks every frame against /v1/schema.json
 	if err != nil {
 		t.Fatal(err)
 	}
