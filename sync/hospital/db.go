@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -44,6 +45,8 @@ type DB struct {
 	ready   bool  // connected, migrated, desk registered
 	lastErr error // why not, for status
 	version int   // schema version after Migrate
+
+	listening atomic.Bool // Listen is following the other desks
 }
 
 // New returns a DB for o. It parses the DSN but does not connect.

@@ -169,6 +169,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		}
 		s.hospital = hdb
 		s.runs = append(s.runs, func(ctx context.Context) error { return hdb.Run(ctx, db) })
+		s.runs = append(s.runs, func(ctx context.Context) error { return hdb.Listen(ctx, db) })
 		store = hospital.Shared{DB: db, Hospital: hdb, Retention: s.cfg.Cache.Retention.Duration}
 	}
 
