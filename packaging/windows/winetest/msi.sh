@@ -160,8 +160,18 @@ cp "$tmp/config.saved" "$c/ProgramData/tiepdon/config.toml"
 # Xvfb without GLX leaves Wine's opengl32 nothing to draw with. The window
 # cannot open; the agent keeps the HIS API, logs an ERROR in plain words,
 # tells the desk (a message box) and shows the fix in /healthz and doctor.
+# And a mistake in the user's settings file (%LocalAppData%\tiepdon\config.toml):
+# tiepdon starts on the machine settings, needing setup, and says so.
+lad=$(ls -d "$c"/users/*/AppData/Local | head -1)
+mkdir -p "$lad/tiepdon" && echo "langauge = 'en'" >"$lad/tiepdon/config.toml"
 start_agent NOGLX
 h=$(healthz '"window":\{"state":"failed"' 600)
+setupbox=""
+for _ in $(seq 100); do setupbox=$(DISPLAY=$disp xdotool search --name 'needs setup' 2>/dev/null | head -1); [ -n "$setupbox" ] && break; sleep 0.1; done
+[ -n "$setupbox" ] && ok "a broken user settings file: tiepdon starts anyway, a message box says it needs setup" || bad "no needs-setup message box"
+has "… the log names the file" "$(cat "$tmp/agent.log")" 'tiepdon\\config.toml are not used'
+has "… and the problem" "$(cat "$tmp/agent.log")" 'unknown key \"langauge\"'
+rm -f "$lad/tiepdon/config.toml"
 has "without OpenGL (Xvfb -extension GLX): /healthz shows the window failed" "$h" '"window":{"state":"failed"'
 has "… with the fix" "$h" 'Update the graphics driver; over Remote Desktop, enable hardware OpenGL'
 has "… and the agent logs an ERROR in plain words" "$(cat "$tmp/agent.log")" 'level=ERROR msg="The tiepdon window could not open, so reception staff see nothing on this PC; update the graphics driver'
