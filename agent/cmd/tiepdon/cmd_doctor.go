@@ -30,13 +30,19 @@ func lookupGatewayPassword(cfg *config.Config) (string, bool) {
 }
 
 // loadForDiagnosis loads the config the way "tiepdon run" does. A broken
-// config is reported, and the checks go on with the defaults.
+// config is reported; the checks go on with what "tiepdon run" would run
+// with (without an unreadable password file or a broken user settings
+// file: loadStartConfig), else with the defaults.
 func loadForDiagnosis(file string) (*config.Config, error) {
 	cfg, err := config.Load(file, os.Getenv)
 	if err != nil {
-		d := config.Default()
-		d.Files = cfg.Files
-		cfg = d
+		if run, _, rerr := loadStartConfig(file, os.Getenv, func(*config.Config) error { return nil }); rerr == nil {
+			cfg = run
+		} else {
+			d := config.Default()
+			d.Files = cfg.Files
+			cfg = d
+		}
 	}
 	if cfg.Gateway.Password == "" {
 		if pw, ok := lookupGatewayPassword(&cfg); ok {

@@ -118,10 +118,16 @@ func TestStartsWithInvalidUserSetting(t *testing.T) {
 			if logs := stop(); !strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, "the settings in "+user+" are not used") {
 				t.Errorf("the log does not name the file and the problem:\n%s", logs)
 			}
+			t.Setenv("TIEPDON_HIS_ADDR", r.hisAddr) // as the machine config would set it
 			var out, errb bytes.Buffer
 			dispatch(context.Background(), []string{"doctor", "--lang", "en"}, &out, &errb)
 			if !strings.Contains(out.String(), "[FAIL] config") {
 				t.Errorf("tiepdon doctor does not report the settings file:\n%s", out.String())
+			}
+			// The other checks look at the setup tiepdon runs with (here
+			// its port), not at the defaults.
+			if !strings.Contains(out.String(), "] his-port         "+r.hisAddr) {
+				t.Errorf("tiepdon doctor did not check the running agent's port %s:\n%s", r.hisAddr, out.String())
 			}
 		})
 	}
