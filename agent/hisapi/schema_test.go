@@ -239,6 +239,14 @@ func TestNPMPackage(t *testing.T) {
 	if pkg.Tiepdon.APILevel != APILevel || !bytes.Contains(changelog, []byte("package "+pkg.Version+" ")) {
 		t.Fatalf("package %s: apiLevel %d (server %d); version in CHANGELOG.md: %v", pkg.Version, pkg.Tiepdon.APILevel, APILevel, bytes.Contains(changelog, []byte(pkg.Version)))
 	}
+	// The changelog states the promise for every level the agent speaks.
+	for level := MinAPILevel; level <= APILevel; level++ {
+		for _, want := range []string{fmt.Sprintf("\n## apiLevel %d\n", level), fmt.Sprintf("\n| %d | ", level)} {
+			if !bytes.Contains(changelog, []byte(want)) {
+				t.Errorf("CHANGELOG.md lacks %q: the changes and the compatibility promise of apiLevel %d", strings.TrimSpace(want), level)
+			}
+		}
+	}
 	npm, err := exec.LookPath("npm")
 	if err != nil {
 		if os.Getenv("CI") != "" {
