@@ -16,7 +16,7 @@ DEPS     ?= build run test
 export GOFLAGS ?= -buildvcs=false
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build run test test-windows test-short bench bench-1m fuzz fuzz-long lint check-cross screenshots screenshots-windows screenshot-demo \
+.PHONY: help deps build run test test-windows test-short bench bench-1m fuzz fuzz-long lint check-cross screenshots screenshots-windows shift-xvfb screenshot-demo \
         package package-windows package-linux package-test npm-package clean
 
 help: ## list the targets
@@ -67,9 +67,16 @@ check-cross: ## check that linux/amd64 and windows/amd64 (mingw cgo) compile
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc PKG_CONFIG_LIBDIR=$$(bash packaging/windows/openjp2.sh) \
 	  $(GO) build -tags openjp2 -ldflags '-H=windowsgui' -o /dev/null $(PKG)
 
-screenshots: ## real-window screenshots of every verdict state under Xvfb into docs/screens/
+screenshots: ## real-window screenshots of every scene under Xvfb into docs/screens/ (1200x800 and 1366x768; the working screen also at 1280x720 and 1920x1080)
 	@bash .ci/deps build test
 	bash ui/screenshots.sh
+	SCREENS_SIZE=1366x768 bash ui/screenshots.sh
+	SCREENS_SIZE=1280x720 bash ui/screenshots.sh docs/screens eligible
+	SCREENS_SIZE=1920x1080 bash ui/screenshots.sh docs/screens eligible
+
+shift-xvfb: ## a keyboard-only shift in the real window under Xvfb (sign-in, 20 patients, two mismatches); prints keys per patient (~80 s, so not in make test)
+	@bash .ci/deps build test
+	bash ui/shift-xvfb.sh
 
 screenshots-windows: ## the installed tiepdon.exe's window under Wine and Xvfb after a demo scan into docs/screens/windows-demo.png
 	@bash .ci/deps build cross package

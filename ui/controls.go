@@ -238,15 +238,17 @@ func (u *UI) mainMenu() *fyne.MainMenu {
 	return fyne.NewMainMenu(fyne.NewMenu(u.t("menu.title"), items...))
 }
 
-// scan hands a keyboard-wedge scan to the agent.
-// An empty payload (a key that was no scan) is ignored.
+// scan hands a keyboard-wedge scan to the agent, and opens the sign-in when
+// no one is signed in for the shift. An empty payload (a key that was no
+// scan) is ignored.
 func (u *UI) scan(payload string) {
 	if payload == "" {
 		return
 	}
-	if u.needStaff() {
-		return
-	}
+	// Before anyone signs in the scan still goes to the agent, which
+	// refuses it with a plain instruction and keeps the patient on screen,
+	// so F5 after signing in checks them without a second scan.
+	u.needStaff()
 	sc, ok := u.act.(Scanner)
 	if !ok {
 		u.log.Warn("A keyboard-wedge scan was ignored because this window has no scanner input; scan with the serial scanner or type the card number", "len", len(payload))

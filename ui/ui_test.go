@@ -393,6 +393,27 @@ func TestNoStaffRefusesChecks(t *testing.T) {
 	}
 }
 
+// TestNoStaffScanGoesToAgent: a wedge scan before anyone signs in is not
+// lost: it goes to the agent (which refuses it with a plain instruction and
+// keeps the patient on screen for F5) and the sign-in opens.
+func TestNoStaffScanGoesToAgent(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	h.u.st.staff = patient.Staff{}
+	const qr = "DN4010123456789$"
+	h.u.scan(qr)
+	select {
+	case p := <-h.fake.scans:
+		if p != qr {
+			t.Errorf("scan %q", p)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a scan before sign-in did not reach the agent")
+	}
+	if h.u.w.signIn == nil || h.u.win.Canvas().Focused() != h.u.w.signInName {
+		t.Error("sign-in not opened with the focus in the name")
+	}
+}
+
 func TestManualEntryErrors(t *testing.T) {
 	h := newHarness(t, "vi", false)
 	w := h.u.w
