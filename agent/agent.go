@@ -24,6 +24,7 @@ import (
 
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/agent/words"
 	"github.com/tiepdon/tiepdon/drivers"
 	"golang.org/x/sync/errgroup"
 )
@@ -239,6 +240,10 @@ func (a *Agent) failed(checkID string, medium patient.Medium, device, code strin
 		Code: code, Reason: failureReason(err)})
 }
 
+// errNoIdentifier refuses a check with nothing to look the card up by.
+var errNoIdentifier = words.Error("need a card number, social-insurance number or citizen ID",
+	"cần số thẻ BHYT, mã số BHXH hoặc số CCCD")
+
 // failureCode is the code of an unreadable presentation (drivers.Failure*),
 // from the error when it carries one.
 func failureCode(err error) string {
@@ -297,7 +302,7 @@ func (a *Agent) Devices() []events.Device {
 // the HIS) and returns its check ID; results come on the bus.
 func (a *Agent) Check(ctx context.Context, id patient.Identity) (string, error) {
 	if patient.QueryOf(id).Empty() {
-		return "", errors.New("need a card number, social-insurance number or citizen ID")
+		return "", errNoIdentifier
 	}
 	checkID := newCheckID()
 	a.present(events.Presented{CheckID: checkID, Medium: id.Medium})
@@ -310,7 +315,7 @@ func (a *Agent) Check(ctx context.Context, id patient.Identity) (string, error) 
 // check on screen, and its answers are marked Background.
 func (a *Agent) CheckQuietly(ctx context.Context, id patient.Identity) (string, error) {
 	if patient.QueryOf(id).Empty() {
-		return "", errors.New("need a card number, social-insurance number or citizen ID")
+		return "", errNoIdentifier
 	}
 	checkID := newCheckID()
 	a.mu.Lock()
@@ -331,7 +336,7 @@ func (a *Agent) CheckQuietly(ctx context.Context, id patient.Identity) (string, 
 func (a *Agent) Recheck(ctx context.Context, checkID string, id patient.Identity, staff patient.Staff) error {
 	q := patient.QueryOf(id)
 	if q.Empty() {
-		return errors.New("need a card number, social-insurance number or citizen ID")
+		return errNoIdentifier
 	}
 	q.Staff = staff
 	if q.Staff.CitizenID == "" {

@@ -2,11 +2,11 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/agent/words"
 	"github.com/tiepdon/tiepdon/drivers"
 )
 
@@ -14,17 +14,17 @@ import (
 // not give an answer: network error, timeout, breaker open, technical result
 // codes (100, 101, 500, 401 after re-login). The agent then falls back to the
 // cache and queues a re-check.
-var ErrUnavailable = errors.New("gateway unavailable")
+var ErrUnavailable = words.Error("gateway unavailable", "không kết nối được cổng BHXH")
 
 // ErrAccountRefused is wrapped, beside ErrUnavailable, by a Checker's error
 // when the gateway refuses the facility's account: waiting will not help,
 // IT must fix the account, and staff are told to call them.
-var ErrAccountRefused = errors.New("gateway refused the facility's account")
+var ErrAccountRefused = words.Error("gateway refused the facility's account", "cổng BHXH từ chối tài khoản của cơ sở")
 
 // ErrNotConfigured is wrapped, beside ErrUnavailable, by a Checker's error
 // while the desk has no gateway account: IT (or staff with the IT PIN) must
 // enter it in the window's settings; checks are queued until then.
-var ErrNotConfigured = errors.New("no gateway account is set up")
+var ErrNotConfigured = words.Error("no gateway account is set up", "chưa cài tài khoản cổng BHXH")
 
 // Checker asks the national gateway about a patient. Any answer the gateway
 // gives (eligible or not) is a result, not an error.

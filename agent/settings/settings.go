@@ -18,10 +18,11 @@ import (
 
 	"github.com/tiepdon/tiepdon/agent"
 	"github.com/tiepdon/tiepdon/agent/config"
+	"github.com/tiepdon/tiepdon/agent/words"
 )
 
 // ErrDemo is returned by Apply in demo mode, where nothing is saved.
-var ErrDemo = errors.New("settings are not saved in demo mode")
+var ErrDemo = words.Error("settings are not saved in demo mode", "chế độ trình diễn không lưu cài đặt")
 
 // Options configure a Store.
 type Options struct {
@@ -106,7 +107,8 @@ func (s *Store) Password() (stored, inKeyring bool) {
 
 // ErrGatewayTest wraps the reason a changed gateway account failed its
 // sign-in test (Try).
-var ErrGatewayTest = errors.New("the gateway refused or could not be reached with these settings")
+var ErrGatewayTest = words.Error("the gateway refused or could not be reached with these settings",
+	"cổng BHXH từ chối hoặc không kết nối được với cài đặt này")
 
 // Try tests the gateway part of c without saving anything: a client for
 // the changed settings signs in, within timeout. Settings that do not touch

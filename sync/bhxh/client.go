@@ -62,6 +62,7 @@ import (
 	"github.com/tiepdon/tiepdon/agent"
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/agent/words"
 )
 
 // Gateway paths.
@@ -122,7 +123,7 @@ type Options struct {
 
 // Sentinel errors. Every one of them also matches agent.ErrUnavailable.
 var (
-	ErrLogin        = errors.New("gateway login refused")
+	ErrLogin        = words.Error("gateway login refused", "cổng BHXH từ chối đăng nhập (tài khoản hoặc mật khẩu)")
 	ErrUnauthorized = errors.New("gateway refused the token")
 	ErrBreakerOpen  = errors.New("gateway circuit breaker open")
 	// ErrAccountRefused is matched by the error of every check made
@@ -130,7 +131,7 @@ var (
 	// 402, 403).
 	ErrAccountRefused = agent.ErrAccountRefused
 	// ErrNoAccount is returned by New without a username or password.
-	ErrNoAccount = errors.New("bhxh: username and password are required")
+	ErrNoAccount = words.Error("bhxh: username and password are required", "cần tài khoản và mật khẩu cổng BHXH")
 	// ErrNoIdentifier is returned (not wrapping ErrUnavailable) for a query
 	// with no card number, social-insurance number or citizen ID.
 	ErrNoIdentifier = errors.New("no card number, social-insurance number or citizen ID to check")
@@ -144,6 +145,15 @@ type CodeError struct {
 }
 
 func (e *CodeError) Error() string { return fmt.Sprintf("gateway %s: result code %s", e.Step, e.Code) }
+
+// Vietnamese words the error for the reception window.
+func (e *CodeError) Vietnamese() string {
+	step := map[string]string{"login": "đăng nhập", "check": "tra cứu thẻ", "visits": "tra lịch sử khám chữa bệnh"}[e.Step]
+	if step == "" {
+		step = e.Step
+	}
+	return fmt.Sprintf("cổng BHXH trả mã %s khi %s", e.Code, step)
+}
 
 // Unwrap lets errors.Is find agent.ErrUnavailable (and ErrLogin for login,
 // and ErrAccountRefused for a login refused for the account's sake).
