@@ -85,6 +85,7 @@ type wedgeSelect struct {
 func (u *UI) newSelect(options []string) *wedgeSelect {
 	s := &wedgeSelect{u: u}
 	s.Options = options
+	s.PlaceHolder = u.t("select.placeholder") // Fyne's own is English
 	s.ExtendBaseWidget(s)
 	return s
 }
@@ -376,15 +377,6 @@ func setHint(l *widget.Label, text string, imp widget.Importance) {
 	l.SetText(text)
 }
 
-// errText is the message for err in the window's language.
-func (u *UI) errText(err error) string {
-	var fe *FieldError
-	if errors.As(err, &fe) {
-		return u.t(fe.Key, fe.Args...)
-	}
-	return err.Error()
-}
-
 // submitManual checks the manually entered identity.
 func (u *UI) submitManual() {
 	w := u.w
@@ -435,7 +427,7 @@ func (u *UI) startCheck(id patient.Identity) {
 		}
 		u.log.Warn("A check asked for in the window did not start; try again, and check the log lines before this one", "err", err)
 		return func() {
-			u.st.entryErr = u.t("entry.err.check", err.Error())
+			u.st.entryErr = u.t("entry.err.check", u.errText(err))
 			u.renderMain()
 		}
 	})

@@ -1,8 +1,12 @@
 package ui
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+
+	"fyne.io/fyne/v2/lang"
 )
 
 // Lang is a window language.
@@ -331,6 +335,29 @@ var messages = map[string][2]string{
 	"set.save":             {"Lưu", "Save"},
 	"set.saved":            {"Đã lưu. Cổng BHXH và ngôn ngữ áp dụng ngay; đầu đọc, máy quét, HIS và thời gian lưu áp dụng khi khởi động lại nếu cần.", "Saved. Gateway and language apply at once; reader, scanner, HIS and retention may need a restart."},
 	"set.failed":           {"Chưa lưu được: %s", "Not saved: %s"},
+
+	// Words for errors and widgets that come without them.
+	"err.technical":      {"lỗi kỹ thuật, chi tiết ghi trong nhật ký; báo IT nếu còn lặp lại", "a technical error, detailed in the log; tell IT if it happens again"},
+	"alert.other":        {"Cảnh báo về giấy tờ của người bệnh này: kiểm tra thẻ và giấy tờ tùy thân.", "A warning about this patient's documents: check the card and ID."},
+	"select.placeholder": {"(Chọn một mục)", "(Select one)"},
+
+	// Fyne's own words (menus of text fields, dialog buttons), set for the
+	// window's language by localizeToolkit: Fyne has no Vietnamese.
+	"fyne.Cancel":     {"Huỷ", "Cancel"},
+	"fyne.Confirm":    {"Xác nhận", "Confirm"},
+	"fyne.Copy":       {"Sao chép", "Copy"},
+	"fyne.Cut":        {"Cắt", "Cut"},
+	"fyne.Error":      {"Lỗi", "Error"},
+	"fyne.No":         {"Không", "No"},
+	"fyne.OK":         {"Đồng ý", "OK"},
+	"fyne.Open":       {"Mở", "Open"},
+	"fyne.Paste":      {"Dán", "Paste"},
+	"fyne.Quit":       {"Thoát", "Quit"},
+	"fyne.Redo":       {"Làm lại", "Redo"},
+	"fyne.Save":       {"Lưu", "Save"},
+	"fyne.Select all": {"Chọn tất cả", "Select all"},
+	"fyne.Undo":       {"Hoàn tác", "Undo"},
+	"fyne.Yes":        {"Có", "Yes"},
 }
 
 // catalogue is the messages of one language.
@@ -370,4 +397,73 @@ func (u *UI) tOr(key, fallback string) string {
 		return fallback
 	}
 	return u.t(key)
+}
+
+// errText is the message for err in the window's language: a field error
+// from the catalogue; on a Vietnamese screen the Vietnamese words the
+// error carries (a Vietnamese method, as agent/words gives), or a plain "technical error" with the
+// English detail left to the log; on an English screen the error's text.
+func (u *UI) errText(err error) string {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return u.t(fe.Key, fe.Args...)
+	}
+	if u.cat.lang == English {
+		return err.Error()
+	}
+	if vi := vietnameseOf(err); len(vi) > 0 {
+		return strings.Join(vi, ": ")
+	}
+	u.log.Warn("An error without Vietnamese words reached the window, which shows it as a technical error; report it so it gets its words", "err", err)
+	return u.t("err.technical")
+}
+
+// localizeToolkit gives Fyne's own words (the cut/copy/paste menu of text
+// fields, dialog buttons) the window's language. Fyne picks its words by
+// the system's locale and has no Vietnamese, so the window's words are
+// registered for that locale, again at each language switch.
+func (u *UI) localizeToolkit() {
+	m := map[string]string{}
+	for k, v := range messages {
+		if id, ok := strings.CutPrefix(k, "fyne."); ok {
+			m[id] = v[u.cat.idx]
+		}
+	}
+	b, _ := json.Marshal(m) // a map of strings always marshals
+	if err := lang.AddTranslationsForLocale(b, lang.SystemLocale()); err != nil {
+		u.log.Warn("Fyne did not take the window's words for its menus and dialogs; they stay in the system's language", "err", err)
+	}
+}
+
+// vietnameseOf returns the Vietnamese words of the errors in err's tree
+// that have them (outermost first, each once), or none. An error with
+// words speaks for the errors it wraps.
+func vietnameseOf(err error) []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		if v, ok := e.(interface{ Vietnamese() string }); ok {
+			if s := v.Vietnamese(); s != "" {
+				if !seen[s] {
+					seen[s] = true
+					out = append(out, s)
+				}
+				return
+			}
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, c := range u.Unwrap() {
+				walk(c)
+			}
+		default:
+			walk(errors.Unwrap(e))
+		}
+	}
+	walk(err)
+	return out
 }

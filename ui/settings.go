@@ -308,7 +308,7 @@ func (u *UI) saveSettings(f *settingsForm) {
 				f.save.Enable()
 				f.untested = &s
 				f.msg.Importance = widget.DangerImportance
-				f.msg.SetText(u.t("set.test.failed", err.Error()))
+				f.msg.SetText(u.t("set.test.failed", u.errText(err)))
 				return
 			}
 			u.storeSettings(f, s)
@@ -325,7 +325,7 @@ func (u *UI) storeSettings(f *settingsForm, s Settings) {
 			if err != nil {
 				u.log.Warn("The settings could not be saved; the window shows why; fix the field named and save again", "err", err)
 				f.msg.Importance = widget.DangerImportance
-				f.msg.SetText(u.t("set.failed", err.Error()))
+				f.msg.SetText(u.t("set.failed", u.errText(err)))
 				return
 			}
 			f.msg.Importance = widget.SuccessImportance

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/tiepdon/tiepdon/agent/events"
+	"github.com/tiepdon/tiepdon/agent/words"
 	"github.com/tiepdon/tiepdon/ui/internal/scenes"
 )
 
@@ -111,7 +111,7 @@ func TestSettingsWithoutPIN(t *testing.T) {
 // not saved and the reason is shown; Save again saves it anyway.
 func TestSettingsTestGateway(t *testing.T) {
 	g := &guardedFake{fakeActions: newFake(), admin: true, tested: make(chan Settings, 4),
-		tryErr: errors.New("gateway login: code 401")}
+		tryErr: words.Error("gateway login: code 401", "cổng BHXH trả mã 401 khi đăng nhập")}
 	h := newGuardedHarness(t, g)
 	f := h.u.w.settings
 	h.u.w.tabs.SelectIndex(3)
@@ -121,7 +121,7 @@ func TestSettingsTestGateway(t *testing.T) {
 		t.Errorf("tested %q", s.GatewayURL)
 	}
 	h.waitAsync(t)
-	if len(g.saved) != 0 || !strings.Contains(f.msg.Text, "code 401") || !strings.Contains(f.msg.Text, "Lưu lần nữa") {
+	if len(g.saved) != 0 || !strings.Contains(f.msg.Text, "mã 401") || !strings.Contains(f.msg.Text, "Lưu lần nữa") {
 		t.Fatalf("failed sign-in: %d saved, message %q", len(g.saved), f.msg.Text)
 	}
 	test.Tap(f.save)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/agent/words"
 	"github.com/tiepdon/tiepdon/ui/internal/scenes"
 )
 
@@ -589,12 +590,27 @@ func TestUIStaysResponsiveWhileCheckBlocks(t *testing.T) {
 
 func TestCheckErrorShown(t *testing.T) {
 	h := newHarness(t, "vi", false)
-	h.fake.checkErr = errors.New("need a card number")
+	h.fake.checkErr = words.Error("need a card number", "cần số thẻ BHYT")
 	h.u.startCheck(scenes.Dung)
 	<-h.fake.checks
 	h.waitAsync(t)
-	if !strings.Contains(h.u.w.entryErr.Text, "need a card number") || h.u.w.entryErr.Hidden {
+	if !strings.Contains(h.u.w.entryErr.Text, "cần số thẻ BHYT") || h.u.w.entryErr.Hidden {
 		t.Errorf("error %q", h.u.w.entryErr.Text)
+	}
+	// An error without Vietnamese words: a plain sentence, the English in the log.
+	h.fake.checkErr = errors.New("dial tcp: connection refused")
+	h.u.startCheck(scenes.Dung)
+	<-h.fake.checks
+	h.waitAsync(t)
+	if want := h.u.t("entry.err.check", h.u.t("err.technical")); h.u.w.entryErr.Text != want {
+		t.Errorf("error %q, want %q", h.u.w.entryErr.Text, want)
+	}
+	h.u.SetLanguage("en") // English keeps the agent's own text, for IT
+	h.u.startCheck(scenes.Dung)
+	<-h.fake.checks
+	h.waitAsync(t)
+	if !strings.Contains(h.u.w.entryErr.Text, "connection refused") {
+		t.Errorf("English error %q", h.u.w.entryErr.Text)
 	}
 }
 

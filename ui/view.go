@@ -106,6 +106,7 @@ type widgets struct {
 func (u *UI) build() {
 	w := &widgets{}
 	u.w = w
+	u.localizeToolkit()
 	u.win.SetTitle(u.opts.Title + " — " + u.t("app.subtitle"))
 
 	// Verdict banner.
@@ -466,13 +467,18 @@ func (u *UI) renderBanner() {
 		u.setBanner(colBlue, colWhite, u.t("banner.checking"), u.t("banner.checking.reason"), "")
 	case phaseFailed:
 		reason := u.t("banner.failed.reason")
-		if f := st.failure; f != nil && (f.Code != "" || f.Reason != "") {
-			// The code is worded by the catalogue; an unknown code keeps the agent's text.
-			why := f.Reason
-			if f.Code != "" {
-				why = u.tOr("failure."+f.Code, f.Reason)
+		if f := st.failure; f != nil {
+			// The code is worded by the catalogue; an unknown code keeps
+			// the agent's text on an English screen only (it is English).
+			why := ""
+			if _, ok := messages["failure."+f.Code]; ok && f.Code != "" {
+				why = u.t("failure." + f.Code)
+			} else if u.cat.lang == English {
+				why = f.Reason
 			}
-			reason += " (" + why + ")"
+			if why != "" {
+				reason += " (" + why + ")"
+			}
 		}
 		u.setBanner(colGrey, colWhite, u.t("banner.failed"), reason, "")
 	case phaseResult:
@@ -527,7 +533,12 @@ func (u *UI) renderBanner() {
 func (u *UI) renderStrips() {
 	st, w := &u.st, u.w
 	if st.alert != nil {
+		// An alert the catalogue does not know keeps the agent's text on
+		// an English screen only (it is English).
 		msg := u.tOr("alert."+st.alert.Code, st.alert.Message)
+		if _, ok := messages["alert."+st.alert.Code]; !ok && (u.cat.lang != English || msg == "") {
+			msg = u.t("alert.other")
+		}
 		w.alertText.SetText(msg)
 		w.alertBox.Show()
 	} else {
