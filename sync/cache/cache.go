@@ -447,6 +447,50 @@ func (db *DB) Save(ctx context.Context, q patient.Query, e patient.Eligibility) 
 	return nil
 }
 
+// Answer is one answer for SaveAll: the query it answered and the answer.
+type Answer struct {
+	Query       patient.Query
+	Eligibility patient.Eligibility
+}
+
+// SaveAll caches many live answers in one transaction (the other desks'
+// answers of hospital mode arrive in batches), skipping those Save would
+// not cache.
+func (db *DB) SaveAll(ctx context.Context, as []Answer) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("caching answers: %w", err)
+	}
+	defer tx.Rollback()
+	var n int64
+	newest := int64(0)
+	for _, a := range as {
+		if !cacheable(a.Eligibility.Verdict) {
+			continue
+		}
+		if err := db.saveTx(ctx, tx, a.Query, a.Eligibility); err != nil {
+			return err
+		}
+		n++
+		newest = max(newest, ms(a.Eligibility.CheckedAt))
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("caching answers: %w", err)
+	}
+	db.writes.Add(1)
+	db.rows.Add(n)
+	for {
+		old := db.newest.Load()
+		if newest <= old || db.newest.CompareAndSwap(old, newest) {
+			break
+		}
+	}
+	return nil
+}
+
 func (db *DB) saveTx(ctx context.Context, tx *sql.Tx, q patient.Query, e patient.Eligibility) error {
 	if e.CheckedAt.IsZero() {
 		e.CheckedAt = db.o.Now()

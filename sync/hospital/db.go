@@ -46,7 +46,9 @@ type DB struct {
 	lastErr error // why not, for status
 	version int   // schema version after Migrate
 
-	listening atomic.Bool // Listen is following the other desks
+	listening atomic.Bool  // Listen is following the other desks
+	sessions  atomic.Int64 // listener sessions
+	pings     atomic.Int64 // pings of a quiet listener
 }
 
 // New returns a DB for o. It parses the DSN but does not connect.

@@ -13,12 +13,14 @@ import (
 
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/sync/cache"
 )
 
-// Warm is the desk's own cache as the listener fills it: Save files a live
-// answer under the identifiers of the query and the answer (sync/cache).
+// Warm is the desk's own cache as the listener fills it: SaveAll files live
+// answers under the identifiers of their queries and answers, in one
+// transaction (sync/cache).
 type Warm interface {
-	Save(ctx context.Context, q patient.Query, e patient.Eligibility) error
+	SaveAll(ctx context.Context, as []cache.Answer) error
 }
 
 // Listen keeps this desk's cache warm with the live answers the other
@@ -55,6 +57,9 @@ func (db *DB) Listen(ctx context.Context, local Warm) error {
 	}
 	return nil
 }
+
+// listenPing is how long a quiet listener waits before it pings the store.
+var listenPing = time.Minute
 
 // Listening reports whether the desk is following the other desks' answers
 // (connected, listening, caught up).
@@ -109,29 +114,82 @@ func (l *listener) session(ctx context.Context) error {
 	} else {
 		// Back after an outage: take what every known desk kept meanwhile.
 		// (A desk first heard of now is taken from its next notification.)
+		var all []string
 		for d := range l.marks {
-			if err := l.fetch(ctx, conn, d); err != nil {
-				return err
-			}
+			all = append(all, d)
+		}
+		if err := l.fetch(ctx, conn, all); err != nil {
+			return err
 		}
 	}
+	l.db.sessions.Add(1)
 	l.db.listening.Store(true)
 	defer l.db.listening.Store(false)
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		// A quiet minute: make sure the server is still there (a dead
+		// peer may never close the socket).
+		wctx, cancel := context.WithTimeout(ctx, listenPing)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return err
-		}
-		desk, seq, ok := parseNote(n.Payload)
-		if !ok || desk == l.db.o.DeskID || seq <= l.marks[desk] {
+			if wctx.Err() == nil {
+				return err
+			}
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("the store stopped answering: %w", err)
+			}
+			l.db.pings.Add(1)
 			continue
 		}
-		if err := l.fetch(ctx, conn, desk); err != nil {
+		// Gather what else comes within the window, then fetch it all in
+		// one query: with 50 desks a listener makes a few queries a second,
+		// not one per answer kept anywhere in the hospital.
+		due := map[string]bool{}
+		l.note(n.Payload, due)
+		gctx, cancel := context.WithTimeout(ctx, gatherWindow)
+		for {
+			n, err := conn.WaitForNotification(gctx)
+			if err != nil {
+				break
+			}
+			l.note(n.Payload, due)
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if len(due) == 0 {
+			continue
+		}
+		var desks []string
+		for d := range due {
+			desks = append(desks, d)
+		}
+		fctx, cancel := context.WithTimeout(ctx, stepTimeout)
+		err = l.fetch(fctx, conn, desks)
+		cancel()
+		if err != nil {
 			return err
 		}
+	}
+}
+
+// gatherWindow is how long a listener gathers notifications before it
+// fetches the rows they announce.
+const gatherWindow = 100 * time.Millisecond
+
+// note adds a notification's desk to due when it announces rows this desk
+// has not taken.
+func (l *listener) note(payload string, due map[string]bool) {
+	desk, seq, ok := parseNote(payload)
+	if ok && desk != l.db.o.DeskID && seq > l.marks[desk] {
+		due[desk] = true
 	}
 }
 
@@ -148,17 +206,24 @@ func parseNote(p string) (string, int64, bool) {
 	return desk, seq, true
 }
 
-// fetch files in the desk's cache every new live answer about a card that
-// desk replicated above the mark, a page at a time.
-func (l *listener) fetch(ctx context.Context, conn *pgx.Conn, desk string) error {
-	for {
-		rows, err := conn.Query(ctx, `SELECT v.seq, v.key_id, v.sealed, coalesce(v.verdict, ''), coalesce(v.source, ''), d.name
-			FROM verdicts v JOIN desks d USING (desk_id)
-			WHERE v.desk_id = $1 AND v.seq > $2 ORDER BY v.seq LIMIT $3`, desk, l.marks[desk], batchSize)
+// fetch files in the desk's cache every new live answer about a card the
+// desks replicated above their marks, a page at a time.
+func (l *listener) fetch(ctx context.Context, conn *pgx.Conn, desks []string) error {
+	for len(desks) > 0 {
+		after := make([]int64, len(desks))
+		for i, d := range desks {
+			after[i] = l.marks[d]
+		}
+		rows, err := conn.Query(ctx, `SELECT v.desk_id, v.seq, v.key_id, v.sealed, coalesce(v.verdict, ''), coalesce(v.source, ''), d.name
+			FROM unnest($1::text[], $2::bigint[]) AS m(desk_id, after)
+			JOIN verdicts v ON v.desk_id = m.desk_id AND v.seq > m.after
+			JOIN desks d ON d.desk_id = v.desk_id
+			ORDER BY v.desk_id, v.seq LIMIT $3`, desks, after, batchSize)
 		if err != nil {
-			return fmt.Errorf("fetching another desk's answers: %w", err)
+			return fmt.Errorf("fetching the other desks' answers: %w", err)
 		}
 		type row struct {
+			desk                  string
 			seq                   int64
 			keyID                 string
 			sealed                []byte
@@ -167,29 +232,48 @@ func (l *listener) fetch(ctx context.Context, conn *pgx.Conn, desk string) error
 		var got []row
 		for rows.Next() {
 			var r row
-			if err := rows.Scan(&r.seq, &r.keyID, &r.sealed, &r.verdict, &r.source, &r.name); err != nil {
+			if err := rows.Scan(&r.desk, &r.seq, &r.keyID, &r.sealed, &r.verdict, &r.source, &r.name); err != nil {
 				rows.Close()
 				return err
 			}
 			got = append(got, r)
 		}
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("fetching another desk's answers: %w", err)
+			return fmt.Errorf("fetching the other desks' answers: %w", err)
 		}
+		var batch []cache.Answer
 		for _, r := range got {
 			if r.source == string(patient.SourceLive) && shared(r.verdict) {
-				if err := l.file(ctx, desk, r.seq, r.keyID, r.sealed, r.name); err != nil {
+				if a, ok, err := l.open(r.desk, r.seq, r.keyID, r.sealed, r.name); ok {
+					batch = append(batch, a)
+				} else if err != nil {
 					// One row this desk cannot open (a key it lacks yet)
 					// must not stop the others: say so and go on.
-					l.db.o.Logger.Warn("An answer another desk shared could not be opened or filed in this desk's cache; check that every desk has the same hospital key file", "desk", desk, "seq", r.seq, "err", err)
+					l.db.o.Logger.Warn("An answer another desk shared could not be opened or filed in this desk's cache; check that every desk has the same hospital key file", "desk", r.desk, "seq", r.seq, "err", err)
 				}
 			}
-			l.marks[desk] = r.seq
+		}
+		if err := l.local.SaveAll(ctx, batch); err != nil {
+			return fmt.Errorf("filing the other desks' answers: %w", err)
+		}
+		for _, r := range got {
+			l.marks[r.desk] = r.seq
 		}
 		if len(got) < batchSize {
 			return nil
 		}
+		// A full page: the desks ordered before the last row's were taken
+		// whole; the last row's and those after it may have more.
+		lastDesk := got[len(got)-1].desk
+		var rest []string
+		for _, d := range desks {
+			if d >= lastDesk {
+				rest = append(rest, d)
+			}
+		}
+		desks = rest
 	}
+	return nil
 }
 
 func shared(v string) bool {
@@ -201,22 +285,24 @@ func shared(v string) bool {
 	return false
 }
 
-func (l *listener) file(ctx context.Context, desk string, seq int64, keyID string, sealed []byte, name string) error {
+// open opens a shared answer; ok is false for one that is not an answer
+// about a card.
+func (l *listener) open(desk string, seq int64, keyID string, sealed []byte, name string) (cache.Answer, bool, error) {
 	plain, err := l.db.o.Keys.Open(keyID, sealed, aad("verdicts", desk, seq))
 	if err != nil {
-		return err
+		return cache.Answer{}, false, err
 	}
 	var a sealedAnswer
 	if err := json.Unmarshal(plain, &a); err != nil {
-		return fmt.Errorf("decoding a shared answer: %w", err)
+		return cache.Answer{}, false, fmt.Errorf("decoding a shared answer: %w", err)
 	}
 	if a.Kind != events.EligibilityResult.String() && a.Kind != events.EligibilityUpdated.String() {
-		return nil
+		return cache.Answer{}, false, nil
 	}
 	e := a.Result.Eligibility
 	if e.CheckedAt.IsZero() {
-		return errors.New("a shared answer without its time")
+		return cache.Answer{}, false, errors.New("a shared answer without its time")
 	}
 	e.CachedBy = name
-	return l.local.Save(ctx, patient.QueryOf(a.Result.Identity), e)
+	return cache.Answer{Query: patient.QueryOf(a.Result.Identity), Eligibility: e}, true, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
+	"github.com/tiepdon/tiepdon/sync/hospital"
 	"github.com/tiepdon/tiepdon/sync/hospital/pgtest"
 )
 
@@ -29,7 +30,7 @@ func waitCached(t *testing.T, d *desk, id patient.CitizenID, name string) patien
 }
 
 // listen runs the desk's listener until the test ends.
-func (d *desk) listen(t *testing.T) {
+func (d *desk) listen(t testing.TB) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); d.h.Listen(ctx, d.db) }()
@@ -57,8 +58,14 @@ func TestListenWarmsOtherDesks(t *testing.T) {
 	a := newDesk(t, c.DSN, keys, "desk-a", "Quầy 3")
 	b := newDesk(t, c.DSN, keys, "desk-b", "Quầy 7")
 	ctx := context.Background()
+	// A quiet listener pings the store; the ping must not cost the session.
+	defer hospital.SetListenPing(50 * time.Millisecond)()
 	b.listen(t)
 	waitFor(t, "desk B listening", b.h.Listening)
+	waitFor(t, "three pings of a quiet listener", func() bool { return b.h.ListenPings() >= 3 })
+	if n := b.h.ListenSessions(); n != 1 {
+		t.Fatalf("the quiet listener's pings cost it its session: %d sessions", n)
+	}
 	person := func(i int) patient.Identity {
 		id := an
 		id.CitizenID = patient.CitizenID(fmt.Sprintf("%012d", 79085100000+i))

@@ -28,6 +28,7 @@ const (
 	pollEvery   = 250 * time.Millisecond
 	maxBackoff  = 30 * time.Second
 	notifyTopic = "tiepdon_verdicts"
+	stepTimeout = 15 * time.Second
 )
 
 // Run connects to the hospital store (retrying with backoff while it is
@@ -41,7 +42,11 @@ func (db *DB) Run(ctx context.Context, local Local) error {
 	after := int64(-1) // unknown until connected
 	var lastLogged string
 	for ctx.Err() == nil {
-		err := db.step(ctx, local, &after)
+		// A store that accepts the connection and then hangs must not hold
+		// the replicator for good: every step has a deadline.
+		sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+		err := db.step(sctx, local, &after)
+		cancel()
 		if err == nil {
 			backoff = time.Second
 			lastLogged = ""

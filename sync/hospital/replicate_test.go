@@ -31,7 +31,7 @@ type desk struct {
 	done   chan struct{}
 }
 
-func testKeys(t *testing.T) *hospital.Keyring {
+func testKeys(t testing.TB) *hospital.Keyring {
 	t.Helper()
 	line, err := hospital.NewKey("k2026")
 	if err != nil {
@@ -44,7 +44,7 @@ func testKeys(t *testing.T) *hospital.Keyring {
 	return k
 }
 
-func newDesk(t *testing.T, dsn string, keys *hospital.Keyring, id, name string) *desk {
+func newDesk(t testing.TB, dsn string, keys *hospital.Keyring, id, name string) *desk {
 	t.Helper()
 	db, err := cache.Open(context.Background(), filepath.Join(t.TempDir(), "cache.db"), cache.Options{Logger: quiet})
 	if err != nil {

@@ -28,7 +28,10 @@ type Cluster struct {
 	Dir  string
 	Port int
 	DSN  string // over the unix socket in Dir, user postgres, db postgres
-	run  func(name string, args ...string) *exec.Cmd
+	// TCP is the same database over TCP on 127.0.0.1 (for a proxy).
+	TCP      string
+	settings []string
+	run      func(name string, args ...string) *exec.Cmd
 }
 
 // T is what the rig needs of a test: testing.TB has it, and so has the
@@ -39,9 +42,10 @@ type T interface {
 	Logf(format string, args ...any)
 }
 
-// Start starts a cluster for t. Outside CI, with no PostgreSQL installed,
+// Start starts a cluster for t, with extra server settings ("name=value",
+// as postgres -c takes them). Outside CI, with no PostgreSQL installed,
 // the test is skipped loudly; in CI (CI=true) it fails.
-func Start(t testing.TB) *Cluster {
+func Start(t testing.TB, settings ...string) *Cluster {
 	t.Helper()
 	if err := installed(); err != nil {
 		if os.Getenv("CI") != "" {
@@ -49,7 +53,7 @@ func Start(t testing.TB) *Cluster {
 		}
 		t.Skipf("SKIPPED: %v", err)
 	}
-	c := initCluster(t)
+	c := initCluster(t, settings...)
 	t.Cleanup(func() { os.RemoveAll(c.Dir) })
 	c.Start(t)
 	t.Cleanup(func() { c.Stop(t) })
@@ -131,13 +135,13 @@ func (c *Cluster) NewDB(t testing.TB) string {
 	return fmt.Sprintf("host=%s port=%d user=postgres dbname=%s sslmode=disable", c.Dir, c.Port, name)
 }
 
-func initCluster(t T) *Cluster {
+func initCluster(t T, settings ...string) *Cluster {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "tiepdon-pg-")
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	c := &Cluster{Dir: dir, run: func(name string, args ...string) *exec.Cmd {
+	c := &Cluster{Dir: dir, settings: settings, run: func(name string, args ...string) *exec.Cmd {
 		return exec.Command(filepath.Join(BinDir, name), args...)
 	}}
 	if os.Geteuid() == 0 {
@@ -170,6 +174,7 @@ func initCluster(t T) *Cluster {
 	}
 	c.Port = freePort(t)
 	c.DSN = fmt.Sprintf("host=%s port=%d user=postgres dbname=postgres sslmode=disable", dir, c.Port)
+	c.TCP = fmt.Sprintf("host=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=disable", c.Port)
 	return c
 }
 
@@ -177,6 +182,9 @@ func initCluster(t T) *Cluster {
 func (c *Cluster) Start(t T) {
 	t.Helper()
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", c.Port, c.Dir)
+	for _, s := range c.settings {
+		opts += " -c " + s
+	}
 	if out, err := c.run("pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-o", opts, "-l", filepath.Join(c.Dir, "log"), "-w", "start").CombinedOutput(); err != nil {
 		log, _ := os.ReadFile(filepath.Join(c.Dir, "log"))
 		t.Fatalf("pg_ctl start: %v\n%s\n%s", err, out, log)

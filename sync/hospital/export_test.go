@@ -1,0 +1,17 @@
+package hospital
+
+import "time"
+
+// SetListenPing sets how long a quiet listener waits before it pings the
+// store, for a test, and returns a function that restores it.
+func SetListenPing(d time.Duration) func() {
+	old := listenPing
+	listenPing = d
+	return func() { listenPing = old }
+}
+
+// ListenPings counts the pings of quiet listeners.
+func (db *DB) ListenPings() int64 { return db.pings.Load() }
+
+// ListenSessions counts the listener's sessions (one per connection).
+func (db *DB) ListenSessions() int64 { return db.sessions.Load() }
