@@ -62,6 +62,19 @@ func TestRegisteredFacility(t *testing.T) {
 		t.Errorf("code only, English: note %q", w.facNote.Text)
 	}
 
+	// The window and `tiepdon check` say the same words.
+	e.FacilityName = "Bệnh viện đa khoa Đống Đa"
+	for _, here := range []string{"01043", "79014"} {
+		for _, l := range []string{"vi", "en"} {
+			h = show(l, here, e)
+			vi, en := bhxh.Registered(e, here)
+			if want := map[string]string{"vi": vi, "en": en}[l]; h.u.w.facNote.Text != want {
+				t.Errorf("%s, facility %s: window says %q, tiepdon check %q", l, here, h.u.w.facNote.Text, want)
+			}
+		}
+	}
+
+	e.FacilityName = ""
 	h = show("vi", "", e) // the desk's facility code is not configured: say nothing
 	if h.u.w.facNote.Visible() {
 		t.Errorf("note %q shown with no facility configured", h.u.w.facNote.Text)

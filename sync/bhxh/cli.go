@@ -36,7 +36,9 @@ func ExitStatus(e patient.Eligibility, err error) int {
 // WriteText prints an answer for a person at a terminal: verdict, reason in
 // Vietnamese and English, then the card details. It is meant for the staff
 // member or IT person who ran the check, so it shows the data in full.
-func WriteText(w io.Writer, e patient.Eligibility) {
+// facility is this desk's facility code: the output says whether it is the
+// patient's registered one ("" leaves that out).
+func WriteText(w io.Writer, e patient.Eligibility, facility string) {
 	line := func(label, value string) {
 		if strings.TrimSpace(value) != "" {
 			// Pad by letters, not bytes, so Vietnamese labels line up.
@@ -63,6 +65,9 @@ func WriteText(w io.Writer, e patient.Eligibility) {
 		line("Valid:", e.ValidFrom.String()+" – "+e.ValidTo.String())
 	}
 	line("Registered facility:", strings.TrimSpace(e.RegisteredFacility+" "+e.FacilityName))
+	vi, en := Registered(e, facility)
+	line("Cơ sở này:", vi)
+	line("This facility:", en)
 	line("Issuing office:", e.IssuingOffice)
 	line("Area code:", e.AreaCode)
 	line("5 years since:", e.FiveYearDate.String())

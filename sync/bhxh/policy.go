@@ -1,6 +1,8 @@
 package bhxh
 
 import (
+	"strings"
+
 	"github.com/tiepdon/tiepdon/agent/patient"
 )
 
@@ -229,4 +231,26 @@ func Benefit(card patient.CardNumber) (level, percent int) {
 		return 4, 80
 	}
 	return 0, 0
+}
+
+// Registered says, in Vietnamese and English, whether facility (this
+// desk's code, maCSKCB) is the answer's initial-registration facility
+// (nơi đăng ký KCB ban đầu, maDKBD), naming the other one with the
+// gateway's name where it gives one. Both are "" when either code is
+// unknown. The window says the same (ui catalogue card.facility.*).
+func Registered(e patient.Eligibility, facility string) (vi, en string) {
+	code, here := strings.TrimSpace(e.RegisteredFacility), strings.TrimSpace(facility)
+	if code == "" || here == "" {
+		return "", ""
+	}
+	if strings.EqualFold(code, here) {
+		return "Đúng tuyến: đăng ký KCB ban đầu tại cơ sở này",
+			"Registered here: this facility is the patient's initial-registration facility"
+	}
+	other := code
+	if e.FacilityName != "" {
+		other = e.FacilityName + " (" + code + ")"
+	}
+	return "Nơi đăng ký KCB ban đầu: " + other + ", không phải cơ sở này",
+		"Initial registration: " + other + ", not this facility"
 }

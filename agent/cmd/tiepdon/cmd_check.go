@@ -92,7 +92,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *asJSON {
 		writeJSON(stdout, e)
 	} else {
-		bhxh.WriteText(stdout, e)
+		bhxh.WriteText(stdout, e, cfg.Facility.Code)
 	}
 	return bhxh.ExitStatus(e, nil)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,19 @@ func TestCheckCommand(t *testing.T) {
 	p, _ := sim.Example("000")
 	if exit, out := run("--id", string(p.CitizenID), "--name", string(p.Name), "--dob", p.BirthDate.String()); exit != checkEligible {
 		t.Errorf("by citizen ID: exit %d\n%s", exit, out)
+	}
+	// With the desk's facility code, the output says whether the patient is
+	// registered here, naming the gateway's facility otherwise.
+	for _, fc := range []struct{ code, want string }{
+		{p.Facility, "Đúng tuyến: đăng ký KCB ban đầu tại cơ sở này"},
+		{"00001", "Nơi đăng ký KCB ban đầu: " + p.FacilityName + " (" + p.Facility + "), không phải cơ sở này"},
+	} {
+		facFile := filepath.Join(t.TempDir(), "facility.toml")
+		writeFile(t, facFile, "[facility]\ncode = \""+fc.code+"\"\n")
+		exit, out := run("--config", facFile, "--card", string(p.CardNumber), "--name", string(p.Name), "--dob", p.BirthDate.String())
+		if exit != checkEligible || !strings.Contains(out, fc.want) || !strings.Contains(out, "Việc cần làm:") {
+			t.Errorf("facility %s: exit %d, output lacks %q:\n%s", fc.code, exit, fc.want, out)
+		}
 	}
 	if exit, _ := run("--name", "x", "--dob", "1990"); exit != checkUsage {
 		t.Errorf("no card or ID: exit %d, want %d", exit, checkUsage)
