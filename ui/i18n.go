@@ -163,6 +163,7 @@ var messages = map[string][2]string{
 	"prov.latency":         {"(%.1f s)", "(%.1f s)"},
 	"prov.cache":           {"KẾT QUẢ LƯU từ %s, cổng BHXH chưa trả lời", "CACHED answer from %s, gateway not answering"},
 	"prov.none":            {"chưa có trả lời, sẽ tự tra cứu lại", "no answer yet, will re-check automatically"},
+	"prov.notasked":        {"chưa hỏi cổng BHXH: đăng nhập ca rồi bấm F5", "the gateway was not asked: sign in, then press F5"},
 	"ago.now":              {"vừa xong", "just now"},
 	"ago.minutes":          {"%d phút trước", "%d min ago"},
 	"ago.hours":            {"%d giờ trước", "%d h ago"},

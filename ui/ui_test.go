@@ -415,6 +415,29 @@ func TestNoStaffScanGoesToAgent(t *testing.T) {
 	}
 }
 
+// TestNoStaffRefusalShown: the agent's refusal before sign-in says the
+// gateway was not asked (not "will re-check by itself") and does not count
+// as a patient served.
+func TestNoStaffRefusalShown(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	h.u.st.staff = patient.Staff{}
+	id := patient.Identity{Medium: patient.MediumQRBHYT, CardNumber: "QN5010987654321", Name: "Lê Văn Cường"}
+	refused := patient.Eligibility{Verdict: patient.StaffProblem, Source: patient.SourceNone, CheckedAt: scenes.Now,
+		ReasonVI: "Chưa có cán bộ đăng nhập ca.", NextVI: "Đăng nhập ca, rồi bấm Kiểm tra lại (F5)."}
+	h.play([]scenes.Step{
+		{Kind: events.CardPresented, Data: events.Presented{CheckID: "n1", Medium: id.Medium}},
+		{Kind: events.IdentityRead, Data: events.Identity{CheckID: "n1", Identity: id}},
+		{Kind: events.EligibilityResult, Data: events.Result{CheckID: "n1", Identity: id, Eligibility: refused, Current: true}},
+	})
+	w := h.u.w
+	if !strings.Contains(w.provenance.Text, h.u.t("prov.notasked")) || strings.Contains(w.provenance.Text, h.u.t("prov.none")) {
+		t.Errorf("provenance %q, want %q", w.provenance.Text, h.u.t("prov.notasked"))
+	}
+	if got := w.stServed.Text; got != h.u.t("status.served", 0) {
+		t.Errorf("served %q after a refused check, want 0", got)
+	}
+}
+
 func TestManualEntryErrors(t *testing.T) {
 	h := newHarness(t, "vi", false)
 	w := h.u.w

@@ -756,7 +756,13 @@ func (u *UI) renderProvenance() {
 		case patient.SourceCache:
 			parts = append(parts, u.t("prov.cache", u.ago(u.cachedAge(*e))))
 		case patient.SourceNone:
-			parts = append(parts, u.t("prov.none"))
+			if e.Verdict == patient.StaffProblem && e.Code == "" {
+				// Refused before sign-in: nothing was asked and nothing
+				// is re-checked until F5.
+				parts = append(parts, u.t("prov.notasked"))
+			} else {
+				parts = append(parts, u.t("prov.none"))
+			}
 		}
 	}
 	text := ""
@@ -896,11 +902,12 @@ func (u *UI) renderStatus() {
 	w.status.Refresh()
 }
 
-// served counts the patients checked this shift: checks with an answer.
+// served counts the patients checked this shift: checks with an answer,
+// a staff problem (no one signed in, staff not registered) aside.
 func (u *UI) served() int {
 	n := 0
 	for _, r := range u.st.recent {
-		if r.Result != nil {
+		if r.Result != nil && r.Result.Verdict != patient.StaffProblem {
 			n++
 		}
 	}
