@@ -35,7 +35,7 @@ wait_line() {
 		sleep 0.1
 	done
 	echo "shift: no line matching '$1'; output:" >&2
-	grep -v '^P' "$work/out" >&2
+	grep -v '^\(PATIENT\|PLAIN\|QR\) ' "$work/out" >&2
 	cat "$work/log" >&2
 	return 1
 }
@@ -76,16 +76,16 @@ verdict() {
 # staff would (Ctrl+A, the name, Enter). Such keys are counted apart.
 settle() {
 	local k=$n
-	for _ in 1 2 3; do
+	for try in 1 2 3; do
 		if ! wait_line "^VERDICT $((v + 1)) " 50 2>/dev/null; then
 			press Return # the flagged name: send it as it is
 			wait_line "^VERDICT $((v + 1)) " || { fail=1; n=$k; return 1; }
 		fi
 		v=$((v + 1))
 		grep -q "^VERDICT $v typed eligible" "$work/out" && { fixed=$((fixed + n - k)); n=$k; return 0; }
-		press ctrl+a; typed "$(name "$1")"; press Return
+		[ "$try" = 3 ] || { press ctrl+a; typed "$(name "$1")"; press Return; }
 	done
-	echo "shift: patient $1 not eligible" >&2
+	echo "shift: patient $1 ($(name "$1")) not eligible: $(grep "^VERDICT $v " "$work/out")" >&2
 	fail=1
 	n=$k
 	return 1
@@ -110,22 +110,22 @@ echo "shift: the patient refused before sign-in checked with $n key (F5), no sec
 # 2. Twenty patients: odd ones scan their BHYT card's QR, even ones have
 # their card number, name and year typed. After each verdict the focus is
 # in the card number, so no key is spent getting there.
-qrkeys=0 typedkeys=0 fixed=0
+qrkeys=0 typedkeys=0 fixed=0 nqr=0 ntyped=0
 for i in $(seq 1 20); do
 	if [ $((i % 2)) = 1 ]; then
 		n=0
 		scan "$i"
-		verdict 'qr-bhyt eligible 000' || break
-		qrkeys=$((qrkeys + n))
+		verdict 'qr-bhyt eligible 000' || continue
+		qrkeys=$((qrkeys + n)) nqr=$((nqr + 1))
 		continue
 	fi
 	n=0
 	typed "$(field "$i" 3)"; press Tab; typed "$(name "$i")"; press Tab; typed "$(field "$i" 4)"; press Return
-	settle "$i" || break
-	typedkeys=$((typedkeys + n))
+	settle "$i" || continue
+	typedkeys=$((typedkeys + n)) ntyped=$((ntyped + 1))
 done
-echo "shift: 10 QR scans took $qrkeys keys, $((qrkeys / 10)) a patient (the scan only)"
-echo "shift: 10 typed patients took $typedkeys keys, $((typedkeys / 10)) a patient (15 card + name + 4 year + Tab, Tab, Enter; 3 besides what is typed)"
+echo "shift: $nqr of 10 QR scans eligible, $qrkeys keys, $((qrkeys / (nqr > 0 ? nqr : 1))) a patient (the scan only)"
+echo "shift: $ntyped of 10 typed patients eligible, $typedkeys keys, $((typedkeys / (ntyped > 0 ? ntyped : 1))) a patient (15 card + name + 4 year + Tab, Tab, Enter; 3 besides what is typed)"
 [ "$fixed" = 0 ] || echo "shift: $fixed keys spent correcting names xdotool typed without an accent (not counted above)"
 
 # 3a. A wrong year of birth: the gateway answers 070; the fields stay and
@@ -152,5 +152,5 @@ echo "shift: a name without accents (060) corrected with $n keys (Ctrl+A, the na
 
 echo quit >&4
 echo "shift: $v verdicts in $(($(date +%s) - t0)) s"
-[ "$fail" = 0 ] || { echo "shift: FAILED" >&2; grep -v '^P' "$work/out" >&2; exit 1; }
+[ "$fail" = 0 ] || { echo "shift: FAILED" >&2; grep -v '^\(PATIENT\|PLAIN\|QR\) ' "$work/out" >&2; exit 1; }
 echo "shift: ok"
