@@ -38,8 +38,9 @@ type Options struct {
 // DB is a desk's handle on the hospital store. Nothing is asked of
 // PostgreSQL until Run connects; a desk starts and works without it.
 type DB struct {
-	o    Options
-	pool *pgxpool.Pool
+	o          Options
+	pool       *pgxpool.Pool
+	migrations []Migration // the schema this desk knows (Migrations())
 
 	mu      sync.Mutex
 	ready   bool  // connected, migrated, desk registered
@@ -110,7 +111,11 @@ func (db *DB) connect(ctx context.Context) error {
 		return err
 	}
 	defer c.Release()
-	v, err := Migrate(ctx, c.Conn(), Migrations())
+	ms := db.migrations
+	if ms == nil {
+		ms = Migrations()
+	}
+	v, err := Migrate(ctx, c.Conn(), ms)
 	if err != nil {
 		return err
 	}

@@ -15,3 +15,21 @@ func (db *DB) ListenPings() int64 { return db.pings.Load() }
 
 // ListenSessions counts the listener's sessions (one per connection).
 func (db *DB) ListenSessions() int64 { return db.sessions.Load() }
+
+// NewWithMigrations returns a DB that knows the schema steps ms (a desk of
+// another version).
+func NewWithMigrations(o Options, ms []Migration) (*DB, error) {
+	db, err := New(o)
+	if err != nil {
+		return nil, err
+	}
+	db.migrations = ms
+	return db, nil
+}
+
+// SchemaVersion is the schema version the desk found after migrating.
+func (db *DB) SchemaVersion() int {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.version
+}
