@@ -305,7 +305,8 @@ func (a *Agent) Check(ctx context.Context, id patient.Identity) (string, error) 
 		return "", errNoIdentifier
 	}
 	checkID := newCheckID()
-	a.present(events.Presented{CheckID: checkID, Medium: id.Medium})
+	app, his := events.HISAppOf(ctx)
+	a.present(events.Presented{CheckID: checkID, Medium: id.Medium, HIS: his, App: app})
 	a.start(checkID, id)
 	return checkID, nil
 }

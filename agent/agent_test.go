@@ -241,6 +241,27 @@ func TestCheckNeedsIdentifier(t *testing.T) {
 	}
 }
 
+// TestCheckSaysWhoAsked: a check a HIS app asked for is presented as the
+// HIS's, with the app's name, so the window does not call it typed.
+func TestCheckSaysWhoAsked(t *testing.T) {
+	a, _ := newTestAgent(t, &fakeChecker{}, newMemStore(), nil)
+	sub := a.d.Bus.Subscribe(events.CardPresented, 4)
+	t.Cleanup(sub.Close)
+	id := patient.Identity{Medium: patient.MediumTyped, CardNumber: "DN4010123456789"}
+	if _, err := a.Check(events.WithHISApp(context.Background(), "HIS Đống Đa"), id); err != nil {
+		t.Fatal(err)
+	}
+	if p := next(t, sub, events.CardPresented).Data.(events.Presented); !p.HIS || p.App != "HIS Đống Đa" {
+		t.Errorf("a HIS app's check presented as %+v", p)
+	}
+	if _, err := a.Check(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	if p := next(t, sub, events.CardPresented).Data.(events.Presented); p.HIS || p.App != "" {
+		t.Errorf("a check typed at the desk presented as %+v", p)
+	}
+}
+
 func TestReceiptsBounded(t *testing.T) {
 	a, _ := newTestAgent(t, &fakeChecker{}, newMemStore(), nil)
 	for i := range maxReceipts + 10 {

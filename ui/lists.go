@@ -6,59 +6,304 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
+	"golang.org/x/text/unicode/norm"
 )
 
-// renderRecent renders the shift's recent checks, newest first, each with
-// a re-check button.
+// renderRecent renders the shift's checks, newest first, each with Open
+// (the full stored result) and Re-check, filtered by the search box.
 func (u *UI) renderRecent() {
 	if u.w == nil {
 		return
 	}
 	box := u.w.recentBox
 	box.RemoveAll()
-	if len(u.st.recent) == 0 {
-		box.Add(widget.NewLabel(u.t("recent.none")))
+	q := ""
+	if u.w.recentSearch != nil {
+		q = u.w.recentSearch.Text
 	}
+	shown := 0
 	for _, rc := range u.st.recent {
-		id := rc.Identity
-		dot := canvas.NewRectangle(colIdle)
-		dot.SetMinSize(fyne.NewSize(14, 14))
-		dot.CornerRadius = 7
-		verdict := u.t("banner.checking")
-		if rc.Result != nil {
-			s := styleOf(*rc.Result)
-			dot.FillColor = s.bg
-			verdict = u.t(s.titleKey)
+		if !matchRecent(rc, q, u.recentVerdict(rc)) {
+			continue
 		}
-		who := string(id.Name)
-		if who == "" && rc.Result != nil {
-			who = string(rc.Result.Holder)
-		}
-		ident := id.CitizenID.Masked()
-		if id.CardNumber != "" {
-			ident = id.CardNumber.Masked()
-		}
-		line := widget.NewLabel(rc.At.In(u.opts.Location).Format("15:04") + "  " + orDash(who) + "  " + ident + "  · " + u.t("medium."+string(id.Medium)))
-		line.Truncation = fyne.TextTruncateEllipsis
-		v := widget.NewLabel(verdict)
-		v.TextStyle.Bold = true
-		btn := u.newButton(u.t("action.recheck.short"), theme.ViewRefreshIcon(), func() { u.startCheck(id) })
-		if patient.QueryOf(id).Empty() {
-			btn.Disable()
-		}
-		box.Add(container.NewBorder(nil, nil, container.NewHBox(container.NewCenter(dot), v), btn, line))
+		shown++
+		box.Add(u.recentRow(rc))
+	}
+	switch {
+	case len(u.st.recent) == 0:
+		box.Add(widget.NewLabel(u.t("recent.none")))
+	case shown == 0:
+		box.Add(widget.NewLabel(u.t("recent.nomatch", strings.TrimSpace(q))))
+	}
+	if u.w.recentCount != nil {
+		u.w.recentCount.SetText(u.t("recent.count", shown, len(u.st.recent)))
 	}
 	box.Refresh()
+}
+
+// recentVerdict is a check's verdict title, or "checking" with no answer.
+func (u *UI) recentVerdict(rc recentCheck) string {
+	if rc.Result == nil {
+		return u.t("banner.checking")
+	}
+	return u.t(styleOf(*rc.Result).titleKey)
+}
+
+// recentWho is the name a check is listed under.
+func recentWho(rc recentCheck) string {
+	who := string(rc.Identity.Name)
+	if who == "" && rc.Result != nil {
+		who = string(rc.Result.Holder)
+	}
+	return who
+}
+
+// howText says how a check came: the medium, or the HIS app that asked.
+func (u *UI) howText(rc recentCheck) string {
+	how := u.t("medium." + string(rc.Identity.Medium))
+	if rc.HIS {
+		if rc.Identity.Medium == patient.MediumTyped || rc.Identity.Medium == "" {
+			return u.hisLabel(rc.App)
+		}
+		return u.hisLabel(rc.App) + " · " + how
+	}
+	return how
+}
+
+func (u *UI) recentRow(rc recentCheck) fyne.CanvasObject {
+	id := rc.Identity
+	dot := canvas.NewRectangle(colIdle)
+	dot.SetMinSize(fyne.NewSize(14, 14))
+	dot.CornerRadius = 7
+	if rc.Result != nil {
+		dot.FillColor = styleOf(*rc.Result).bg
+	}
+	ident := id.CitizenID.Masked()
+	if id.CardNumber != "" {
+		ident = id.CardNumber.Masked()
+	}
+	line := widget.NewLabel(rc.At.In(u.opts.Location).Format("15:04") + "  " + orDash(recentWho(rc)) + "  " + ident + "  · " + u.howText(rc))
+	line.Truncation = fyne.TextTruncateEllipsis
+	v := widget.NewLabel(u.recentVerdict(rc))
+	v.TextStyle.Bold = true
+	open := u.newButton(u.t("recent.open"), theme.DocumentIcon(), func() { u.showRecent(rc) })
+	btn := u.newButton(u.t("action.recheck.short"), theme.ViewRefreshIcon(), func() { u.startCheck(id) })
+	if patient.QueryOf(id).Empty() {
+		btn.Disable()
+	}
+	return container.NewBorder(nil, nil, container.NewHBox(container.NewCenter(dot), v), container.NewHBox(open, btn), line)
+}
+
+// matchRecent reports whether a check matches a search: every word must
+// be in the name or the verdict (accents and case ignored), begin or end
+// a card number, citizen ID or social-insurance number (the last few
+// digits, typically), or be the gateway's result code. The search runs on
+// what the window holds; nothing of it is logged.
+func matchRecent(rc recentCheck, q, verdict string) bool {
+	q = foldText(strings.TrimSpace(q))
+	if q == "" {
+		return true
+	}
+	id := rc.Identity
+	words := []string{foldText(recentWho(rc)), foldText(verdict)}
+	ids := []string{strings.ToLower(string(id.CardNumber)), string(id.CitizenID), id.SocialInsuranceNumber}
+	code := ""
+	if e := rc.Result; e != nil {
+		words = append(words, foldText(string(e.Holder)))
+		ids = append(ids, strings.ToLower(string(e.CardNumber)))
+		code = e.Code
+	}
+	for _, word := range strings.Fields(q) {
+		found := word == code
+		for _, h := range words {
+			found = found || strings.Contains(h, word)
+		}
+		for _, h := range ids {
+			found = found || h != "" && (strings.HasSuffix(h, word) || strings.HasPrefix(h, word))
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// foldText lower-cases s and strips its Vietnamese accents (đ → d), so
+// "nguyen van an" finds "Nguyễn Văn An".
+func foldText(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r == 'đ' || r == 'Đ':
+			r = 'd'
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// showRecent opens a check of the shift in full: the verdict as it was
+// shown (colour, title, reason, next step, code), the patient and the card,
+// how and when it came, with copy buttons and Re-check.
+func (u *UI) showRecent(rc recentCheck) {
+	id := rc.Identity
+	var e patient.Eligibility
+	title, bg, fg := u.t("banner.checking"), colIdle, colInk
+	if rc.Result != nil {
+		e = *rc.Result
+		s := styleOf(e)
+		title, bg, fg = u.t(s.titleKey), s.bg, s.fg
+	}
+	head := canvas.NewText(title, fg)
+	head.TextSize = 28
+	head.TextStyle.Bold = true
+	headBg := canvas.NewRectangle(bg)
+	headBg.CornerRadius = 6
+	code := ""
+	if e.Code != "" {
+		code = u.t("banner.code", e.Code)
+	}
+	codeText := canvas.NewText(code, fg)
+	lines := container.NewVBox(container.NewStack(headBg, container.NewPadded(container.NewBorder(nil, nil, nil, container.NewCenter(codeText), head))))
+	reason, next := e.ReasonVI, e.NextVI
+	if u.cat.lang == English {
+		reason, next = e.ReasonEN, e.NextEN
+	}
+	if rc.Result == nil {
+		reason = u.t("recent.detail.pending")
+	} else if reason == "" {
+		reason = u.t(reasonKeyOf(e))
+	}
+	lines.Add(wrapped(reason))
+	if next != "" {
+		n := wrapped(u.t("banner.next", next))
+		n.TextStyle.Bold = true
+		lines.Add(n)
+	}
+
+	name := recentWho(rc)
+	dob := id.BirthDate
+	if dob.IsZero() {
+		dob = e.BirthDate
+	}
+	card := e.CardNumber
+	if card == "" {
+		card = id.CardNumber
+	}
+	from, to := e.ValidFrom, e.ValidTo
+	if from.IsZero() && to.IsZero() {
+		from, to = id.CardValidFrom, id.CardValidTo
+	}
+	validity := "—"
+	if !from.IsZero() || !to.IsZero() {
+		validity = u.t("card.validity.value", from.String(), to.String())
+	}
+	fac := e.RegisteredFacility
+	if fac == "" {
+		fac = id.RegisteredFacility
+	}
+	if e.FacilityName != "" {
+		fac += " – " + e.FacilityName
+	}
+	how := u.howText(rc)
+	switch e.Source {
+	case patient.SourceLive:
+		how += " · " + u.t("prov.live")
+	case patient.SourceCache:
+		how += " · " + u.t("prov.cache", u.ago(e.Age))
+	}
+
+	cid := value()
+	cid.Truncation = fyne.TextTruncateOff
+	cidCopy := u.copyButton(func() string { return string(id.CitizenID) })
+	reveal := u.newButton(u.t("patient.reveal"), theme.VisibilityIcon(), nil)
+	reveal.Importance = widget.LowImportance
+	shown := false
+	showCID := func() {
+		if shown {
+			cid.SetText(string(id.CitizenID))
+			reveal.SetText(u.t("patient.hide"))
+			cidCopy.Show()
+		} else {
+			cid.SetText(id.CitizenID.Masked())
+			reveal.SetText(u.t("patient.reveal"))
+			cidCopy.Hide()
+		}
+	}
+	reveal.OnTapped = func() { shown = !shown; showCID() }
+	showCID()
+	cidRow := fyne.CanvasObject(container.NewBorder(nil, nil, nil, container.NewHBox(cidCopy, reveal), cid))
+	if id.CitizenID == "" {
+		cidRow = valueLabel("—")
+	}
+	withCopy := func(text string) fyne.CanvasObject {
+		l := valueLabel(orDash(text))
+		if text == "" {
+			return l
+		}
+		return container.NewBorder(nil, nil, nil, u.copyButton(func() string { return text }), l)
+	}
+	lines.Add(container.New(layout.NewFormLayout(),
+		key(u.t("recent.detail.name")), withCopy(name),
+		key(u.t("patient.dob")), valueLabel(orDash(dob.String())),
+		key(u.t("patient.cid")), cidRow,
+		key(u.t("card.number")), withCopy(string(card)),
+		key(u.t("card.validity")), valueLabel(validity),
+		key(u.t("card.facility")), valueLabel(orDash(fac)),
+		key(u.t("recent.detail.how")), valueLabel(how),
+		key(u.t("recent.detail.when")), valueLabel(rc.At.In(u.opts.Location).Format("15:04:05 02/01/2006")),
+	))
+	var d dialog.Dialog
+	recheck := u.newButton(u.t("action.recheck.short"), theme.ViewRefreshIcon(), func() {
+		d.Hide()
+		if !u.needStaff() {
+			u.startCheck(id)
+		}
+	})
+	if patient.QueryOf(id).Empty() {
+		recheck.Disable()
+	}
+	lines.Add(container.NewHBox(layout.NewSpacer(), recheck))
+	d = dialog.NewCustom(u.t("recent.detail.title", rc.At.In(u.opts.Location).Format("15:04")), u.t("recent.detail.close"), lines, u.win)
+	d.Resize(fyne.NewSize(640, 0))
+	d.Show()
+}
+
+func valueLabel(s string) *widget.Label {
+	l := value()
+	l.SetText(s)
+	l.Truncation = fyne.TextTruncateOff
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// copyButton copies what get returns to the clipboard (the card number,
+// the citizen ID while shown, a name), for pasting into the HIS. What is
+// copied is never logged.
+func (u *UI) copyButton(get func() string) *wedgeButton {
+	var b *wedgeButton
+	b = u.newButton("", theme.ContentCopyIcon(), func() {
+		if s := get(); s != "" && s != "—" {
+			u.app.Clipboard().SetContent(s)
+			b.SetIcon(theme.ConfirmIcon()) // copied; back to the copy icon at the next patient
+		}
+	})
+	b.Importance = widget.LowImportance
+	return b
 }
 
 // renderPairings renders pending pairing requests and the paired apps.

@@ -39,8 +39,15 @@ func tapDialogButton(t *testing.T, win fyne.Window, text string) {
 	}
 	var found fyne.Tappable
 	deepWalk(top, func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok && b.Text == text && found == nil {
-			found = b
+		switch b := o.(type) {
+		case *widget.Button:
+			if b.Text == text && found == nil {
+				found = b
+			}
+		case *wedgeButton:
+			if b.Text == text && found == nil {
+				found = b
+			}
 		}
 	})
 	if found == nil {

@@ -33,14 +33,17 @@ type state struct {
 	reveal   bool // show the full citizen ID
 	shownAt  time.Time
 
-	devices  map[string]events.Device
-	gateway  events.Gateway
-	outbox   int
-	disk     events.Outbox // the data folder's state (refusing writes: disk full)
-	clients  int
-	staff    patient.Staff
-	recent   []recentCheck // this shift, newest first
-	late     []lateAnswer  // answers for checks no longer on screen, newest first
+	devices map[string]events.Device
+	gateway events.Gateway
+	outbox  int
+	disk    events.Outbox // the data folder's state (refusing writes: disk full)
+	clients int
+	staff   patient.Staff
+	recent  []recentCheck // this shift, newest first
+	late    []lateAnswer  // answers for checks no longer on screen, newest first
+	// his holds the checks a HIS app asked for (check ID → the app's name),
+	// so the window labels them "HIS yêu cầu" rather than typed.
+	his      map[string]string
 	pending  []events.Pairing
 	paired   []PairingInfo
 	entryErr string // last error from a manual check
@@ -57,6 +60,8 @@ type recentCheck struct {
 	At       time.Time
 	Identity patient.Identity
 	Result   *patient.Eligibility
+	HIS      bool   // a HIS app asked for it
+	App      string // that app's name
 }
 
 // maxRecent bounds the recent-checks list.
@@ -83,6 +88,12 @@ func (u *UI) apply(ev events.Event) {
 		u.renderStatus()
 		u.refreshPaired()
 	case events.Presented:
+		if d.HIS {
+			if st.his == nil || len(st.his) >= 4*maxRecent {
+				st.his = map[string]string{} // older ones are off the shift's list
+			}
+			st.his[d.CheckID] = d.App
+		}
 		st.checkID, st.medium = d.CheckID, d.Medium
 		st.identity, st.result, st.failure, st.alert = nil, nil, nil, nil
 		st.reveal, st.askCAN = false, false
@@ -204,7 +215,8 @@ func (u *UI) addRecent(checkID string, id patient.Identity, e *patient.Eligibili
 	if at.IsZero() {
 		at = u.now()
 	}
-	st.recent = append([]recentCheck{{CheckID: checkID, At: at, Identity: id, Result: e}}, st.recent...)
+	app, his := st.his[checkID]
+	st.recent = append([]recentCheck{{CheckID: checkID, At: at, Identity: id, Result: e, HIS: his, App: app}}, st.recent...)
 	if len(st.recent) > maxRecent {
 		st.recent = st.recent[:maxRecent]
 	}

@@ -89,12 +89,15 @@ type widgets struct {
 	stReader, stScanner, stGateway, stOutbox, stClients *widget.Label
 	stServed                                            *widget.Label
 
-	tabs       *container.AppTabs
-	recentBox  *fyne.Container
-	pendingBox *fyne.Container
-	pairedBox  *fyne.Container
-	pairMsg    *widget.Label
-	pairTicks  []func() // count the pending requests' time down
+	tabs                        *container.AppTabs
+	recentBox                   *fyne.Container
+	recentSearch                *wedgeEntry
+	recentCount                 *widget.Label
+	copyName, copyCID, copyCard *wedgeButton
+	pendingBox                  *fyne.Container
+	pairedBox                   *fyne.Container
+	pairMsg                     *widget.Label
+	pairTicks                   []func() // count the pending requests' time down
 
 	settings *settingsForm
 
@@ -168,7 +171,12 @@ func (u *UI) build() {
 	w.address.Wrapping = fyne.TextWrapWord
 	w.reveal = u.newButton(u.t("patient.reveal"), theme.VisibilityIcon(), u.toggleReveal)
 	w.reveal.Importance = widget.LowImportance
-	cidRow := container.NewBorder(nil, nil, nil, w.reveal, w.cid)
+	// Copy buttons put what the window shows on the clipboard, for the HIS:
+	// the citizen ID only while it is shown in full.
+	w.copyName = u.copyButton(func() string { return w.name.Text })
+	w.copyCID = u.copyButton(func() string { return w.cid.Text })
+	w.copyCard = u.copyButton(func() string { return w.cardNo.Text })
+	cidRow := container.NewBorder(nil, nil, nil, container.NewHBox(w.copyCID, w.reveal), w.cid)
 	fields := container.New(layout.NewFormLayout(),
 		key(u.t("patient.dob")), w.dob,
 		key(u.t("patient.sex")), w.sex,
@@ -176,7 +184,7 @@ func (u *UI) build() {
 		key(u.t("patient.address")), w.address,
 	)
 	w.patientCard = widget.NewCard(u.t("patient.title"), "", container.NewBorder(nil, nil, w.photoBox, nil,
-		container.NewVBox(w.name, fields, w.chipExtra)))
+		container.NewVBox(container.NewBorder(nil, nil, nil, w.copyName, w.name), fields, w.chipExtra)))
 
 	// Card panel.
 	w.cardNo, w.benefit, w.validity, w.facility, w.area, w.fiveYear = value(), value(), value(), value(), value(), value()
@@ -191,7 +199,7 @@ func (u *UI) build() {
 	w.newCard.Wrapping = fyne.TextWrapWord
 	w.cardCard = widget.NewCard(u.t("card.title"), "", container.NewVBox(
 		container.New(layout.NewFormLayout(),
-			key(u.t("card.number")), w.cardNo,
+			key(u.t("card.number")), container.NewBorder(nil, nil, nil, w.copyCard, w.cardNo),
 			key(u.t("card.benefit")), w.benefit,
 			key(u.t("card.validity")), w.validity,
 			key(u.t("card.facility")), w.facility,
@@ -266,6 +274,12 @@ func (u *UI) build() {
 
 	// Other tabs.
 	w.recentBox = container.NewVBox()
+	w.recentSearch = u.newEntry()
+	w.recentSearch.SetPlaceHolder(u.t("recent.search"))
+	w.recentSearch.OnChanged = func(string) { u.renderRecent() }
+	w.recentCount = statusLabel()
+	recentTab := container.NewBorder(container.NewBorder(nil, nil, widget.NewIcon(theme.SearchIcon()), w.recentCount, w.recentSearch),
+		nil, nil, nil, container.NewVScroll(w.recentBox))
 	w.pendingBox = container.NewVBox()
 	w.pairedBox = container.NewVBox()
 	w.pairMsg = small("")
@@ -276,7 +290,7 @@ func (u *UI) build() {
 
 	w.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon(u.t("tab.main"), theme.HomeIcon(), w.mainTab),
-		container.NewTabItemWithIcon(u.t("tab.recent"), theme.HistoryIcon(), container.NewVScroll(w.recentBox)),
+		container.NewTabItemWithIcon(u.t("tab.recent"), theme.HistoryIcon(), recentTab),
 		container.NewTabItemWithIcon(u.t("tab.pairing"), theme.LoginIcon(), pairTab),
 		container.NewTabItemWithIcon(u.t("tab.settings"), theme.SettingsIcon(), container.NewVScroll(w.settings.box)),
 	)
@@ -579,6 +593,7 @@ func (u *UI) renderPatient() {
 	w.dob.SetText(orDash(dob.String()))
 	w.sex.SetText(orDash(u.sexText(sex)))
 	w.address.SetText(orDash(addr))
+	w.copyCID.Hide()
 	switch {
 	case id.CitizenID == "":
 		w.cid.SetText("—")
@@ -587,10 +602,15 @@ func (u *UI) renderPatient() {
 		w.cid.SetText(string(id.CitizenID))
 		w.reveal.SetText(u.t("patient.hide"))
 		w.reveal.Show()
+		w.copyCID.Show()
 	default:
 		w.cid.SetText(id.CitizenID.Masked())
 		w.reveal.SetText(u.t("patient.reveal"))
 		w.reveal.Show()
+	}
+	w.copyName.Hidden = w.name.Text == "—"
+	for _, b := range []*wedgeButton{w.copyName, w.copyCID} {
+		b.SetIcon(theme.ContentCopyIcon())
 	}
 	w.photoBox.Hide()
 	w.chipExtra.Hide()
@@ -662,6 +682,8 @@ func (u *UI) renderCard() {
 	}
 	w.cardCard.Show()
 	w.cardNo.SetText(orDash(string(number)))
+	w.copyCard.Hidden = number == ""
+	w.copyCard.SetIcon(theme.ContentCopyIcon())
 	level, pct := e.BenefitLevel, e.BenefitPercent
 	if level == 0 {
 		level, pct = benefitOf(string(number))
@@ -743,7 +765,12 @@ func (u *UI) renderProvenance() {
 	case patient.MediumQRBHYT:
 		parts = append(parts, u.t("prov.qr.bhyt"))
 	case patient.MediumTyped:
-		parts = append(parts, u.t("prov.typed"))
+		if _, his := st.his[st.checkID]; !his {
+			parts = append(parts, u.t("prov.typed"))
+		}
+	}
+	if app, his := st.his[st.checkID]; his {
+		parts = append([]string{u.hisLabel(app)}, parts...)
 	}
 	if e := st.result; e != nil {
 		switch e.Source {
@@ -785,6 +812,14 @@ func (u *UI) renderProvenance() {
 		w.provenance.TextStyle.Bold = false
 	}
 	w.provenance.Refresh()
+}
+
+// hisLabel says a HIS app asked for a check: "HIS yêu cầu (HIS Đống Đa)".
+func (u *UI) hisLabel(app string) string {
+	if app == "" {
+		return u.t("prov.his")
+	}
+	return u.t("prov.his.app", app)
 }
 
 // cachedAge is how old a cached answer was when it was shown.

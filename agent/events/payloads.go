@@ -1,6 +1,7 @@
 package events
 
 import (
+	"context"
 	"time"
 
 	"github.com/tiepdon/tiepdon/agent/patient"
@@ -39,6 +40,27 @@ type Presented struct {
 	CheckID string         `json:"checkId"`
 	Medium  patient.Medium `json:"medium"`
 	Device  string         `json:"device,omitempty"`
+	// HIS marks a check a HIS app asked for (eligibility.check), not one
+	// presented or typed at the desk; App is the app's name as paired. The
+	// window labels the check with it; it is not sent to HIS apps (one
+	// app has no business learning another's name).
+	HIS bool   `json:"-"`
+	App string `json:"-"`
+}
+
+// hisKey is the context key of WithHISApp.
+type hisKey struct{}
+
+// WithHISApp marks ctx as a HIS app's request, for the agent to say so in
+// the check's Presented event.
+func WithHISApp(ctx context.Context, app string) context.Context {
+	return context.WithValue(ctx, hisKey{}, app)
+}
+
+// HISAppOf reports whether ctx is a HIS app's request, and the app's name.
+func HISAppOf(ctx context.Context) (app string, ok bool) {
+	app, ok = ctx.Value(hisKey{}).(string)
+	return app, ok
 }
 
 // Progress is the payload of CardProgress while a chip is being read.

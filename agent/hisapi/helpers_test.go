@@ -38,6 +38,7 @@ type fakeBackend struct {
 	current  *events.Result
 	receipts map[string]events.Result
 	cacheAge time.Duration
+	apps     []string // whose request each check was (events.HISAppOf)
 }
 
 func newFakeBackend(bus *events.Bus) *fakeBackend {
@@ -85,6 +86,13 @@ func (f *fakeBackend) Check(ctx context.Context, id patient.Identity) (string, e
 		return "", f.fail
 	}
 	checkID := fmt.Sprintf("chk-%d", f.n.Add(1))
+	app, his := events.HISAppOf(ctx)
+	if !his {
+		app = "(not marked as a HIS request)"
+	}
+	f.mu.Lock()
+	f.apps = append(f.apps, app)
+	f.mu.Unlock()
 	publish := func() {
 		f.bus.Publish(events.CardPresented, events.Presented{CheckID: checkID, Medium: id.Medium})
 		f.bus.Publish(events.IdentityRead, events.Identity{CheckID: checkID, Identity: id})

@@ -420,7 +420,11 @@ func (ss *session) eligibilityCheck(ctx context.Context, raw json.RawMessage) (a
 		}
 		check = qc.CheckQuietly
 	}
-	checkID, err := check(ctx, id)
+	app := ""
+	if t := ss.tokenInfo(); t != nil {
+		app = t.Name
+	}
+	checkID, err := check(events.WithHISApp(ctx, app), id)
 	if err != nil {
 		ss.log.Warn("A check the HIS asked for did not start; the HIS got the error; check the log lines before this one", "err", err)
 		return nil, rpcError(CodeCheckFailed, ReasonCheckFailed, "the agent could not start the check")

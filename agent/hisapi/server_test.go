@@ -498,6 +498,14 @@ func TestMethods(t *testing.T) {
 			checkID = r.CheckID
 		}
 		ts.backend.async = false
+		// The agent learns the check is the HIS app's, and which app's (the
+		// window labels it "HIS yêu cầu").
+		ts.backend.mu.Lock()
+		apps := ts.backend.apps
+		ts.backend.mu.Unlock()
+		if len(apps) != 2 || apps[0] != "test app" || apps[1] != "test app" {
+			t.Errorf("checks were asked for by %q, want the paired app's name", apps)
+		}
 	})
 	t.Run("eligibility.check without waiting", func(t *testing.T) {
 		var r checkResult
