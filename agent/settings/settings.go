@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +44,9 @@ type Options struct {
 	// Windows administrator); Now is the clock of the PIN lockout.
 	Admin func() bool
 	Now   func() time.Time
+	// Reload reads the config files, environment and flags again with a
+	// fleet settings layer (hospital mode; ApplyFleet needs it).
+	Reload func(*config.Fleet) (config.Config, error)
 }
 
 // Change is what the settings page can change. An empty GatewayPassword
@@ -142,6 +146,19 @@ func (s *Store) Try(ctx context.Context, c Change, timeout time.Duration) error 
 // gateway password filled in (the new one, else the stored one).
 func (s *Store) changed(c Change) (config.Config, error) {
 	cfg := s.Config()
+	// A locked key is IT's (machine-wide file or fleet settings): the page
+	// shows it read-only, and a change to it is refused here too.
+	for key, changes := range map[string]bool{
+		"gateway.url": c.GatewayURL != cfg.Gateway.URL, "gateway.username": c.GatewayUser != cfg.Gateway.Username,
+		config.PasswordKey: c.GatewayPassword != "", "reader.name": c.Reader != cfg.Reader.Name,
+		"scanner.port": c.Scanner != cfg.Scanner.Port, "his.origins": !slices.Equal(c.HISOrigins, cfg.HIS.Origins),
+		"cache.retention": c.RetentionDays > 0 && time.Duration(c.RetentionDays)*24*time.Hour != cfg.Cache.Retention.Duration,
+		"language":        c.Language != "" && c.Language != cfg.Language,
+	} {
+		if by, locked := cfg.Locked(key); changes && locked {
+			return cfg, fmt.Errorf("%s is %w (%s)", key, config.ErrLocked, by)
+		}
+	}
 	cfg.Gateway.URL, cfg.Gateway.Username = c.GatewayURL, c.GatewayUser
 	cfg.Reader.Name, cfg.Scanner.Port = c.Reader, c.Scanner
 	cfg.HIS.Origins = c.HISOrigins
@@ -154,7 +171,9 @@ func (s *Store) changed(c Change) (config.Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}
-	if c.GatewayPassword != "" {
+	if _, locked := cfg.Locked(config.PasswordKey); locked {
+		// The fleet's password stays.
+	} else if c.GatewayPassword != "" {
 		cfg.Gateway.Password = c.GatewayPassword
 	} else if p, _, ok := s.passwords(cfg).Load(cfg.Gateway.Username); ok {
 		cfg.Gateway.Password = p
@@ -196,5 +215,58 @@ func (s *Store) Apply(c Change) error {
 	s.cfg = cfg
 	s.mu.Unlock()
 	s.o.Logger.Info("settings saved", "file", file, "gateway", cfg.Gateway.URL)
+	return nil
+}
+
+// ApplyFleet applies the hospital's fleet settings (hospital mode): the
+// config is read again with the fleet layer, validated, and, if the gateway
+// account or address changed, a new gateway client is put to work at once,
+// as Apply does for the settings page. Nothing is written to the user's
+// file. Keys that take effect at the next start (reader, scanner, HIS
+// address) are kept for it. On any error nothing is applied.
+func (s *Store) ApplyFleet(f *config.Fleet) error {
+	if s.o.Reload == nil {
+		return errors.New("settings: fleet settings need Reload")
+	}
+	if s.o.Demo {
+		return ErrDemo
+	}
+	cfg, err := s.o.Reload(f)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.Gateway.Password == "" {
+		cfg.Gateway.Password, _, _ = s.passwords(cfg).Load(cfg.Gateway.Username)
+	}
+	cur := s.Config()
+	g, h := cfg.Gateway, cur.Gateway
+	if g.URL != h.URL || g.Username != h.Username || g.Password != h.Password || g.MD5Case != h.MD5Case ||
+		g.Encoding != h.Encoding || g.Timeout != h.Timeout {
+		gw, err := s.o.NewGateway(cfg)
+		if err != nil {
+			return err
+		}
+		if s.o.Use != nil {
+			s.o.Use(gw)
+		}
+	}
+	s.mu.Lock()
+	s.cfg = cfg
+	s.mu.Unlock()
+	keys := make([]string, 0, len(f.Values)+1)
+	for k := range f.Values {
+		keys = append(keys, k)
+	}
+	if f.GatewayPassword != "" {
+		keys = append(keys, config.PasswordKey)
+	}
+	slices.Sort(keys)
+	s.o.Logger.Info("fleet settings applied", "keys", keys, "locked", f.Locked, "gateway", cfg.Gateway.URL)
+	if len(cfg.Ignored) > 0 {
+		s.o.Logger.Warn("Locked settings in this user's own config are ignored; remove them from the user's config file to silence this", "keys", cfg.Ignored)
+	}
 	return nil
 }

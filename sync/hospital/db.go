@@ -86,6 +86,9 @@ func New(o Options) (*DB, error) {
 // Pool is the connection pool (for the fleet commands and tests).
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
+// Keys is the hospital keyring (the fleet's sealed password opens with it).
+func (db *DB) Keys() *Keyring { return db.o.Keys }
+
 // DeskID is this desk's ID in the hospital store.
 func (db *DB) DeskID() string { return db.o.DeskID }
 

@@ -41,6 +41,9 @@ type runOptions struct {
 	demoSeed      int64
 
 	setup []setupIssue // what must be fixed; tiepdon runs meanwhile
+	// reload reads the config again with the fleet settings (hospital
+	// mode); nil where tiepdon run's flags are not at hand (tests).
+	reload func(*config.Fleet) (config.Config, error)
 }
 
 func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -58,6 +61,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
+	o.reload = reloadWithFleet(fs, o)
 	cfg, setup, err := loadRunConfig(fs, o)
 	if err != nil {
 		// A config tiepdon cannot run with (the machine config, a flag):
@@ -74,6 +78,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer closeLog()
+	if len(cfg.Ignored) > 0 {
+		log.Warn("Settings IT has locked are set in this user's own config, environment or flags and are ignored; remove them there to silence this", "keys", cfg.Ignored)
+	}
 	// What a person can fix does not stop tiepdon: it runs "needing
 	// setup" and says what to fix (log, the person at the desk, /healthz's
 	// gateway reason, tiepdon doctor).
@@ -118,9 +125,27 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // loadRunConfig loads the config and applies the flags that were set; what
 // a person can fix starts tiepdon needing setup (loadStartConfig).
 func loadRunConfig(fs *flag.FlagSet, o runOptions) (config.Config, []setupIssue, error) {
+	return loadStartConfig(o.configFile, os.Getenv, runFlags(fs, o))
+}
+
+// reloadWithFleet reads the config again with the hospital's fleet
+// settings layer, and applies the flags (hospital mode's ApplyFleet).
+func reloadWithFleet(fs *flag.FlagSet, o runOptions) func(*config.Fleet) (config.Config, error) {
+	return func(f *config.Fleet) (config.Config, error) {
+		cfg, err := config.LoadFleet(o.configFile, os.Getenv, f)
+		if err != nil {
+			return cfg, err
+		}
+		return cfg, runFlags(fs, o)(&cfg)
+	}
+}
+
+// runFlags applies the flags of tiepdon run that were set to a loaded
+// config (a locked key keeps IT's value) and validates it.
+func runFlags(fs *flag.FlagSet, o runOptions) func(*config.Config) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	return loadStartConfig(o.configFile, os.Getenv, func(cfg *config.Config) error {
+	return func(cfg *config.Config) error {
 		if o.dataDir != "" {
 			cfg.DataDir = o.dataDir
 		}
@@ -133,6 +158,7 @@ func loadRunConfig(fs *flag.FlagSet, o runOptions) (config.Config, []setupIssue,
 		if set["scanner"] {
 			cfg.Scanner.Port = o.scanner
 		}
+		cfg.EnforceLocks()
 		if o.demo {
 			if cfg.DataDir == "" || !set["data-dir"] {
 				cfg.DataDir = filepath.Join(cfg.ResolvedDataDir(), "demo")
@@ -143,7 +169,7 @@ func loadRunConfig(fs *flag.FlagSet, o runOptions) (config.Config, []setupIssue,
 		}
 		cfg.DataDir = cfg.ResolvedDataDir()
 		return cfg.Validate()
-	})
+	}
 }
 
 // newLogger logs to stderr and to a rotated file in the data dir.

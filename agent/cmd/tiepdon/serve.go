@@ -48,8 +48,10 @@ type stack struct {
 	// cfg is the config the stack was built from.
 	settings *settings.Store
 
-	demo       bool
-	hospital   *hospital.DB // hospital mode, or nil
+	demo     bool
+	hospital *hospital.DB // hospital mode, or nil
+	// reload reads the config again with the fleet settings (hospital mode).
+	reload     func(*config.Fleet) (config.Config, error)
 	configFile string
 	demoPKI    *virtual.PKI // demo: signs the virtual chips' SODs
 	his        *hisapi.Server
@@ -171,6 +173,8 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		s.runs = append(s.runs, func(ctx context.Context) error { return hdb.Run(ctx, db) })
 		s.runs = append(s.runs, func(ctx context.Context) error { return hdb.Listen(ctx, db) })
 		store = hospital.Shared{DB: db, Hospital: hdb, Retention: s.cfg.Cache.Retention.Duration}
+		s.reload = o.reload
+		s.applyCachedFleet(o)
 	}
 
 	if s.cfg.Gateway.Password == "" {
@@ -231,6 +235,7 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 	if s.settings, err = s.newSettings(); err != nil {
 		return nil, err
 	}
+	s.startFleet(o)
 	s.runs = append(s.runs, s.agent.Run, ob.Run)
 
 	s.his, err = hisapi.New(hisOptions(s.cfg, log), backend{s.agent, db, s}, s.bus)

@@ -28,7 +28,7 @@ func newGatewayClient(cfg config.Config, visits bool, bus *events.Bus, log *slog
 // running agent (a new gateway client at once).
 func (s *stack) newSettings() (*settings.Store, error) {
 	return settings.New(s.cfg, settings.Options{
-		File: s.configFile, Demo: s.demo, Logger: s.log, Use: s.agent.SetChecker,
+		File: s.configFile, Demo: s.demo, Logger: s.log, Use: s.agent.SetChecker, Reload: s.reload,
 		NewGateway: func(cfg config.Config) (agent.Checker, error) { return newGatewayClient(cfg, true, s.bus, s.log) },
 	})
 }
