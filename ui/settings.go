@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -163,6 +164,21 @@ func (u *UI) lockSettings(f *settingsForm) {
 			e.Disable()
 		}
 	}
+	disableLocked(f)
+}
+
+// disableLocked shows the keys IT has locked read-only, even when the page
+// is open.
+func disableLocked(f *settingsForm) {
+	for key, e := range map[string]interface{ Disable() }{
+		"gateway.url": f.url, "gateway.username": f.user, "gateway.password": f.password,
+		"reader.name": f.reader, "scanner.port": f.scanner, "his.origins": f.origins,
+		"cache.retention": f.retention, "language": f.language,
+	} {
+		if slices.Contains(f.loaded.Locked, key) {
+			e.Disable()
+		}
+	}
 }
 
 // unlockSettings checks the typed IT PIN.
@@ -229,6 +245,7 @@ func (u *UI) loadSettings(f *settingsForm) {
 	f.scanner.SetSelected(sc)
 	f.origins.SetText(strings.Join(s.HISOrigins, "\n"))
 	f.retention.SetText(strconv.Itoa(s.RetentionDays))
+	disableLocked(f)
 	if u.cat.lang == English {
 		f.language.SetSelected("English")
 	} else {

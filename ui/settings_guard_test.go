@@ -138,3 +138,20 @@ func TestSettingsTestGateway(t *testing.T) {
 		t.Errorf("a sign-in that works saved %q", s.GatewayUser)
 	}
 }
+
+// TestSettingsLockedKeys: keys IT has locked (machine-wide file or fleet
+// settings) stay read-only on an open page; the others can be changed.
+func TestSettingsLockedKeys(t *testing.T) {
+	fake := newFake()
+	fake.settings.Locked = []string{"gateway.url", "gateway.password"}
+	h := newGuardedHarness(t, &guardedFake{fakeActions: fake, admin: true, tested: make(chan Settings, 4)})
+	f := h.u.w.settings
+	h.u.loadSettings(f)
+	h.u.lockSettings(f)
+	if !f.open || !f.url.Disabled() || !f.password.Disabled() {
+		t.Errorf("locked keys editable: open %v, url disabled %v, password disabled %v", f.open, f.url.Disabled(), f.password.Disabled())
+	}
+	if f.user.Disabled() || f.origins.Disabled() || f.save.Disabled() {
+		t.Errorf("unlocked keys read-only: user %v, origins %v, save %v", f.user.Disabled(), f.origins.Disabled(), f.save.Disabled())
+	}
+}

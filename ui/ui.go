@@ -134,6 +134,11 @@ type Settings struct {
 	HISOrigins    []string // web origins allowed to connect, e.g. https://his.example.vn
 	RetentionDays int      // how long cached answers and audit lines are kept
 	Language      string   // "vi" or "en"
+
+	// Locked lists the config keys IT has locked ("gateway.url",
+	// "gateway.password", ...: the machine-wide file's locked list or the
+	// hospital's fleet settings); the page shows them read-only.
+	Locked []string
 }
 
 // deskSize is the window's default size: the working area of the

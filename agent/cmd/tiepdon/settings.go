@@ -42,7 +42,7 @@ func (w *windowActions) Settings() ui.Settings {
 		PasswordStored: stored, PasswordInKeyring: inRing,
 		Reader: cfg.Reader.Name, Scanner: cfg.Scanner.Port,
 		HISOrigins: cfg.HIS.Origins, RetentionDays: int(cfg.Cache.Retention.Hours() / 24),
-		Language: cfg.Language,
+		Language: cfg.Language, Locked: cfg.LockedKeys(),
 	}
 	if ports, err := serialqr.List(); err == nil {
 		for _, p := range ports {
