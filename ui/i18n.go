@@ -39,7 +39,25 @@ var messages = map[string][2]string{
 	"banner.checking":        {"ĐANG TRA CỨU", "CHECKING"},
 	"banner.checking.reason": {"Đang hỏi cổng BHXH…", "Asking the BHXH gateway…"},
 	"banner.failed":          {"KHÔNG ĐỌC ĐƯỢC", "COULD NOT READ"},
-	"banner.failed.reason":   {"Quét lại mã QR hoặc đặt lại thẻ.", "Scan the QR again or place the card again."},
+	"banner.failed.why":      {"Không đọc được mã quét hoặc thẻ.", "The scan or the card could not be read."},
+	"banner.failed.reason":   {"Quét lại mã QR hoặc đặt lại thẻ lên đầu đọc; vẫn không được thì nhập tay (F2).", "Scan the QR again or place the card on the reader again; if it still fails, type the details (F2)."},
+
+	// What to do after a read failure, where it is not the general line
+	// (banner.failed.reason).
+	"next.failure.chip-no-key":       {"Quét mã QR trên thẻ CCCD rồi đặt lại thẻ, hoặc nhập 6 số cuối số CCCD.", "Scan the QR code on the CCCD and place the card again, or type the last 6 digits of the CCCD number."},
+	"next.failure.chip-wrong-key":    {"Nhập lại 6 số cuối số CCCD theo thẻ đang đọc, hoặc quét mã QR trên thẻ.", "Retype the last 6 digits of this card's CCCD number, or scan the QR code on the card."},
+	"next.failure.chip-removed":      {"Đặt lại thẻ và giữ yên trên đầu đọc đến khi có kết quả.", "Place the card again and hold it still on the reader until the result shows."},
+	"next.failure.reader-timeout":    {"Rút đầu đọc ra cắm lại rồi đặt lại thẻ; trong lúc chờ, quét mã QR hoặc nhập tay (F2).", "Unplug and replug the reader, then place the card again; meanwhile scan the QR or type the details (F2)."},
+	"next.failure.pcsc-no-service":   {"Gọi IT bật dịch vụ thẻ thông minh (PC/SC); trong lúc chờ, quét mã QR hoặc nhập tay (F2).", "Call IT to start the smart-card service (PC/SC); meanwhile scan the QR or type the details (F2)."},
+	"next.failure.scan-too-long":     {"Gọi IT kiểm tra cài đặt máy quét; trong lúc chờ, nhập tay (F2).", "Call IT to check the scanner's settings; meanwhile type the details (F2)."},
+	"next.failure.scan-not-utf8":     {"Gọi IT kiểm tra cài đặt máy quét; trong lúc chờ, nhập tay (F2).", "Call IT to check the scanner's settings; meanwhile type the details (F2)."},
+	"next.failure.scan-cut-off":      {"Cắm lại máy quét rồi quét lại.", "Plug the scanner back in and scan again."},
+	"next.failure.scan-url":          {"Quét mã QR trên CCCD hoặc thẻ BHYT (không phải mã khác), hoặc nhập tay (F2).", "Scan the QR code on the CCCD or BHYT card (not another code), or type the details (F2)."},
+	"next.failure.scan-payment":      {"Quét mã QR trên CCCD hoặc thẻ BHYT (không phải mã khác), hoặc nhập tay (F2).", "Scan the QR code on the CCCD or BHYT card (not another code), or type the details (F2)."},
+	"next.failure.scan-unknown":      {"Quét mã QR trên CCCD hoặc thẻ BHYT (không phải mã khác), hoặc nhập tay (F2).", "Scan the QR code on the CCCD or BHYT card (not another code), or type the details (F2)."},
+	"next.failure.scan-truncated":    {"Quét lại, giữ yên thẻ trước máy quét đến khi có kết quả; vẫn thiếu thì nhập tay (F2).", "Scan again, holding the card still until the result shows; if it is still cut short, type the details (F2)."},
+	"next.failure.scan-wrong-layout": {"Tắt bộ gõ tiếng Việt (Unikey/EVKey) rồi quét lại.", "Turn off the Vietnamese input method (Unikey/EVKey) and scan again."},
+	"next.failure.scan-invalid":      {"Xem thẻ và nhập tay (F2); nếu thẻ có vấn đề, đề nghị người bệnh xuất trình giấy tờ khác.", "Look at the card and type the details (F2); if the card looks wrong, ask for another document."},
 
 	// Why a presentation could not be read: read.failed codes (docs/his-api.md, "Failure codes").
 	"failure.chip-no-key":       {"Cần số CAN: quét mã QR trên thẻ hoặc nhập 6 số cuối của số CCCD", "The chip needs the CAN: scan the card's QR code or type the last 6 digits"},

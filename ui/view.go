@@ -480,21 +480,21 @@ func (u *UI) renderBanner() {
 	case phaseChecking:
 		u.setBanner(colBlue, colWhite, u.t("banner.checking"), u.t("banner.checking.reason"), "")
 	case phaseFailed:
-		reason := u.t("banner.failed.reason")
+		// Why, worded by the catalogue from the code; an unknown code
+		// keeps the agent's text on an English screen only (it is
+		// English). Then what to do, for that code or in general.
+		reason, next := u.t("banner.failed.why"), u.t("banner.failed.reason")
 		if f := st.failure; f != nil {
-			// The code is worded by the catalogue; an unknown code keeps
-			// the agent's text on an English screen only (it is English).
-			why := ""
 			if _, ok := messages["failure."+f.Code]; ok && f.Code != "" {
-				why = u.t("failure." + f.Code)
-			} else if u.cat.lang == English {
-				why = f.Reason
-			}
-			if why != "" {
-				reason += " (" + why + ")"
+				reason = u.t("failure."+f.Code) + "."
+				next = u.tOr("next.failure."+f.Code, next)
+			} else if u.cat.lang == English && f.Reason != "" {
+				reason = f.Reason
 			}
 		}
 		u.setBanner(colGrey, colWhite, u.t("banner.failed"), reason, "")
+		w.bannerNext.SetText(u.t("banner.next", next))
+		w.bannerNext.Show()
 	case phaseResult:
 		e := *st.result
 		s := styleOf(e)

@@ -410,3 +410,26 @@ type viWrapper struct {
 }
 
 func (w *viWrapper) Unwrap() error { return w.cause }
+
+// TestReadFailedNextStep: a read failure says why and what to do, for its
+// code, in the banner's next-step line.
+func TestReadFailedNextStep(t *testing.T) {
+	for k := range messages {
+		if code, ok := strings.CutPrefix(k, "next.failure."); ok {
+			if _, ok := messages["failure."+code]; !ok {
+				t.Errorf("%s: no failure code %s", k, code)
+			}
+		}
+	}
+	for _, c := range []struct{ code, why, next string }{
+		{"pcsc-no-service", "Dịch vụ PC/SC không chạy.", "Việc cần làm: Gọi IT bật dịch vụ thẻ thông minh (PC/SC); trong lúc chờ, quét mã QR hoặc nhập tay (F2)."},
+		{"chip-unreadable", "Không đọc được chip.", "Việc cần làm: Quét lại mã QR hoặc đặt lại thẻ lên đầu đọc; vẫn không được thì nhập tay (F2)."},
+		{"", "Không đọc được mã quét hoặc thẻ.", "Việc cần làm: Quét lại mã QR hoặc đặt lại thẻ lên đầu đọc; vẫn không được thì nhập tay (F2)."},
+	} {
+		h := newHarness(t, "vi", false)
+		h.play([]scenes.Step{{Kind: events.ReadFailed, Data: events.Failure{CheckID: "f1", Medium: patient.MediumChip, Code: c.code, Reason: "detail"}}})
+		if w := h.u.w; w.bannerReason.Text != c.why || !w.bannerNext.Visible() || w.bannerNext.Text != c.next {
+			t.Errorf("%q: reason %q, next %q (shown %v)", c.code, w.bannerReason.Text, w.bannerNext.Text, w.bannerNext.Visible())
+		}
+	}
+}
