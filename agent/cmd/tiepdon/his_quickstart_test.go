@@ -182,6 +182,9 @@ func TestHISQuickStart(t *testing.T) {
 		return "the page shows:\n" + s
 	}
 
+	// Every message the page receives is checked against /v1/schema.json.
+	pageChecked := hisapitest.CheckPage(t, ctx, r.hisAddr)
+
 	// The page opens first: the agent is not running, and the page keeps
 	// trying to load the client.
 	hisapitest.Step(t, ctx, "opening the HIS page", chromedp.Navigate(his.URL))
@@ -262,6 +265,9 @@ func TestHISQuickStart(t *testing.T) {
 	cancel()
 	if err != nil || shown {
 		t.Errorf("the reception page shows the back-end's background check %s (%v)", background, err)
+	}
+	if n := pageChecked(); n < 10 {
+		t.Errorf("only %d messages to the page were checked against the schema", n)
 	}
 	if got := hisapitest.Text(t, ctx, "#patient"); got != second.CheckID {
 		t.Errorf("after the resync the page shows patient %q at the desk, want %q", got, second.CheckID)

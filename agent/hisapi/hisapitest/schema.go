@@ -150,18 +150,75 @@ func Dialer(t testing.TB) *websocket.Dialer {
 	return &websocket.Dialer{
 		HandshakeTimeout: 10 * time.Second,
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			s, err := servedSchema(addr)
-			if err != nil {
+			if _, err := servedSchema(addr); err != nil {
 				return nil, fmt.Errorf("the agent's /v1/schema.json: %w", err)
 			}
 			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
-			sc := &checkedConn{Conn: c, schema: s, methods: map[string]string{}, fail: fail}
+			sc := &checkedConn{Conn: c, conv: newConversation(addr, fail)}
 			sc.in.http, sc.out.http = true, true // both begin with the HTTP handshake
 			return sc, nil
 		},
+	}
+}
+
+// conversation checks what the agent at addr sends on one connection (or
+// several, with unique request ids) against its /v1/schema.json, each
+// result against the method of the request with its id.
+type conversation struct {
+	addr    string
+	fail    func(string, ...any)
+	mu      sync.Mutex
+	methods map[string]string // request id → method
+	checked int
+}
+
+func newConversation(addr string, fail func(string, ...any)) *conversation {
+	return &conversation{addr: addr, fail: fail, methods: map[string]string{}}
+}
+
+// sent notes the methods of the requests in a message the client sent.
+func (c *conversation) sent(m []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range rpcMessages(m) {
+		if r.ID != nil && r.Method != "" {
+			c.methods[string(r.ID)] = r.Method
+		}
+	}
+}
+
+func (c *conversation) method(id json.RawMessage) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.methods[string(id)]
+}
+
+// received checks a message the agent sent.
+func (c *conversation) received(m []byte) {
+	s, err := servedSchema(c.addr)
+	if err != nil {
+		c.fail("the agent's /v1/schema.json: %v", err)
+		return
+	}
+	c.mu.Lock()
+	c.checked++
+	c.mu.Unlock()
+	err = s.Message(m)
+	for _, a := range rpcMessages(m) {
+		if method := c.method(a.ID); err == nil && a.Result != nil && method != "" {
+			if err = s.Result(method, a.Result); err != nil {
+				err = fmt.Errorf("the result of %s: %w", method, err)
+			}
+		}
+	}
+	if err != nil {
+		if len(m) > 600 {
+			m = append(m[:600:600], "…"...)
+		}
+		c.fail("the agent sent a message that does not follow /v1/schema.json: %v\n  %s", err, m)
 	}
 }
 
@@ -170,11 +227,8 @@ func Dialer(t testing.TB) *websocket.Dialer {
 // (to check them).
 type checkedConn struct {
 	net.Conn
-	schema *Schema
-	fail   func(string, ...any)
-
+	conv    *conversation
 	mu      sync.Mutex
-	methods map[string]string // request id → method
 	in, out frames
 }
 
@@ -184,23 +238,10 @@ func (c *checkedConn) Read(p []byte) (int, error) {
 	msgs, perr := c.in.feed(p[:n])
 	c.mu.Unlock()
 	if perr != nil {
-		c.fail("the agent sent a WebSocket frame this test cannot read: %v", perr)
+		c.conv.fail("the agent sent a WebSocket frame this test cannot read: %v", perr)
 	}
 	for _, m := range msgs {
-		err := c.schema.Message(m)
-		for _, a := range rpcMessages(m) {
-			if method := c.method(a.ID); err == nil && a.Result != nil && method != "" {
-				if err = c.schema.Result(method, a.Result); err != nil {
-					err = fmt.Errorf("the result of %s: %w", method, err)
-				}
-			}
-		}
-		if err != nil {
-			if len(m) > 600 {
-				m = append(m[:600:600], "…"...)
-			}
-			c.fail("the agent sent a message that does not follow /v1/schema.json: %v\n  %s", err, m)
-		}
+		c.conv.received(m)
 	}
 	return n, err
 }
@@ -208,21 +249,11 @@ func (c *checkedConn) Read(p []byte) (int, error) {
 func (c *checkedConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	msgs, _ := c.out.feed(p)
-	for _, m := range msgs {
-		for _, r := range rpcMessages(m) {
-			if r.ID != nil && r.Method != "" {
-				c.methods[string(r.ID)] = r.Method
-			}
-		}
-	}
 	c.mu.Unlock()
+	for _, m := range msgs {
+		c.conv.sent(m)
+	}
 	return c.Conn.Write(p)
-}
-
-func (c *checkedConn) method(id json.RawMessage) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.methods[string(id)]
 }
 
 // frames splits a byte stream into WebSocket messages (RFC 6455 §5.2),
