@@ -21,6 +21,22 @@ import (
 //
 // The key file has one key per line, "ID BASE64", newest first; blank lines
 // and lines starting with # are ignored.
+//
+// Creating: IT makes the file once on its own machine (NewKey: 32 random
+// bytes from the OS; the ID names the year, e.g. "k2026"). Distributing: the
+// same file is copied to every desk at the path of [hospital] key_file, by
+// the same means as the config file (software deployment, a GPO file copy),
+// readable by the agent's user only, and kept offline in IT's safe; it is
+// never put in PostgreSQL, so a copy of the database (or its backups) alone
+// opens nothing and its lookups cannot be matched to an ID. Rotating, in two
+// rounds so that no desk meets a row it cannot open: first add the new key
+// as the second line on every desk (desks open and look up with it, still
+// seal with the old one); once all desks run with it, move it to the first
+// line (desks seal with it from their next start). Keep the old key below
+// it: rows sealed before stay readable, and lookups try every key. Remove an
+// old key from the desks only after the cache retention has passed (older
+// answers are no longer shared) and keep it offline for audits. A desk that
+// lacks the key of a row says so in its log and skips the row.
 type Keyring struct {
 	keys []hkey
 }
