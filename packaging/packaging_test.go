@@ -232,3 +232,25 @@ func TestEveryScheduledActionExists(t *testing.T) {
 		t.Errorf("RestartAgents at %d, before InstallFinalize (6600): the new files are not in place yet", seq["RestartAgents"])
 	}
 }
+
+// TestInstallDocLinks: every file docs/install-windows.md links to (the
+// screenshot of the installed window, the scripts and sources it cites)
+// exists, so IT staff following the guide never hit a dead link.
+func TestInstallDocLinks(t *testing.T) {
+	doc := read(t, "../docs/install-windows.md")
+	links := regexp.MustCompile(`\]\(([^)#\s]+)(#[^)]*)?\)`).FindAllStringSubmatch(doc, -1)
+	n := 0
+	for _, m := range links {
+		target := m[1]
+		if strings.Contains(target, "://") {
+			continue
+		}
+		n++
+		if _, err := os.Stat(filepath.Join("../docs", filepath.FromSlash(target))); err != nil {
+			t.Errorf("docs/install-windows.md links to %s: %v", target, err)
+		}
+	}
+	if n < 5 {
+		t.Errorf("found %d relative links in docs/install-windows.md; the pattern no longer matches them", n)
+	}
+}
