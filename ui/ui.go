@@ -163,7 +163,8 @@ type Options struct {
 	// whether it is the patient's initial-registration facility.
 	Facility string
 	// Size is the initial window size (default deskSize, which fits a
-	// 1280×720 or 1366×768 screen above a Windows taskbar).
+	// 1280×720 or 1366×768 screen above a Windows taskbar); cmd/tiepdon
+	// then maximises the window where the platform allows.
 	Size fyne.Size
 	// Beeper plays the sound cue of each verdict; nil uses the platform
 	// player (winmm on Windows, aplay where installed), Mute turns it off.

@@ -24,6 +24,10 @@ func (s *stack) runWindow(ctx context.Context, cancel context.CancelFunc, o runO
 	u := ui.New(a, s.bus, &windowActions{s: s}, ui.Options{
 		Language: s.cfg.Language, Demo: o.demo, Logger: s.log, Facility: s.cfg.Facility.Code,
 	})
+	// The window opens maximised once it exists (the app has started).
+	a.Lifecycle().SetOnStarted(func() {
+		s.log.Info("window opened", "how", maximise(u.Window()))
+	})
 	errc := make(chan error, 1)
 	go func() {
 		errc <- s.run(ctx)
