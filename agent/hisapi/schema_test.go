@@ -239,6 +239,9 @@ func TestNPMPackage(t *testing.T) {
 	if pkg.Tiepdon.APILevel != APILevel || !bytes.Contains(changelog, []byte("package "+pkg.Version+" ")) {
 		t.Fatalf("package %s: apiLevel %d (server %d); version in CHANGELOG.md: %v", pkg.Version, pkg.Tiepdon.APILevel, APILevel, bytes.Contains(changelog, []byte(pkg.Version)))
 	}
+	if doc, _ := os.ReadFile("../../docs/his-api.md"); !bytes.Contains(doc, []byte("tiepdon-his-client-"+pkg.Version+".tgz")) {
+		t.Errorf("docs/his-api.md does not name the package's tarball tiepdon-his-client-%s.tgz", pkg.Version)
+	}
 	// The changelog states the promise for every level the agent speaks.
 	for level := MinAPILevel; level <= APILevel; level++ {
 		for _, want := range []string{fmt.Sprintf("\n## apiLevel %d\n", level), fmt.Sprintf("\n| %d | ", level)} {

@@ -275,45 +275,38 @@ func TestHISQuickStart(t *testing.T) {
 }
 
 // nodeCheck installs the client package from its tarball into a fresh
-// folder and runs a Node program that imports it and checks the 000 test
-// patient of docs/his-api.md with the rig's token, as a back-end's
-// background check; it returns the check's ID.
+// folder and runs the Node example of docs/his-api.md as it stands (the
+// agent's address changed to the test's): a back-end's background check
+// of the 000 test patient with the rig's token. It returns the check's ID.
 func nodeCheck(t *testing.T, r *agentRig) (checkID string) {
 	t.Helper()
 	node := hisapitest.Tool(t, "node")
 	npm := hisapitest.Tool(t, "npm")
+	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "his-api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- node-quickstart:begin -->\n```js\n(.*?)```\n<!-- node-quickstart:end -->").FindSubmatch(doc)
+	const url = `"ws://127.0.0.1:8733/v1/ws"`
+	if m == nil || bytes.Count(m[1], []byte(url)) != 1 {
+		t.Fatalf("docs/his-api.md has no Node example between <!-- node-quickstart:begin --> and <!-- node-quickstart:end --> naming %s once", url)
+	}
 	dir := t.TempDir()
 	tgz := hisapitest.PackClient(t, dir)
 	// ws, exactly this version (it has no dependencies): Node before 22 has no WebSocket.
-	writeFile(t, filepath.Join(dir, "package.json"), `{"private": true, "type": "module", "dependencies": {"ws": "8.18.3"}}`)
+	writeFile(t, filepath.Join(dir, "package.json"), `{"private": true, "dependencies": {"ws": "8.18.3"}}`)
 	hisapitest.Run(t, dir, npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefer-offline", tgz)
-	writeFile(t, filepath.Join(dir, "check.mjs"), `
-import { WebSocket } from "ws";
-import { TiepdonClient, API_LEVEL } from "@tiepdon/his-client";
-
-const [url, token] = process.argv.slice(2);
-const tiepdon = new TiepdonClient({ url, token, storage: null, reconnect: false, WebSocket, name: "Node back-end" });
-const hello = await tiepdon.connect();
-const r = await tiepdon.check({ citizenId: "075134040503", name: "Lý Thị Nhung", birthDate: "19/09/1934" }, { announce: false, timeoutMs: 10000 });
-console.log(JSON.stringify({ apiLevel: API_LEVEL, paired: hello.paired, checkId: r.checkId, verdict: r.result.eligibility.verdict,
-  code: r.result.eligibility.code, background: r.result.background }));
-tiepdon.close();
-`)
-	out := hisapitest.Run(t, dir, node, "check.mjs", "ws://"+r.hisAddr+hisapi.WebSocketPath, r.token)
-	var got struct {
-		APILevel   int    `json:"apiLevel"`
-		Paired     bool   `json:"paired"`
-		CheckID    string `json:"checkId"`
-		Verdict    string `json:"verdict"`
-		Code       string `json:"code"`
-		Background bool   `json:"background"`
+	writeFile(t, filepath.Join(dir, "check.mjs"), strings.Replace(string(m[1]), url, `"ws://`+r.hisAddr+hisapi.WebSocketPath+`"`, 1))
+	cmd := exec.Command(node, "check.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TIEPDON_TOKEN="+r.token)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node check.mjs (the Node example of docs/his-api.md): %v\n%s", err, out)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
-		t.Fatalf("node: %v\n%s", err, out)
+	f := strings.Fields(string(out))
+	if len(f) != 3 || f[1] != "eligible" || f[2] != "000" {
+		t.Fatalf("the Node example printed %q, want the check's ID, eligible and 000", out)
 	}
-	if got.APILevel != hisapi.APILevel || !got.Paired || got.CheckID == "" || got.Verdict != "eligible" || got.Code != "000" || !got.Background {
-		t.Fatalf("the client package in Node got %+v", got)
-	}
-	return got.CheckID
+	return f[0]
 }
