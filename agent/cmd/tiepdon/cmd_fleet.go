@@ -48,7 +48,9 @@ reach the hospital's PostgreSQL through [hospital] dsn of the config file
   serve [--addr ADDR] [--cert F --key F] the read-only fleet page, on IT's machine
   migrate                                create or update the hospital schema
   new-key [--id ID] FILE                 make a hospital key file, or add a new
-                                         key to it (rotation)
+                                         key after the current one (rotation)
+  promote-key ID FILE                    make that key seal new data (rotation,
+                                         once every desk has the file)
 
 Common flags: --config FILE, --dsn DSN, --key-file FILE.`
 
@@ -64,6 +66,7 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f, ok := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
 		"status": fleetStatus, "settings": fleetSettings, "set": fleetSet, "unset": fleetUnset,
 		"set-password": fleetSetPassword, "serve": fleetServe, "migrate": fleetMigrate, "new-key": fleetNewKey,
+		"promote-key": fleetPromoteKey,
 	}[sub]
 	if !ok {
 		fmt.Fprintf(stderr, "tiepdon fleet: unknown command %q\n\nUsage: tiepdon %s\n", sub, fleetUsage)
@@ -437,30 +440,104 @@ func fleetNewKey(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fleetFail(stderr, "new-key", err)
 	}
-	body := "# tiepdon hospital keys, newest first (docs/hospital.md). Keep this file secret.\n" + line + "\n"
+	body := "# tiepdon hospital keys (docs/hospital.md): the first seals new data, the others still open older data. Keep this file secret.\n" + line + "\n"
 	done := fmt.Sprintf("Made %s with key %s: copy it to every desk and IT machine ([hospital] key_file), readable only by tiepdon.\n", file, *id)
 	if len(old) > 0 {
-		// Rotation: the new key seals from now on; the old ones still open.
+		// Rotation, first round: the new key goes second, so desks open and
+		// find with it but still seal with the current one until every desk
+		// has the file (promote-key then makes it first).
 		prev, err := hospital.ParseKeys(old)
 		if err != nil {
 			return fleetFail(stderr, "new-key", err)
 		}
-		body = line + "\n" + string(old)
+		body = insertAfterFirstKey(string(old), line)
 		if _, err := hospital.ParseKeys([]byte(body)); err != nil {
 			return fleetFail(stderr, "new-key", fmt.Errorf("%w (choose another --id)", err))
 		}
-		done = fmt.Sprintf("Added key %s before %s in %s: copy the file to every desk and IT machine; data sealed before stays readable.\n", *id, prev.Current(), file)
+		done = fmt.Sprintf("Added key %s after the current key %s in %s. Copy the file to every desk and IT machine; once all have it, run tiepdon fleet promote-key %s %s and copy it again.\n", *id, prev.Current(), file, *id, file)
 	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return fleetFail(stderr, "new-key", err)
-	}
-	tmp := file + ".tmp"
-	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
-		return fleetFail(stderr, "new-key", err)
-	}
-	if err := os.Rename(tmp, file); err != nil {
+	if err := writeKeyFile(file, body); err != nil {
 		return fleetFail(stderr, "new-key", err)
 	}
 	fmt.Fprint(stdout, done)
+	return 0
+}
+
+// keyLines splits a key file into its key lines' indexes and all lines.
+func keyLines(body string) (lines []string, keys []int) {
+	lines = strings.Split(strings.TrimRight(body, "\n"), "\n")
+	for i, l := range lines {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+			keys = append(keys, i)
+		}
+	}
+	return lines, keys
+}
+
+func insertAfterFirstKey(body, line string) string {
+	lines, keys := keyLines(body)
+	at := len(lines)
+	if len(keys) > 0 {
+		at = keys[0] + 1
+	}
+	lines = append(lines[:at], append([]string{line}, lines[at:]...)...)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func writeKeyFile(file, body string) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return err
+	}
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, file)
+}
+
+// fleetPromoteKey makes a key of the file the one that seals (rotation,
+// second round), keeping the others below it.
+func fleetPromoteKey(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("fleet promote-key", "fleet promote-key ID FILE", stderr)
+	args, code := parseInterspersed(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(args) != 2 {
+		fmt.Fprintln(stderr, "tiepdon fleet promote-key: want the key ID and the key FILE")
+		return 2
+	}
+	id, file := args[0], args[1]
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fleetFail(stderr, "promote-key", err)
+	}
+	lines, keys := keyLines(string(b))
+	found := -1
+	for _, i := range keys {
+		if k, _, _ := strings.Cut(strings.TrimSpace(lines[i]), " "); k == id {
+			found = i
+		}
+	}
+	if found < 0 {
+		fmt.Fprintf(stderr, "tiepdon fleet promote-key: %s holds no key %q\n", file, id)
+		return 2
+	}
+	line := lines[found]
+	lines = append(lines[:found], lines[found+1:]...)
+	_, keys = keyLines(strings.Join(lines, "\n"))
+	at := len(lines)
+	if len(keys) > 0 {
+		at = keys[0]
+	}
+	lines = append(lines[:at], append([]string{line}, lines[at:]...)...)
+	body := strings.Join(lines, "\n") + "\n"
+	if kr, err := hospital.ParseKeys([]byte(body)); err != nil || kr.Current() != id {
+		return fleetFail(stderr, "promote-key", fmt.Errorf("the key file would not be valid: %v", err))
+	}
+	if err := writeKeyFile(file, body); err != nil {
+		return fleetFail(stderr, "promote-key", err)
+	}
+	fmt.Fprintf(stdout, "Key %s now seals new data (%s). Copy the file to every desk and IT machine, then run tiepdon fleet set-password again to seal the password with it.\n", id, file)
 	return 0
 }

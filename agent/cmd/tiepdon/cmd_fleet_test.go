@@ -97,13 +97,27 @@ func TestFleetDesks(t *testing.T) {
 	if out, code := fleetCmd(t, "", "new-key", "--id", "k1", keyFile); code != 0 || !strings.Contains(out, "Made") {
 		t.Fatalf("new-key: %d %s", code, out)
 	}
-	if out, code := fleetCmd(t, "", "new-key", "--id", "k2", keyFile); code != 0 || !strings.Contains(out, "before k1") {
+	// Rotation in two rounds: the new key first goes second (desks open
+	// with it), then is promoted to seal.
+	current := func() string {
+		b, _ := os.ReadFile(keyFile)
+		kr, err := hospital.ParseKeys(b)
+		if err != nil || !strings.Contains(string(b), "k1 ") || !strings.Contains(string(b), "k2 ") {
+			return fmt.Sprintf("bad key file (%v):\n%s", err, b)
+		}
+		return kr.Current()
+	}
+	if out, code := fleetCmd(t, "", "new-key", "--id", "k2", keyFile); code != 0 || !strings.Contains(out, "after the current key k1") {
 		t.Fatalf("new-key rotation: %d %s", code, out)
 	}
-	if b, _ := os.ReadFile(keyFile); !strings.Contains(string(b), "k2 ") || !strings.Contains(string(b), "k1 ") {
-		t.Fatalf("key file after rotation:\n%s", b)
-	} else if kr, err := hospital.ParseKeys(b); err != nil || kr.Current() != "k2" {
-		t.Fatalf("current key after rotation: %v", err)
+	if c := current(); c != "k1" {
+		t.Fatalf("after new-key, the sealing key is %s, want k1", c)
+	}
+	if out, code := fleetCmd(t, "", "promote-key", "k2", keyFile); code != 0 {
+		t.Fatalf("promote-key: %d %s", code, out)
+	}
+	if c := current(); c != "k2" {
+		t.Fatalf("after promote-key, the sealing key is %s, want k2", c)
 	}
 	conf := func(desk string) string {
 		return fmt.Sprintf("[hospital]\ndsn = %q\nkey_file = %q\ndesk = %q\n", c.DSN, keyFile, desk)
