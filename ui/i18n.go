@@ -102,6 +102,17 @@ var messages = map[string][2]string{
 	"step.dg13":   {"đọc thông tin công dân", "reading citizen data"},
 	"step.sod":    {"đọc chữ ký", "reading signature"},
 	"step.verify": {"xác thực", "verifying"},
+	// The steps the chip reader reports (drivers/emrtd, drivers/chip), lowercased.
+	"step.authenticating":        {"thiết lập kênh bảo mật", "opening the secure channel"},
+	"step.authenticated":         {"đã mở kênh bảo mật", "secure channel open"},
+	"step.ef.com":                {"đọc danh mục dữ liệu", "reading the data list"},
+	"step.verifying":             {"xác thực chữ ký số", "verifying the signature"},
+	"step.dg14":                  {"đọc khoá của chip", "reading the chip's keys"},
+	"step.dg15":                  {"đọc khoá của chip", "reading the chip's keys"},
+	"step.chip authentication":   {"kiểm tra chip thật", "checking the chip is genuine"},
+	"step.active authentication": {"kiểm tra chip thật", "checking the chip is genuine"},
+	"step.done":                  {"xong", "done"},
+	"step.waiting-for-key":       {"chờ 6 số cuối CCCD", "waiting for the last 6 CCCD digits"},
 
 	// Verdicts.
 	"verdict.eligible":         {"ĐỦ ĐIỀU KIỆN BHYT", "ELIGIBLE FOR BHYT"},
@@ -287,6 +298,7 @@ var messages = map[string][2]string{
 	"medium.qr-cccd":          {"QR CCCD", "CCCD QR"},
 	"medium.qr-bhyt":          {"QR BHYT", "BHYT QR"},
 	"medium.typed":            {"nhập tay", "typed"},
+	"medium.qr":               {"mã QR", "QR code"},
 	"medium.":                 {"?", "?"},
 	"device.ready":            {"sẵn sàng", "ready"},
 	"device.card":             {"có thẻ", "card in"},

@@ -471,7 +471,7 @@ func (u *UI) renderBanner() {
 		}
 		step := st.progress.Step
 		reason := u.t("banner.reading.reason")
-		if step != "" {
+		if _, ok := messages["step."+step]; ok && step != "" { // a step the catalogue does not know is left out
 			reason += " " + u.t("banner.reading.step", u.t("step."+step))
 		}
 		u.setBanner(colBlue, colWhite, u.t("banner.reading"), reason, "")

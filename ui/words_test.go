@@ -187,6 +187,36 @@ func TestNoEnglishInVietnamese(t *testing.T) {
 		}
 	}
 
+	// Chip read steps, media, device and gateway states have their words.
+	var steps []string
+	for _, s := range calledStrings(t, "../drivers/emrtd/read.go", "progress", 0) {
+		steps = append(steps, strings.ToLower(s)) // drivers/chip lowercases them
+	}
+	steps = append(steps, calledStrings(t, "../drivers/chip/chip.go", "Progress", 1)...)
+	if len(steps) < 12 {
+		t.Fatalf("found steps %v: the walk is broken", steps)
+	}
+	for _, s := range steps {
+		if _, ok := messages["step."+s]; !ok {
+			t.Errorf("the chip reader reports step %q, which has no catalogue entry step.%s", s, s)
+		}
+	}
+	for _, c := range []struct{ file, prefix, key string }{
+		{"../agent/patient/identity.go", "Medium", "medium."},
+		{"../agent/events/payloads.go", "Device", "device."},
+		{"../agent/events/payloads.go", "Gateway", "status.gateway."},
+	} {
+		consts := constStrings(t, c.file, c.prefix)
+		if len(consts) < 4 {
+			t.Fatalf("%s: found %v: the walk is broken", c.file, consts)
+		}
+		for _, v := range consts {
+			if _, ok := messages[c.key+v]; !ok && !(c.key == "device." && (v == "reader" || v == "scanner")) {
+				t.Errorf("%s %q can reach the screen but has no catalogue entry %s%s", c.prefix, v, c.key, v)
+			}
+		}
+	}
+
 	// What the agent sends in English stays off the Vietnamese screen.
 	h := newHarness(t, "vi", false)
 	for _, err := range []error{settings.ErrDemo, fmt.Errorf("%w: %w", settings.ErrGatewayTest, bhxh.ErrLogin),
@@ -432,4 +462,34 @@ func TestReadFailedNextStep(t *testing.T) {
 			t.Errorf("%q: reason %q, next %q (shown %v)", c.code, w.bannerReason.Text, w.bannerNext.Text, w.bannerNext.Visible())
 		}
 	}
+}
+
+// calledStrings returns the string literal at argument arg of every call
+// to fn (a function or method name) in file.
+func calledStrings(t *testing.T, file, fn string, arg int) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		c, ok := n.(*ast.CallExpr)
+		if !ok || len(c.Args) <= arg {
+			return true
+		}
+		name := ""
+		switch f := c.Fun.(type) {
+		case *ast.Ident:
+			name = f.Name
+		case *ast.SelectorExpr:
+			name = f.Sel.Name
+		}
+		if b, ok := c.Args[arg].(*ast.BasicLit); ok && name == fn && b.Kind == token.STRING {
+			s, _ := strconv.Unquote(b.Value)
+			out = append(out, s)
+		}
+		return true
+	})
+	return out
 }
