@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -38,7 +39,7 @@ func fleetServe(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 2
 	}
 	if *tokenFile == "" {
-		cfg, err := config.Load(c.configFile, func(string) string { return "" })
+		cfg, err := config.Load(c.configFile, os.Getenv)
 		if err != nil {
 			return fleetFail(stderr, "serve", err)
 		}

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -233,6 +235,54 @@ func TestFleetDesks(t *testing.T) {
 	out, _ = fleetCmd(t, "", append([]string{"status", "--missing-after", "2s"}, dsn...)...)
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); !strings.HasPrefix(lines[1], "MISSING") || !strings.Contains(lines[1], "Quầy 2") || !strings.Contains(lines[1], "no report for") {
 		t.Fatalf("fleet status after the stop:\n%s", out)
+	}
+
+	// The fleet page (tiepdon fleet serve) lists it as missing too, to
+	// whoever has the token it printed, and to no one else.
+	served := make(chan net.Addr, 1)
+	fleetServeReady = func(a net.Addr) { served <- a }
+	defer func() { fleetServeReady = func(net.Addr) {} }()
+	sctx, stopServe := context.WithCancel(context.Background())
+	serveOut := &lockedBuffer{}
+	serveDone := make(chan int, 1)
+	go func() {
+		serveDone <- dispatch(sctx, append([]string{"fleet", "serve", "--addr", "127.0.0.1:0", "--missing-after", "2s",
+			"--token-file", filepath.Join(dir, "page-token")}, dsn...), serveOut, serveOut)
+	}()
+	var pageAddr net.Addr
+	select {
+	case pageAddr = <-served:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("fleet serve did not start:\n%s", serveOut.String())
+	}
+	token := ""
+	for _, l := range strings.Split(serveOut.String(), "\n") {
+		if f := strings.Fields(l); len(f) == 1 && len(f[0]) > 40 {
+			token = f[0]
+		}
+	}
+	get := func(tok string) (int, string) {
+		req, _ := http.NewRequest("GET", "http://"+pageAddr.String()+"/status.json", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, _ := get(""); code != http.StatusUnauthorized {
+		t.Fatalf("the fleet page without the token: %d", code)
+	}
+	if code, body := get(token); code != 200 || !strings.Contains(body, `"name":"Quầy 2"`) || !strings.Contains(body, `"missing":true`) {
+		t.Fatalf("the fleet page with the token (%q): %d %s", token, code, body)
+	}
+	stopServe()
+	if code := <-serveDone; code != 0 {
+		t.Fatalf("fleet serve exited %d:\n%s", code, serveOut.String())
 	}
 
 	// The password is not in desk 1's log nor in its support bundle.
