@@ -166,3 +166,37 @@ func tapDialogIcon(t *testing.T, win fyne.Window, n int) {
 	}
 	test.Tap(found[n])
 }
+
+// TestFocusAfterEveryVerdict: whatever had the focus (a field of the
+// last patient, a button, nothing), every verdict leaves it in the card
+// number, where the next patient starts; a wedge scan and F2 work from
+// there.
+func TestFocusAfterEveryVerdict(t *testing.T) {
+	n := 0
+	for _, sc := range scenes.All() {
+		if sc.Verdict == "" || sc.Lang == "en" {
+			continue
+		}
+		n++
+		h := newHarness(t, "vi", false)
+		for _, before := range []fyne.Focusable{h.u.w.dobEntry, h.u.w.clearBtn, nil} {
+			c := h.u.win.Canvas()
+			if before == nil {
+				c.Unfocus()
+			} else {
+				c.Focus(before)
+			}
+			h.u.clear()
+			if before != nil {
+				c.Focus(before)
+			}
+			h.play(sc.Steps)
+			if c.Focused() != h.u.w.numEntry {
+				t.Errorf("%s, focus before %T: focus after the verdict in %T, want the card number", sc.Name, before, c.Focused())
+			}
+		}
+	}
+	if n < 5 {
+		t.Fatalf("only %d verdict scenes", n)
+	}
+}
