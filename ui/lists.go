@@ -474,7 +474,7 @@ func (u *UI) pairingButtons(p events.Pairing) fyne.CanvasObject {
 	yes := u.newButton(u.t("pair.approve"), theme.ConfirmIcon(), func() { u.answerPairing(p.ID, true) })
 	yes.Importance = widget.HighImportance
 	no := u.newButton(u.t("pair.deny"), theme.CancelIcon(), func() { u.answerPairing(p.ID, false) })
-	return container.NewHBox(container.NewCenter(code), yes, no)
+	return container.NewCenter(container.NewHBox(container.NewCenter(code), yes, no))
 }
 
 // pairCode is a request's 6-digit code, large enough to compare with the

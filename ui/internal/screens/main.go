@@ -85,6 +85,16 @@ func extras() []extra {
 	for _, n := range []string{"eligible-cached", "not-eligible", "input-mismatch", "check-documents", "eligible"} {
 		shift = append(shift, by[n].Steps...)
 	}
+	// Three HIS apps asking to pair at once: one badge line on the main
+	// screen, each in full on the pairing tab.
+	var several []scenes.Step
+	for i, app := range []struct{ name, origin string }{
+		{"HIS Đống Đa", "https://his.benhvien-dongda.vn"}, {"Máy chủ HIS", "app:Máy chủ HIS"}, {"Phòng khám số 3", "https://pk3.benhvien-dongda.vn"},
+	} {
+		several = append(several, scenes.Step{Kind: events.PairingRequested, Data: events.Pairing{
+			ID: fmt.Sprint("p", i), Name: app.name, Origin: app.origin, Code: fmt.Sprintf("%06d", 482913+i*111111),
+			Scopes: []string{"eligibility", "identity"}, Expires: scenes.Now.Add(time.Duration(105-30*i) * time.Second)}})
+	}
 	return []extra{
 		{Scene: scenes.Scene{Name: "shift-start", Steps: online}, noStaff: true},
 		{Scene: scenes.Scene{Name: "no-staff", Steps: append(append([]scenes.Step{}, online...),
@@ -93,7 +103,8 @@ func extras() []extra {
 			scenes.Step{Kind: events.EligibilityResult, Data: events.Result{CheckID: "n1", Identity: id, Eligibility: refused, Current: true}},
 		)}, noStaff: true},
 		{Scene: scenes.Scene{Name: "tab-recent", Steps: shift}, tab: 1},
-		{Scene: scenes.Scene{Name: "tab-pairing", Steps: online}, tab: 2},
+		{Scene: scenes.Scene{Name: "pairing-several", Steps: append(append([]scenes.Step{}, by["eligible"].Steps...), several...)}},
+		{Scene: scenes.Scene{Name: "tab-pairing", Steps: append(append([]scenes.Step{}, online...), several...)}, tab: 2},
 		{Scene: scenes.Scene{Name: "tab-settings", Steps: online}, tab: 3},
 	}
 }
