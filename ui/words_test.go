@@ -266,6 +266,27 @@ func TestNoEnglishInVietnamese(t *testing.T) {
 	if n < 300 {
 		t.Errorf("only %d painted texts: the walk is broken", n)
 	}
+	// The settings page as IT sees it, and the dialogs.
+	h.u.w.tabs.SelectIndex(3)
+	if texts := strings.Join(paintedTexts(h.u.win.Canvas()), "|"); !strings.Contains(texts, h.u.t("set.url")) {
+		t.Errorf("the settings page was not painted: %s", texts)
+	}
+	h.u.w.tabs.SelectIndex(0)
+	h.u.showSignIn()
+	h.u.confirmRevoke(PairingInfo{ID: "p9", Origin: "https://his.benhvien-dongda.vn", Name: "HIS Đống Đa"})
+	if len(h.u.st.recent) > 0 {
+		h.u.showRecent(h.u.st.recent[0])
+	}
+	if len(h.u.win.Canvas().Overlays().List()) < 2 {
+		t.Errorf("%d dialogs open, want the sign-in and the revoke confirmation", len(h.u.win.Canvas().Overlays().List()))
+	}
+	dialogs := paintedTexts(h.u.win.Canvas())
+	for _, s := range dialogs {
+		check("dialogs", s)
+	}
+	if all := strings.Join(dialogs, "|"); !strings.Contains(all, h.u.t("staff.title")) || !strings.Contains(all, h.u.t("pair.revoke.yes")) {
+		t.Errorf("the dialogs were not painted: %s", all)
+	}
 }
 
 // paintedTexts returns every text under the canvas's content and overlays,
