@@ -23,3 +23,23 @@ func TestFitsTheDesk(t *testing.T) {
 	}
 	_ = fyne.NewSize
 }
+
+// TestCheckButtonOnScreen: at the desk's size, with a typing error shown,
+// the check button and the error are inside the window (the fields above
+// them may scroll; these do not).
+func TestCheckButtonOnScreen(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	h.play(scenes.All()[2].Steps) // eligible: the tallest patient panel
+	h.u.win.Resize(deskSize)
+	w := h.u.w
+	w.numEntry.SetText("DN6")
+	h.u.submitManual()
+	win := h.u.win.Canvas().Size()
+	d := fyne.CurrentApp().Driver()
+	for name, o := range map[string]fyne.CanvasObject{"check button": w.checkBtn, "entry error": w.entryErr} {
+		pos := d.AbsolutePositionForObject(o)
+		if !o.Visible() || pos.Y+o.Size().Height > win.Height || o.Size().Height == 0 {
+			t.Errorf("%s at %v size %v, window %v", name, pos, o.Size(), win)
+		}
+	}
+}

@@ -67,7 +67,7 @@ type widgets struct {
 	provenance  *widget.Label
 	strips      *fyne.Container // banner and the strips under it
 	details     *fyne.Container
-	entryBox    *fyne.Container
+	entryBox    *fyne.Container // manual entry: the fields scroll, the check button and error stay under them
 	top         *fyne.Container
 	mainTab     *fyne.Container
 	status      *fyne.Container
@@ -237,17 +237,19 @@ func (u *UI) build() {
 	w.entryErr.Wrapping = fyne.TextWrapWord
 	w.checkBtn = u.newButton(u.t("entry.check"), theme.SearchIcon(), u.submitManual)
 	w.checkBtn.Importance = widget.HighImportance
-	w.entryBox = container.NewVBox(
+	entryCard := widget.NewCard(u.t("entry.title"), "", container.NewVBox(
 		wrapped(u.t("entry.number")), w.numEntry, w.numHint,
 		wrapped(u.t("entry.name")), w.nameEntry, w.nameHint,
 		wrapped(u.t("entry.dob")), w.dobEntry, w.dobHint,
-		w.checkBtn, w.entryErr,
-	)
-	entryCard := widget.NewCard(u.t("entry.title"), "", w.entryBox)
+	))
+	// The check button and the entry's error sit under the fields'
+	// scroll, so on a 720-line screen neither scrolls out of sight.
+	w.entryBox = container.NewBorder(nil, container.NewVBox(w.checkBtn, w.entryErr), nil, nil,
+		container.NewVScroll(container.New(&fixedWidth{330}, entryCard)))
 	w.strips = container.NewVBox(banner, w.lateBox, w.alertBox, w.canBox, w.pairStrip)
 	w.mainTab = container.NewBorder(
 		w.strips, nil, nil,
-		container.NewVScroll(container.New(&fixedWidth{330}, entryCard)),
+		w.entryBox,
 		container.NewVScroll(w.details),
 	)
 
