@@ -77,6 +77,7 @@ func healthy(name string) Status {
 // one that stops. The stopped desk is listed as missing once it has been
 // silent for longer than the limit, and the list is worst first.
 func TestStatusAndMissing(t *testing.T) {
+	t.Parallel()
 	pool, _ := store(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -142,6 +143,7 @@ func TestStatusAndMissing(t *testing.T) {
 
 // TestClockOffset: a desk whose clock runs 5 minutes ahead is told.
 func TestClockOffset(t *testing.T) {
+	t.Parallel()
 	pool, _ := store(t)
 	ctx := context.Background()
 	st := healthy("Quầy 9")
@@ -166,6 +168,7 @@ func TestClockOffset(t *testing.T) {
 // password; a desk's watcher reads and applies them, keeps them for a
 // start without PostgreSQL, and the password is nowhere in plain text.
 func TestSettingsReachDesks(t *testing.T) {
+	t.Parallel()
 	pool, _ := store(t)
 	ctx := context.Background()
 	k1, _ := hospital.NewKey("2026-01")

@@ -62,6 +62,7 @@ func textOf(t *testing.T, ctx context.Context, sel string) string {
 // with the right one, lists two desks reporting to a real PostgreSQL, and
 // shows one as missing after its status writer stops.
 func TestFleetPageInChromium(t *testing.T) {
+	t.Parallel()
 	pool, _ := store(t)
 	ctx := browser(t)
 	hash, token, err := TokenFile(filepath.Join(t.TempDir(), "token"), false)

@@ -46,6 +46,7 @@ func (noLocal) Results(context.Context, time.Time, int64, int) ([]cache.StoredRe
 // reads the fleet and writes settings; neither can do the other's job or
 // change the schema.
 func TestRolesFromTheGuide(t *testing.T) {
+	t.Parallel()
 	if cluster == nil {
 		t.Skip("SKIPPED: PostgreSQL is not installed; apt-get install postgresql to run the hospital-mode tests")
 	}
