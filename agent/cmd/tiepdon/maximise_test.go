@@ -47,7 +47,7 @@ func TestWindowOpensMaximised(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: skipped with -short")
 	}
-	need := map[string]string{"Xvfb": "xvfb", "xprop": "x11-apps", "xwininfo": "x11-apps", "xdotool": "xdotool"}
+	need := map[string]string{"Xvfb": "xvfb", "xprop": "x11-utils", "xwininfo": "x11-utils", "xdotool": "xdotool"}
 	for tool, pkg := range need {
 		if _, err := exec.LookPath(tool); err != nil {
 			if os.Getenv("CI") != "" {
