@@ -69,6 +69,8 @@ func TestRolesFromTheGuide(t *testing.T) {
 			}
 		}
 	}
+	// Roles are the cluster's: a second run (go test -count) starts afresh.
+	exec(cluster.DSN, `DROP DATABASE IF EXISTS tiepdon; DROP ROLE IF EXISTS tiepdon_owner; DROP ROLE IF EXISTS tiepdon_desk; DROP ROLE IF EXISTS tiepdon_it`)
 	exec(cluster.DSN, guideSQL(t, "roles.sql"))
 	// The owner migrates, then grants.
 	owner, err := pgx.Connect(ctx, as("tiepdon_owner"))
