@@ -92,6 +92,7 @@ var messages = map[string][2]string{
 	"late.wintitle":      {"(%d kết quả đến muộn)", "(%d late results)"},
 	"banner.can":         {"NHẬP 6 SỐ CUỐI CCCD", "TYPE THE LAST 6 DIGITS"},
 	"banner.can.reason":  {"Thẻ chip chưa quét mã QR: nhập 6 số cuối của số CCCD để mở chip.", "Chip card without a QR scan: type the last 6 digits of the CCCD number to open the chip."},
+	"banner.can.next":    {"Gõ 6 số cuối in trên thẻ CCCD vào ô dưới đây rồi bấm Enter (thẻ vẫn đặt trên đầu đọc), hoặc quét mã QR trên thẻ.", "Type the last 6 digits printed on the CCCD in the box below and press Enter (the card stays on the reader), or scan the card's QR code."},
 	"banner.cached":      {"Kết quả lưu %s, cổng BHXH chưa xác nhận hôm nay.", "Cached answer from %s; the gateway has not confirmed it today."},
 	"banner.cached.desk": {"Kết quả lưu tại %s, %s; cổng BHXH chưa xác nhận hôm nay.", "Answer kept by %s, %s; the gateway has not confirmed it today."},
 

@@ -469,6 +469,8 @@ func (u *UI) renderBanner() {
 	case phaseReading:
 		if st.askCAN {
 			u.setBanner(colAmber, colInk, u.t("banner.can"), u.t("banner.can.reason"), "")
+			w.bannerNext.SetText(u.t("banner.next", u.t("banner.can.next")))
+			w.bannerNext.Show()
 			return
 		}
 		step := st.progress.Step

@@ -514,3 +514,13 @@ func calledStrings(t *testing.T, file, fn string, arg int) []string {
 	})
 	return out
 }
+
+// TestCANNextStep: the last-6-digits prompt says what to do in the
+// banner's next-step line, like every verdict.
+func TestCANNextStep(t *testing.T) {
+	h := newHarness(t, "vi", false)
+	h.play(sceneNamed(t, "can-required").Steps)
+	if w := h.u.w; !w.bannerNext.Visible() || w.bannerNext.Text != "Việc cần làm: "+h.u.t("banner.can.next") {
+		t.Errorf("CAN prompt: next step %q shown %v", w.bannerNext.Text, w.bannerNext.Visible())
+	}
+}
