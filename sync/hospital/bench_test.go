@@ -33,8 +33,10 @@ import (
 )
 
 var (
-	benchLoad  = flag.Duration("hospital.load", 10*time.Second, "how long BenchmarkFiftyDesks runs its load")
-	benchDesks = flag.Int("hospital.desks", 50, "how many desks BenchmarkFiftyDesks simulates")
+	benchLoad   = flag.Duration("hospital.load", 10*time.Second, "how long BenchmarkFiftyDesks runs its load")
+	benchDesks  = flag.Int("hospital.desks", 50, "how many desks BenchmarkFiftyDesks simulates")
+	benchListen = flag.Bool("hospital.listen", true, "BenchmarkFiftyDesks: every desk LISTENs and warms its cache")
+	benchFile   = flag.Bool("hospital.file", true, "BenchmarkFiftyDesks: listeners file what they fetch in their desk's SQLite (false: fetch and open only, as if the other 49 desks' disks were on other PCs)")
 )
 
 func pct(d []time.Duration, p int) float64 {
@@ -60,7 +62,12 @@ func BenchmarkFiftyDesks(b *testing.B) {
 	desks := make([]*desk, n)
 	for i := range desks {
 		desks[i] = newDesk(b, c.DSN, keys, fmt.Sprintf("desk-%02d", i), fmt.Sprintf("Quầy %d", i+1))
-		desks[i].listen(b)
+		switch {
+		case *benchListen && *benchFile:
+			desks[i].listen(b)
+		case *benchListen:
+			desks[i].listenTo(b, discard{})
+		}
 	}
 	for _, d := range desks {
 		for ok, _ := d.h.Ready(); !ok; ok, _ = d.h.Ready() {
@@ -254,6 +261,11 @@ func (p *slowProxy) pipe(from, to net.Conn) {
 		}
 	}
 }
+
+// discard is a desk cache that files nothing.
+type discard struct{}
+
+func (discard) SaveAll(context.Context, []cache.Answer) error { return nil }
 
 var benchStaff = patient.Staff{Name: "Trần Thị Lễ Tân", CitizenID: "079190000001"}
 

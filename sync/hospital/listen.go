@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
@@ -78,6 +80,12 @@ type listener struct {
 // session is one connection's life: LISTEN, catch up, then follow.
 func (l *listener) session(ctx context.Context) error {
 	cfg := l.db.pool.Config().ConnConfig.Copy()
+	// The listener ends its waits by deadline many times a second across
+	// the hospital: a deadline on the socket, not pgx's default cancel
+	// request (a new connection to the server each time).
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
+	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
@@ -182,7 +190,7 @@ func (l *listener) session(ctx context.Context) error {
 
 // gatherWindow is how long a listener gathers notifications before it
 // fetches the rows they announce.
-const gatherWindow = 100 * time.Millisecond
+const gatherWindow = 500 * time.Millisecond
 
 // note adds a notification's desk to due when it announces rows this desk
 // has not taken.
@@ -216,7 +224,8 @@ func (l *listener) fetch(ctx context.Context, conn *pgx.Conn, desks []string) er
 		}
 		rows, err := conn.Query(ctx, `SELECT v.desk_id, v.seq, v.key_id, v.sealed, coalesce(v.verdict, ''), coalesce(v.source, ''), d.name
 			FROM unnest($1::text[], $2::bigint[]) AS m(desk_id, after)
-			JOIN verdicts v ON v.desk_id = m.desk_id AND v.seq > m.after
+			CROSS JOIN LATERAL (SELECT * FROM verdicts v WHERE v.desk_id = m.desk_id AND v.seq > m.after
+				ORDER BY v.seq LIMIT $3) v
 			JOIN desks d ON d.desk_id = v.desk_id
 			ORDER BY v.desk_id, v.seq LIMIT $3`, desks, after, batchSize)
 		if err != nil {

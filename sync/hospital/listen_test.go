@@ -30,10 +30,13 @@ func waitCached(t *testing.T, d *desk, id patient.CitizenID, name string) patien
 }
 
 // listen runs the desk's listener until the test ends.
-func (d *desk) listen(t testing.TB) {
+func (d *desk) listen(t testing.TB) { d.listenTo(t, d.db) }
+
+// listenTo runs the desk's listener, filing into w, until the test ends.
+func (d *desk) listenTo(t testing.TB, w hospital.Warm) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); d.h.Listen(ctx, d.db) }()
+	go func() { defer close(done); d.h.Listen(ctx, w) }()
 	t.Cleanup(func() { cancel(); <-done })
 }
 
@@ -53,6 +56,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // answers about the query are not filed; after PostgreSQL is stopped and
 // started again, what A kept meanwhile reaches B too.
 func TestListenWarmsOtherDesks(t *testing.T) {
+	t.Parallel()
 	c := pgtest.Start(t)
 	keys := testKeys(t)
 	a := newDesk(t, c.DSN, keys, "desk-a", "Quầy 3")

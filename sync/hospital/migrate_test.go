@@ -6,16 +6,16 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/tiepdon/tiepdon/sync/hospital"
-	"github.com/tiepdon/tiepdon/sync/hospital/pgtest"
 )
 
 // TestMigrateRollout applies the schema as a desk of the previous version
 // would, then as the new version, twice (as desks starting together do),
 // and checks that the previous version's desk still migrates and writes.
 func TestMigrateRollout(t *testing.T) {
-	c := pgtest.Start(t)
+	t.Parallel()
+	dsn := cluster.NewDB(t)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, c.DSN)
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,12 +93,13 @@ func waitRows(t *testing.T, conn *pgx.Conn, deskID string, n int) {
 // no name or ID in clear; an answer about the query (a mismatch) is never
 // shared.
 func TestSharedCacheAcrossDesks(t *testing.T) {
-	c := pgtest.Start(t)
+	t.Parallel()
+	dsn := cluster.NewDB(t)
 	keys := testKeys(t)
-	a := newDesk(t, c.DSN, keys, "desk-a", "Quầy 3")
-	b := newDesk(t, c.DSN, keys, "desk-b", "Quầy 7")
+	a := newDesk(t, dsn, keys, "desk-a", "Quầy 3")
+	b := newDesk(t, dsn, keys, "desk-b", "Quầy 7")
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, c.DSN)
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +115,8 @@ func TestSharedCacheAcrossDesks(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRows(t, conn, "desk-a", 2)
+	// Desk B asks the store only once it has connected to it.
+	waitFor(t, "desk B connected", func() bool { ok, _ := b.h.Ready(); return ok })
 	if _, ok, _ := b.db.Lookup(ctx, patient.Query{CitizenID: an.CitizenID}); ok {
 		t.Fatal("desk B's own cache already knows the patient: the test proves nothing")
 	}
@@ -156,6 +159,7 @@ func TestSharedCacheAcrossDesks(t *testing.T) {
 // answers and started again: every answer reaches the store once, none
 // twice, and while it is down a lookup returns at once with nothing.
 func TestStoreDownMidBurst(t *testing.T) {
+	t.Parallel()
 	c := pgtest.Start(t)
 	keys := testKeys(t)
 	a := newDesk(t, c.DSN, keys, "desk-a", "Quầy 1")

@@ -13,7 +13,6 @@ import (
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/sync/cache"
 	"github.com/tiepdon/tiepdon/sync/hospital"
-	"github.com/tiepdon/tiepdon/sync/hospital/pgtest"
 )
 
 // TestRolloutTwoVersions: during a rollout, a desk of this version keeps
@@ -23,7 +22,8 @@ import (
 // older desk connects without touching the schema; both desks' answers are
 // all there once and serve each other.
 func TestRolloutTwoVersions(t *testing.T) {
-	c := pgtest.Start(t)
+	t.Parallel()
+	dsn := cluster.NewDB(t)
 	keys := testKeys(t)
 	ctx := context.Background()
 	ms := hospital.Migrations()
@@ -32,7 +32,7 @@ func TestRolloutTwoVersions(t *testing.T) {
 		ALTER TABLE verdicts ADD COLUMN next_field text;
 		CREATE TABLE next_table (desk_id text PRIMARY KEY REFERENCES desks, note text);`})
 
-	old := newDesk(t, c.DSN, keys, "desk-old", "Quầy 1")
+	old := newDesk(t, dsn, keys, "desk-old", "Quầy 1")
 	waitFor(t, "the older desk migrated", func() bool { ok, _ := old.h.Ready(); return ok })
 	if v := old.h.SchemaVersion(); v != last {
 		t.Fatalf("the older desk left the schema at %d, want %d", v, last)
@@ -54,7 +54,7 @@ func TestRolloutTwoVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer newDB.Close()
-	nh, err := hospital.NewWithMigrations(hospital.Options{DSN: c.DSN, Keys: keys, DeskID: "desk-new", Desk: "Quầy 2", LookupTimeout: time.Second, Logger: quiet}, next)
+	nh, err := hospital.NewWithMigrations(hospital.Options{DSN: dsn, Keys: keys, DeskID: "desk-new", Desk: "Quầy 2", LookupTimeout: time.Second, Logger: quiet}, next)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestRolloutTwoVersions(t *testing.T) {
 	save(old.db, 100, 150)
 	save(newDB, 1000, 1010)
 
-	conn, err := pgx.Connect(ctx, c.DSN)
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestRolloutTwoVersions(t *testing.T) {
 
 	// The older desk restarted against the newer store: it connects and
 	// leaves the schema as it is.
-	again, err := hospital.New(hospital.Options{DSN: c.DSN, Keys: keys, DeskID: "desk-old", Desk: "Quầy 1", Logger: quiet})
+	again, err := hospital.New(hospital.Options{DSN: dsn, Keys: keys, DeskID: "desk-old", Desk: "Quầy 1", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
