@@ -382,6 +382,7 @@ var messages = map[string][2]string{
 
 	// Words for errors and widgets that come without them.
 	"err.technical":      {"lỗi kỹ thuật, chi tiết ghi trong nhật ký; báo IT nếu còn lặp lại", "a technical error, detailed in the log; tell IT if it happens again"},
+	"setup.needed":       {"Cần IT cài đặt: %s", "Needs setup by IT: %s"},
 	"alert.other":        {"Cảnh báo về giấy tờ của người bệnh này: kiểm tra thẻ và giấy tờ tùy thân.", "A warning about this patient's documents: check the card and ID."},
 	"select.placeholder": {"(Chọn một mục)", "(Select one)"},
 

@@ -175,10 +175,17 @@ type Options struct {
 	// Rendered, if set, is called on the Fyne goroutine after each bus
 	// event has been rendered (tests and the screenshot tool wait on it).
 	Rendered func(ev events.Event)
+	// Setup lists what IT must fix that tiepdon started without (an
+	// unreadable password file, a broken settings file): the window shows
+	// it in the alert strip while no patient alert is up.
+	Setup []SetupIssue
 	// Location is the zone times are shown in (default time.Local).
 	Location *time.Location
 	Logger   *slog.Logger
 }
+
+// SetupIssue is one thing start-up could not use, in both languages.
+type SetupIssue struct{ VI, EN string }
 
 // UI is the reception window.
 type UI struct {

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	_ "image/jpeg" // chip photos are JPEG
 	_ "image/png"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -558,6 +559,18 @@ func (u *UI) renderStrips() {
 			msg = u.t("alert.other")
 		}
 		w.alertText.SetText(msg)
+		w.alertBox.Show()
+	} else if len(u.opts.Setup) > 0 {
+		// What start-up could not use, until IT fixes it.
+		var parts []string
+		for _, i := range u.opts.Setup {
+			if u.cat.lang == English {
+				parts = append(parts, i.EN)
+			} else {
+				parts = append(parts, i.VI)
+			}
+		}
+		w.alertText.SetText(u.t("setup.needed", strings.Join(parts, " ")))
 		w.alertBox.Show()
 	} else {
 		w.alertBox.Hide()

@@ -22,7 +22,7 @@ const appID = "vn.tiepdon.agent"
 func (s *stack) runWindow(ctx context.Context, cancel context.CancelFunc, o runOptions) error {
 	a := app.NewWithID(appID)
 	u := ui.New(a, s.bus, &windowActions{s: s}, ui.Options{
-		Language: s.cfg.Language, Demo: o.demo, Logger: s.log, Facility: s.cfg.Facility.Code,
+		Language: s.cfg.Language, Demo: o.demo, Logger: s.log, Facility: s.cfg.Facility.Code, Setup: setupForWindow(o.setup),
 	})
 	// The window opens maximised once it exists (the app has started).
 	a.Lifecycle().SetOnStarted(func() {
@@ -110,3 +110,11 @@ func (w *windowActions) RevokePairing(id string) error {
 
 // Devices implements ui.DeviceLister: the state of every device seen so far.
 func (w *windowActions) Devices() []events.Device { return w.s.agent.Devices() }
+
+func setupForWindow(issues []setupIssue) []ui.SetupIssue {
+	var out []ui.SetupIssue
+	for _, i := range issues {
+		out = append(out, ui.SetupIssue{VI: i.VI, EN: i.EN})
+	}
+	return out
+}
