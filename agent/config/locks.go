@@ -22,7 +22,7 @@ import (
 // or by the hospital's fleet settings ("tiepdon fleet set KEY VALUE
 // --lock"). A locked key keeps the value the machine-wide file and the
 // fleet settings give it; a user's value for it is ignored (and listed in
-// Config.Ignored, which the agent logs and tiepdon doctor shows). The
+// Config.Ignored, which the agent logs at its start). The
 // window's settings page shows a locked key read-only.
 
 // Fleet is the hospital's fleet settings layer, read from PostgreSQL by a

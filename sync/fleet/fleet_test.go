@@ -155,10 +155,18 @@ func TestClockOffset(t *testing.T) {
 	if _, err := pool.Exec(ctx, `INSERT INTO desk_status (desk_id, status) VALUES ('d9', $1)`, b); err != nil {
 		t.Fatal(err)
 	}
+	// A desk that replicates but never reported is listed as missing.
+	if _, err := pool.Exec(ctx, `INSERT INTO desks (desk_id, name) VALUES ('d8', 'Quầy 8')`); err != nil {
+		t.Fatal(err)
+	}
 	ds, err := List(ctx, pool, 0)
-	if err != nil || len(ds) != 1 {
+	if err != nil || len(ds) != 2 {
 		t.Fatal(ds, err)
 	}
+	if !ds[0].Missing || !ds[0].Never || ds[0].ID != "d8" || !strings.Contains(ds[0].Attention[0], "never reported") {
+		t.Fatalf("a desk that never reported: %+v", ds[0])
+	}
+	ds = ds[1:]
 	if off := ds[0].ClockOffset; off < 4*time.Minute || off > 6*time.Minute || !strings.Contains(strings.Join(ds[0].Attention, ";"), "ahead of the database server") {
 		t.Fatalf("offset %s, attention %v", off, ds[0].Attention)
 	}

@@ -36,6 +36,9 @@ type Desk struct {
 	// Silence is how long ago the last report came, by the server's clock.
 	Silence time.Duration `json:"silenceSeconds"`
 	Missing bool          `json:"missing"`
+	// Never is set for a desk that never reported its health (it is
+	// missing).
+	Never bool `json:"neverReported,omitempty"`
 	// ClockOffset is the desk's clock minus the database server's, when it
 	// last reported (to within the report's network delay).
 	ClockOffset time.Duration `json:"clockOffsetMs"`
@@ -67,8 +70,11 @@ func List(ctx context.Context, pool *pgxpool.Pool, missingAfter time.Duration) (
 	if missingAfter <= 0 {
 		missingAfter = MissingAfter
 	}
-	rows, err := pool.Query(ctx, `SELECT d.desk_id, d.name, s.reported_at, extract(epoch FROM now() - s.reported_at), s.status
-		FROM desks d JOIN desk_status s USING (desk_id)`)
+	// A desk that replicates but never reported (a version before fleet
+	// status, or a role that may not write desk_status) is listed too.
+	rows, err := pool.Query(ctx, `SELECT d.desk_id, d.name, coalesce(s.reported_at, d.first_seen),
+		extract(epoch FROM now() - coalesce(s.reported_at, d.first_seen)), s.status
+		FROM desks d LEFT JOIN desk_status s USING (desk_id)`)
 	if err != nil {
 		return nil, fmt.Errorf("reading desk_status: %w", err)
 	}
@@ -83,14 +89,16 @@ func List(ctx context.Context, pool *pgxpool.Pool, missingAfter time.Duration) (
 		}
 		// A report a newer version wrote may hold fields this one does
 		// not know; they are ignored.
-		if err := json.Unmarshal(raw, &d.Status); err != nil {
+		if raw == nil {
+			d.Never = true
+		} else if err := json.Unmarshal(raw, &d.Status); err != nil {
 			d.Attention = append(d.Attention, "its last report could not be read: "+err.Error())
 		}
 		d.Silence = time.Duration(silence * float64(time.Second))
 		if !d.Status.SentAt.IsZero() {
 			d.ClockOffset = d.Status.SentAt.Sub(d.ReportedAt).Round(time.Millisecond)
 		}
-		d.Missing = d.Silence > missingAfter
+		d.Missing = d.Never || d.Silence > missingAfter
 		desks = append(desks, d)
 	}
 	if err := rows.Err(); err != nil {
@@ -134,7 +142,9 @@ func assess(d *Desk, newest string) {
 		add(Warning, "%s", a)
 	}
 	st := d.Status
-	if d.Missing {
+	if d.Never {
+		add(Urgent, "missing: it has never reported its health (a version before fleet status, or its role may not write desk_status)")
+	} else if d.Missing {
 		add(Urgent, "missing: no report for %s (the PC is off, tiepdon is not running, or it cannot reach PostgreSQL)", roundAge(d.Silence))
 	}
 	switch st.Gateway.State {
