@@ -70,3 +70,57 @@ func TestHospitalTwoDesks(t *testing.T) {
 		t.Fatalf("desk B with its gateway down: %s %s cachedBy %q, want desk A's answer kept by Quầy 3", e.Source, e.Verdict, e.CachedBy)
 	}
 }
+
+// TestHospitalStoreKilledMidBurst runs a desk's agent on a real PostgreSQL
+// that is killed (pg_ctl -m immediate) in the middle of a burst of scans and
+// started again: the desk answers every scan live throughout, and once the
+// store is back every answer and audit line reaches it exactly once.
+func TestHospitalStoreKilledMidBurst(t *testing.T) {
+	c := pgtest.Start(t)
+	dir := t.TempDir()
+	line, err := hospital.NewKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "hospital.keys")
+	writeFile(t, keyFile, line+"\n")
+	a := newAgentRig(t, bhxhsim.Options{}, "s3cret", fmt.Sprintf("[hospital]\ndsn = %q\nkey_file = %q\ndesk = %q\n", c.DSN, keyFile, "Quầy 5"), hisapi.ScopeEligibility)
+	a.start(a.args())
+	ws := a.hello(nil)
+	seen := map[string]bool{}
+	scan := func(from, to int) {
+		for i := from; i < to; i++ {
+			if err := a.sc.Scan(a.sim.Person(len(bhxhsim.Showcase) + i).CCCDQR()); err != nil {
+				t.Fatal(err)
+			}
+			r := nextResult(t, ws, 15*time.Second)
+			if r.Eligibility.Source != patient.SourceLive {
+				t.Fatalf("scan %d: %s answer, want live whatever the store does", i, r.Eligibility.Source)
+			}
+			seen[r.CheckID] = true
+		}
+	}
+	count := func(conn *pgx.Conn) (rows, distinct, audits int) {
+		conn.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT v.seq),
+			(SELECT count(DISTINCT check_id) FROM audit WHERE desk_id = v.desk_id)
+			FROM verdicts v JOIN desks d USING (desk_id) WHERE d.name = 'Quầy 5' GROUP BY v.desk_id`).Scan(&rows, &distinct, &audits)
+		return
+	}
+	scan(0, 15)
+	c.Stop(t)
+	scan(15, 30)
+	c.Start(t)
+	scan(30, 40)
+	conn, err := pgx.Connect(context.Background(), c.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	waitFor(t, 60*time.Second, func() bool { _, _, n := count(conn); return n == len(seen) }, func() string {
+		rows, distinct, audits := count(conn)
+		return fmt.Sprintf("the store holds %d answers (%d distinct), %d audited checks; the desk answered %d", rows, distinct, audits, len(seen))
+	})
+	if rows, distinct, _ := count(conn); rows != distinct || rows < len(seen) {
+		t.Errorf("the store holds %d answer rows, %d distinct, for %d checks: duplicates or losses", rows, distinct, len(seen))
+	}
+}
