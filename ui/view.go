@@ -128,6 +128,9 @@ func (u *UI) build() {
 	w.bannerNext.TextStyle.Bold = true
 	w.bannerNext.Hide()
 	w.bannerAction = u.newButton(u.t("banner.signin-again"), theme.AccountIcon(), u.showSignIn)
+	// The banner's theme paints text in its own colour (white on grey):
+	// a primary button keeps its own colours, so it reads on any banner.
+	w.bannerAction.Importance = widget.HighImportance
 	w.bannerAction.Hide()
 	w.progress = widget.NewProgressBar()
 	w.progress.Max = 100
