@@ -3,7 +3,7 @@
 # reception window (the scenes of ui/internal/scenes), the shift start
 # (sign-in open), a check refused before sign-in, and the other tabs, under
 # Xvfb, into docs/screens/<scene>.png. `make screenshots` takes them at
-# 1200×800 and 1366×768, and the working screen at 1280×720 and 1920×1080.
+# 1366×768, and the working screen at 1280×720 and 1920×1080.
 #
 #   bash ui/screenshots.sh [out-dir] [scene,scene,...]
 #
