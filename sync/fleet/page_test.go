@@ -14,7 +14,10 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-var chromiumPath = flag.String("chromium", "/usr/bin/chromium", "Chromium binary for the browser tests")
+var (
+	chromiumPath = flag.String("chromium", "/usr/bin/chromium", "Chromium binary for the browser tests")
+	screenshot   = flag.Bool("screenshot", false, "write the fleet page screenshot to docs/screens/fleet-page.png")
+)
 
 // browser starts a fresh headless Chromium as agent/hisapi's browser tests
 // do, or skips loudly (fails in CI) when there is none.
@@ -121,6 +124,17 @@ func TestFleetPageInChromium(t *testing.T) {
 	}
 	if got := textOf(t, ctx, `tr[data-desk="d1"] td.state`); !strings.EqualFold(got, "ok") {
 		t.Fatalf("running desk state %q", got)
+	}
+	if *screenshot {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		shot, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
+		cancel()
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if err := os.WriteFile("../../docs/screens/fleet-page.png", shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// A script with the token gets the same as JSON.
