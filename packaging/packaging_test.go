@@ -1,6 +1,8 @@
 package packaging
 
 import (
+	"github.com/BurntSushi/toml"
+
 	"encoding/xml"
 	"os"
 	"path/filepath"
@@ -127,11 +129,24 @@ func TestMachineTemplateSetsNothing(t *testing.T) {
 		}
 	}
 	// Its commented example is valid when uncommented.
+	// (The locked list is valid in the machine-wide file only, which this
+	// test cannot be: it is checked apart.)
 	var example strings.Builder
+	locked := ""
 	for _, line := range strings.Split(text, "\n") {
 		if l, ok := strings.CutPrefix(line, "# "); ok && (strings.HasPrefix(l, "[") || strings.Contains(l, " = ")) {
+			if strings.HasPrefix(l, "locked = ") {
+				locked = l
+				continue
+			}
 			example.WriteString(l + "\n")
 		}
+	}
+	var lk struct {
+		Locked []string `toml:"locked"`
+	}
+	if _, err := toml.Decode(locked, &lk); err != nil || len(lk.Locked) == 0 {
+		t.Errorf("the conffile's locked example %q does not read as a list of keys: %v", locked, err)
 	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "example.toml"), []byte(example.String()), 0o644); err != nil {
