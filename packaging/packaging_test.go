@@ -1,8 +1,6 @@
 package packaging
 
 import (
-	"github.com/BurntSushi/toml"
-
 	"encoding/xml"
 	"os"
 	"path/filepath"
@@ -10,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/BurntSushi/toml"
 
 	"github.com/tiepdon/tiepdon/agent/config"
 	"github.com/tiepdon/tiepdon/agent/install"
