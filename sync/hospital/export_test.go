@@ -5,9 +5,8 @@ import "time"
 // SetListenPing sets how long a quiet listener waits before it pings the
 // store, for a test, and returns a function that restores it.
 func SetListenPing(d time.Duration) func() {
-	old := listenPing
-	listenPing = d
-	return func() { listenPing = old }
+	old := listenPing.Swap(int64(d))
+	return func() { listenPing.Store(old) }
 }
 
 // ListenPings counts the pings of quiet listeners.

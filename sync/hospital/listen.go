@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,7 +62,9 @@ func (db *DB) Listen(ctx context.Context, local Warm) error {
 }
 
 // listenPing is how long a quiet listener waits before it pings the store.
-var listenPing = time.Minute
+var listenPing atomic.Int64
+
+func init() { listenPing.Store(int64(time.Minute)) }
 
 // Listening reports whether the desk is following the other desks' answers
 // (connected, listening, caught up).
@@ -136,7 +139,7 @@ func (l *listener) session(ctx context.Context) error {
 	for {
 		// A quiet minute: make sure the server is still there (a dead
 		// peer may never close the socket).
-		wctx, cancel := context.WithTimeout(ctx, listenPing)
+		wctx, cancel := context.WithTimeout(ctx, time.Duration(listenPing.Load()))
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		if err != nil {
