@@ -463,6 +463,7 @@ func viaAgent(t *testing.T, csca *emrtd.CSCAStore) (*agent.Agent, *events.Subscr
 	src := &chip.Source{CSCA: csca, Reader: pcsctest.ReaderName(0), Log: quiet(), ReadTimeout: 20 * time.Second, EarlyEmit: true}
 	a, err := agent.New(agent.Deps{Bus: bus, Identify: payload.Identify, Checker: gatewayStub{}, Store: storeStub{},
 		Sources: []drivers.Source{src}, WaitForQR: time.Minute, Logger: quiet(),
+		Staff: patient.Staff{Name: "Trần Thị Bình", CitizenID: "079190000001"}, // signed in for the shift
 		CrossCheck: func(qr, chip patient.Identity) (string, string, bool) {
 			msg, ok := cccd.Disagreement(cccd.CrossCheck(qr, chip))
 			return cccd.AlertCode, msg, ok

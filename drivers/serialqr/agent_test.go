@@ -63,7 +63,8 @@ func TestAgentReadsScanner(t *testing.T) {
 	chk := &checker{}
 	var identify agent.Identifier = payload.Identify
 	a, err := agent.New(agent.Deps{Bus: bus, Identify: identify, Checker: chk, Store: store{},
-		Sources: []drivers.Source{src}, Logger: quiet})
+		Sources: []drivers.Source{src}, Logger: quiet,
+		Staff: patient.Staff{Name: "Trần Thị Bình", CitizenID: "079190000001"}}) // signed in for the shift
 	if err != nil {
 		t.Fatal(err)
 	}
