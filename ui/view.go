@@ -246,10 +246,12 @@ func (u *UI) build() {
 		wrapped(u.t("entry.name")), w.nameEntry, w.nameHint,
 		wrapped(u.t("entry.dob")), w.dobEntry, w.dobHint,
 	))
-	// The check button and the entry's error sit under the fields'
-	// scroll, so on a 720-line screen neither scrolls out of sight.
-	w.entryBox = container.NewBorder(nil, container.NewVBox(w.checkBtn, w.entryErr), nil, nil,
-		container.NewVScroll(container.New(&fixedWidth{330}, entryCard)))
+	// The check button and the entry's error sit right under the fields,
+	// and on a 720-line screen the fields scroll so neither goes out of
+	// sight.
+	entryFields := container.New(&fixedWidth{330}, entryCard)
+	w.entryBox = container.New(&entryColumn{fields: entryFields},
+		container.NewVScroll(entryFields), container.NewVBox(w.checkBtn, w.entryErr))
 	w.strips = container.NewVBox(banner, w.lateBox, w.alertBox, w.canBox, w.pairStrip)
 	w.mainTab = container.NewBorder(
 		w.strips, nil, nil,
@@ -324,6 +326,25 @@ func (u *UI) build() {
 }
 
 // fixedWidth lays its objects out one above the other at a fixed width.
+// entryColumn lays out the manual entry: its fields' scroll (objs[0]) as
+// tall as the fields need or as there is room for, and the check button
+// and error (objs[1]) right under it, always inside the column.
+type entryColumn struct{ fields fyne.CanvasObject }
+
+func (e *entryColumn) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s, b := objs[0].MinSize(), objs[1].MinSize()
+	return fyne.NewSize(max(s.Width, b.Width), s.Height+b.Height)
+}
+
+func (e *entryColumn) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	bh := objs[1].MinSize().Height
+	h := min(e.fields.MinSize().Height, max(size.Height-bh, 0))
+	objs[0].Move(fyne.NewPos(0, 0))
+	objs[0].Resize(fyne.NewSize(size.Width, h))
+	objs[1].Move(fyne.NewPos(0, h))
+	objs[1].Resize(fyne.NewSize(size.Width, bh))
+}
+
 type fixedWidth struct{ width float32 }
 
 func (f *fixedWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
