@@ -12,54 +12,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/tiepdon/tiepdon/agent/hisapi/hisapitest"
 )
 
-var (
-	chromiumPath = flag.String("chromium", "/usr/bin/chromium", "Chromium binary for the browser tests")
-	screenshot   = flag.Bool("screenshot", false, "write the fleet page screenshot to docs/screens/fleet-page.png")
-)
-
-// browser starts a fresh headless Chromium as agent/hisapi's browser tests
-// do, or skips loudly (fails in CI) when there is none.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := os.Stat(*chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Chromium not found at %s: install the Debian package chromium", *chromiumPath)
-		}
-		t.Skipf("SKIPPED: Chromium not found at %s (apt-get install chromium); the fleet page test did not run", *chromiumPath)
-	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(*chromiumPath), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); acancel() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	return ctx
-}
-
-func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(sctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-func textOf(t *testing.T, ctx context.Context, sel string) string {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("reading %s: %v", sel, err)
-	}
-	return strings.TrimSpace(s)
-}
+var screenshot = flag.Bool("screenshot", false, "write the fleet page screenshot to docs/screens/fleet-page.png")
 
 // TestFleetPageInChromium: the fleet page refuses a wrong token, signs in
 // with the right one, lists two desks reporting to a real PostgreSQL, and
@@ -67,7 +24,7 @@ func textOf(t *testing.T, ctx context.Context, sel string) string {
 func TestFleetPageInChromium(t *testing.T) {
 	t.Parallel()
 	pool, _ := store(t)
-	ctx := browser(t)
+	ctx := hisapitest.Browser(t)
 	hash, token, err := TokenFile(filepath.Join(t.TempDir(), "token"), false)
 	if err != nil || token == "" {
 		t.Fatal(token, err)
@@ -94,15 +51,15 @@ func TestFleetPageInChromium(t *testing.T) {
 	if res, err := http.Get(srv.URL + "/status.json"); err != nil || res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("status.json without a token: %v %v", res, err)
 	}
-	step(t, ctx, "loading the page", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("login")))
-	step(t, ctx, "a wrong token",
+	hisapitest.Step(t, ctx, "loading the page", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("login")))
+	hisapitest.Step(t, ctx, "a wrong token",
 		chromedp.SendKeys(chromedp.ID("token"), "not-the-token"), chromedp.Click(chromedp.ID("signin")),
 		chromedp.WaitVisible(chromedp.ID("wrong")))
-	step(t, ctx, "signing in",
+	hisapitest.Step(t, ctx, "signing in",
 		chromedp.SendKeys(chromedp.ID("token"), token), chromedp.Click(chromedp.ID("signin")),
 		chromedp.WaitVisible(chromedp.CSS(`#summary[data-desks="2"][data-missing="0"]`)))
 	for _, id := range []string{"d1", "d2"} {
-		if got := textOf(t, ctx, `tr[data-desk="`+id+`"] td.state`); got != "OK" && got != "ok" {
+		if got := hisapitest.Text(t, ctx, `tr[data-desk="`+id+`"] td.state`); got != "OK" && got != "ok" {
 			t.Fatalf("desk %s state %q", id, got)
 		}
 	}
@@ -112,17 +69,17 @@ func TestFleetPageInChromium(t *testing.T) {
 		ds, _ := List(rctx, pool, 1500*time.Millisecond)
 		return len(ds) == 2 && ds[0].Missing
 	})
-	step(t, ctx, "reloading",
+	hisapitest.Step(t, ctx, "reloading",
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-desk="d2"][data-missing="true"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#summary[data-missing="1"]`)))
-	if got := textOf(t, ctx, `#desks tbody tr:first-child td.state`); !strings.EqualFold(got, "missing") {
+	if got := hisapitest.Text(t, ctx, `#desks tbody tr:first-child td.state`); !strings.EqualFold(got, "missing") {
 		t.Fatalf("first row state %q, want missing", got)
 	}
-	if got := textOf(t, ctx, `tr[data-desk="d2"]`); !strings.Contains(got, "no report for") || !strings.Contains(got, "Quầy 2") {
+	if got := hisapitest.Text(t, ctx, `tr[data-desk="d2"]`); !strings.Contains(got, "no report for") || !strings.Contains(got, "Quầy 2") {
 		t.Fatalf("missing row says %q", got)
 	}
-	if got := textOf(t, ctx, `tr[data-desk="d1"] td.state`); !strings.EqualFold(got, "ok") {
+	if got := hisapitest.Text(t, ctx, `tr[data-desk="d1"] td.state`); !strings.EqualFold(got, "ok") {
 		t.Fatalf("running desk state %q", got)
 	}
 	if *screenshot {

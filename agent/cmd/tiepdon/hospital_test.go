@@ -16,22 +16,28 @@ import (
 	"github.com/tiepdon/tiepdon/sync/hospital/pgtest"
 )
 
+// hospitalRig starts a real PostgreSQL and writes a hospital key file; conf
+// is a desk's config in hospital mode on them.
+func hospitalRig(t *testing.T) (c *pgtest.Cluster, conf func(desk string) string) {
+	t.Helper()
+	c = pgtest.Start(t)
+	line, err := hospital.NewKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "hospital.keys")
+	writeFile(t, keyFile, line+"\n")
+	return c, func(desk string) string {
+		return fmt.Sprintf("[hospital]\ndsn = %q\nkey_file = %q\ndesk = %q\n", c.DSN, keyFile, desk)
+	}
+}
+
 // TestHospitalTwoDesks runs two desks' agents on one real PostgreSQL: desk
 // A ("Quầy 3") checks a patient live; desk B, whose gateway is down and
 // whose own cache has never seen the patient, answers from A's answer,
 // marked as kept by Quầy 3.
 func TestHospitalTwoDesks(t *testing.T) {
-	c := pgtest.Start(t)
-	dir := t.TempDir()
-	line, err := hospital.NewKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "hospital.keys")
-	writeFile(t, keyFile, line+"\n")
-	conf := func(desk string) string {
-		return fmt.Sprintf("[hospital]\ndsn = %q\nkey_file = %q\ndesk = %q\n", c.DSN, keyFile, desk)
-	}
+	c, conf := hospitalRig(t)
 
 	a := newAgentRig(t, bhxhsim.Options{}, "s3cret", conf("Quầy 3"), hisapi.ScopeEligibility)
 	a.start(a.args())
@@ -76,15 +82,8 @@ func TestHospitalTwoDesks(t *testing.T) {
 // started again: the desk answers every scan live throughout, and once the
 // store is back every answer and audit line reaches it exactly once.
 func TestHospitalStoreKilledMidBurst(t *testing.T) {
-	c := pgtest.Start(t)
-	dir := t.TempDir()
-	line, err := hospital.NewKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "hospital.keys")
-	writeFile(t, keyFile, line+"\n")
-	a := newAgentRig(t, bhxhsim.Options{}, "s3cret", fmt.Sprintf("[hospital]\ndsn = %q\nkey_file = %q\ndesk = %q\n", c.DSN, keyFile, "Quầy 5"), hisapi.ScopeEligibility)
+	c, conf := hospitalRig(t)
+	a := newAgentRig(t, bhxhsim.Options{}, "s3cret", conf("Quầy 5"), hisapi.ScopeEligibility)
 	a.start(a.args())
 	ws := a.hello(nil)
 	seen := map[string]bool{}
