@@ -73,7 +73,7 @@ screenshots: ## real-window screenshots of every scene under Xvfb into docs/scre
 	SCREENS_SIZE=1280x720 bash ui/screenshots.sh docs/screens eligible
 	SCREENS_SIZE=1920x1080 bash ui/screenshots.sh docs/screens eligible
 
-shift-xvfb: ## a keyboard-only shift in the real window under Xvfb (sign-in, 20 patients, two mismatches); prints keys per patient (~80 s, so not in make test)
+shift-xvfb: ## a keyboard-only shift in the real window under Xvfb (sign-in, 20 patients, two mismatches); prints keys per patient (50-80 s, so not in make test)
 	@bash .ci/deps build test
 	bash ui/shift-xvfb.sh
 
