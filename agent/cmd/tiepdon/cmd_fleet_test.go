@@ -10,11 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,36 +24,11 @@ import (
 	"github.com/tiepdon/tiepdon/sync/hospital/pgtest"
 )
 
-// TestFleetDeskChild is a desk's agent process for TestFleetDesks: tiepdon
-// run as main runs it, with the fleet intervals shortened.
-func TestFleetDeskChild(t *testing.T) {
-	raw := os.Getenv("TIEPDON_FLEET_CHILD_ARGS")
-	if raw == "" {
-		t.Skip("a desk's agent process of TestFleetDesks (runs only when that test starts it)")
-	}
-	var args []string
-	if err := json.Unmarshal([]byte(raw), &args); err != nil {
-		t.Fatal(err)
-	}
-	fleetEvery.report, fleetEvery.poll = 300*time.Millisecond, 300*time.Millisecond
-	ctx, stop := signalContext()
-	defer stop()
-	os.Exit(dispatch(ctx, args, os.Stdout, os.Stderr))
-}
-
-// spawnDesk runs a desk's agent as its own process on rig r.
+// spawnDesk runs a desk's agent as its own process on rig r, with the fleet
+// intervals shortened.
 func spawnDesk(r *agentRig, args []string) *agentProcess {
 	r.t.Helper()
-	raw, _ := json.Marshal(args)
-	p := &agentProcess{cmd: exec.Command(os.Args[0], "-test.run=^TestFleetDeskChild$"), log: &lockedBuffer{}}
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	p.cmd.Env = append(os.Environ(), "TIEPDON_FLEET_CHILD_ARGS="+string(raw))
-	if err := p.cmd.Start(); err != nil {
-		r.t.Fatalf("starting the agent: %v", err)
-	}
-	r.t.Cleanup(func() { p.stop(r.t) })
-	r.waitReady(p.log.String)
-	return p
+	return r.spawn(args, "TIEPDON_CHILD_FLEET_FAST=1")
 }
 
 // fleetCmd runs "tiepdon fleet ARGS" with stdin and returns its output.
@@ -329,8 +301,4 @@ func logOf(t *testing.T, dataDir string) string {
 		t.Fatal("the desk wrote no log")
 	}
 	return all.String()
-}
-
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), syscall.SIGTERM)
 }

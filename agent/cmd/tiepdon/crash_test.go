@@ -21,8 +21,9 @@ import (
 )
 
 // TestCrashChild is the agent process that TestKillMidBurst kills (and
-// that TestHISQuickStart restarts): the test binary run again with
-// TIEPDON_CRASH_ARGS. It is not a test on its own.
+// that TestHISQuickStart restarts and TestFleetDesks runs as desks): the
+// test binary run again with TIEPDON_CRASH_ARGS. It is not a test on its
+// own. TIEPDON_CHILD_FLEET_FAST shortens the fleet intervals.
 func TestCrashChild(t *testing.T) {
 	raw := os.Getenv("TIEPDON_CRASH_ARGS")
 	if raw == "" {
@@ -31,6 +32,9 @@ func TestCrashChild(t *testing.T) {
 	var args []string
 	if err := json.Unmarshal([]byte(raw), &args); err != nil {
 		t.Fatal(err)
+	}
+	if os.Getenv("TIEPDON_CHILD_FLEET_FAST") != "" {
+		fleetEvery.report, fleetEvery.poll = 300*time.Millisecond, 300*time.Millisecond
 	}
 	// As main does: SIGTERM stops the agent cleanly (SIGKILL still kills it).
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)

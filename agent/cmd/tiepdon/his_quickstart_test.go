@@ -89,12 +89,12 @@ type agentProcess struct {
 	log *lockedBuffer
 }
 
-func (r *agentRig) spawn(args []string) *agentProcess {
+func (r *agentRig) spawn(args []string, env ...string) *agentProcess {
 	r.t.Helper()
 	raw, _ := json.Marshal(args)
 	p := &agentProcess{cmd: exec.Command(os.Args[0], "-test.run=^TestCrashChild$"), log: &lockedBuffer{}}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	p.cmd.Env = append(os.Environ(), "TIEPDON_CRASH_ARGS="+string(raw)) // and the rig's TIEPDON_* settings
+	p.cmd.Env = append(append(os.Environ(), "TIEPDON_CRASH_ARGS="+string(raw)), env...) // and the rig's TIEPDON_* settings
 	if err := p.cmd.Start(); err != nil {
 		r.t.Fatalf("starting the agent: %v", err)
 	}
