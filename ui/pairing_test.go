@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -62,16 +61,7 @@ func dialogText(win fyne.Window) string {
 	if top == nil {
 		return ""
 	}
-	var out []string
-	deepWalk(top, func(o fyne.CanvasObject) {
-		switch l := o.(type) {
-		case *widget.Label:
-			out = append(out, l.Text)
-		case *canvas.Text:
-			out = append(out, l.Text)
-		}
-	})
-	return strings.Join(out, " | ")
+	return textsIn(top, deepWalk)
 }
 
 // TestPairingRequests: a request shows the app's name, origin, what it

@@ -1131,9 +1131,13 @@ func recentFor(rs []recentCheck, id string) *recentCheck {
 }
 
 // labelsIn joins the text of every label and text under o.
-func labelsIn(o fyne.CanvasObject) string {
+func labelsIn(o fyne.CanvasObject) string { return textsIn(o, walk) }
+
+// textsIn joins the text of every label and text that each (walk, or
+// deepWalk into widgets' renderers) finds under o.
+func textsIn(o fyne.CanvasObject, each func(fyne.CanvasObject, func(fyne.CanvasObject))) string {
 	var out []string
-	walk(o, func(o fyne.CanvasObject) {
+	each(o, func(o fyne.CanvasObject) {
 		switch l := o.(type) {
 		case *widget.Label:
 			out = append(out, l.Text)
