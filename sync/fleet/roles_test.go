@@ -116,7 +116,7 @@ func TestRolesFromTheGuide(t *testing.T) {
 	waitFor(t, "the desk role to connect", func() bool { ok, _ := hdb.Ready(); return ok })
 	stop()
 	<-done
-	if _, err := desk.Exec(ctx, `INSERT INTO verdicts (desk_id, seq, lookup, key_id, checked_at, sealed) VALUES ('d1', 1, ARRAY['\x01'::bytea], 'k1', now(), '\x02') ON CONFLICT DO NOTHING`); err != nil {
+	if _, err := desk.Exec(ctx, `INSERT INTO verdicts (desk_id, seq, lookup, key_id, checked_at, sealed, verdict, source) VALUES ('d1', 1, ARRAY['\x01'::bytea], 'k1', now(), '\x02', 'eligible', 'live') ON CONFLICT DO NOTHING`); err != nil {
 		t.Fatalf("desk replicates: %v", err)
 	}
 	if _, err := desk.Exec(ctx, `INSERT INTO audit (desk_id, seq, at, check_id, code, verdict, latency_ms, key_id, sealed) VALUES ('d1', 1, now(), 'c', '000', 'eligible', 5, 'k1', '\x02') ON CONFLICT DO NOTHING`); err != nil {
@@ -128,6 +128,11 @@ func TestRolesFromTheGuide(t *testing.T) {
 	var n int
 	if err := desk.QueryRow(ctx, `SELECT count(*) FROM verdicts v JOIN desks d USING (desk_id)`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("desk reads verdicts: %d %v", n, err)
+	}
+	// A shared answer's keyed lookup (filled by the insert's trigger, as
+	// the desk role) is what other desks' lookups read.
+	if err := desk.QueryRow(ctx, `SELECT count(*) FROM verdict_lookups WHERE lookup = '\x01'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("desk reads the shared answers' lookups: %d %v", n, err)
 	}
 	r := &Reporter{Pool: desk, DeskID: "d1", Collect: func() Status { return healthy("Quầy 1") }}
 	for range 2 { // insert, then update

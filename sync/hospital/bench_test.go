@@ -36,6 +36,7 @@ var (
 	benchLoad   = flag.Duration("hospital.load", 10*time.Second, "how long BenchmarkFiftyDesks runs its load")
 	benchDesks  = flag.Int("hospital.desks", 50, "how many desks BenchmarkFiftyDesks simulates")
 	benchListen = flag.Bool("hospital.listen", true, "BenchmarkFiftyDesks: every desk LISTENs and warms its cache")
+	benchPG     = flag.String("hospital.pg", "", "BenchmarkFiftyDesks: extra PostgreSQL settings, comma-separated (log_min_duration_statement=5,…)")
 	benchFile   = flag.Bool("hospital.file", true, "BenchmarkFiftyDesks: listeners file what they fetch in their desk's SQLite (false: fetch and open only, as if the other 49 desks' disks were on other PCs)")
 )
 
@@ -56,7 +57,11 @@ func pct(d []time.Duration, p int) float64 {
 // store's round trip with the sealed answer opened): goal p99 ≤ 10 ms.
 func BenchmarkFiftyDesks(b *testing.B) {
 	n := *benchDesks
-	c := pgtest.Start(b, "max_connections=300")
+	settings := []string{"max_connections=300"}
+	if *benchPG != "" {
+		settings = append(settings, strings.Split(*benchPG, ",")...)
+	}
+	c := pgtest.Start(b, settings...)
 	keys := testKeys(b)
 	ctx := context.Background()
 	desks := make([]*desk, n)

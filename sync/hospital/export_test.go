@@ -32,3 +32,9 @@ func (db *DB) SchemaVersion() int {
 	defer db.mu.Unlock()
 	return db.version
 }
+
+// LookupSQL is the shared-cache lookup's query.
+const LookupSQL = lookupSQL
+
+// SharedVerdicts are the verdicts the desks share.
+var SharedVerdicts = sharedVerdicts
