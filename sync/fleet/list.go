@@ -176,6 +176,9 @@ func assess(d *Desk, newest string) {
 	if st.SettingsError != "" {
 		add(Warning, "fleet settings not applied: %s", st.SettingsError)
 	}
+	if st.KeyFileError != "" {
+		add(Warning, "hospital key file not used: %s (copy the current key file to the desk)", st.KeyFileError)
+	}
 	if st.Outbox.Pending > 0 {
 		add(Notice, "%d checks wait for the gateway", st.Outbox.Pending)
 	}

@@ -46,6 +46,10 @@ type Status struct {
 	// the latest, if so.
 	Settings      time.Time `json:"settings,omitzero"`
 	SettingsError string    `json:"settingsError,omitempty"`
+	// KeyFileError is why the desk does not use its hospital key file as it
+	// is now (it does not parse, or drops a key still needed): the desk
+	// keeps the keys it had.
+	KeyFileError string `json:"keyFileError,omitempty"`
 }
 
 // Gateway is the national gateway's state as the desk sees it: "online",

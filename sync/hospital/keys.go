@@ -11,7 +11,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // Keyring holds the hospital keys: 32-byte secrets shared by every desk of
@@ -32,13 +34,17 @@ import (
 // rounds so that no desk meets a row it cannot open: first add the new key
 // as the second line on every desk (desks open and look up with it, still
 // seal with the old one); once all desks run with it, move it to the first
-// line (desks seal with it from their next start). Keep the old key below
+// line (running desks take the file within 20 s: KeyFile). Keep the old key below
 // it: rows sealed before stay readable, and lookups try every key. Remove an
 // old key from the desks only after the cache retention has passed (older
 // answers are no longer shared) and keep it offline for audits. A desk that
 // lacks the key of a row says so in its log and skips the row.
+//
+// A running desk follows its key file (KeyFile) and swaps the keys of its
+// Keyring in place: every method reads one set of keys, so a seal and its
+// key ID, or a lookup's hashes, never mix two files.
 type Keyring struct {
-	keys []hkey
+	set atomic.Pointer[[]hkey]
 }
 
 type hkey struct {
@@ -63,7 +69,7 @@ func NewKey(id string) (string, error) {
 
 // ParseKeys reads a key file. Errors name the line, never the secret.
 func ParseKeys(b []byte) (*Keyring, error) {
-	kr := &Keyring{}
+	var keys []hkey
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
@@ -83,19 +89,38 @@ func ParseKeys(b []byte) (*Keyring, error) {
 			return nil, fmt.Errorf("hospital key file line %d: key id %q appears twice", n, id)
 		}
 		seen[id] = true
-		kr.keys = append(kr.keys, hkey{id: id, secret: secret})
+		keys = append(keys, hkey{id: id, secret: secret})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading the hospital key file: %w", err)
 	}
-	if len(kr.keys) == 0 {
+	if len(keys) == 0 {
 		return nil, errors.New("hospital key file holds no key")
 	}
+	kr := &Keyring{}
+	kr.set.Store(&keys)
 	return kr, nil
 }
 
+func (k *Keyring) keys() []hkey { return *k.set.Load() }
+
 // Current is the ID of the key that seals new data.
-func (k *Keyring) Current() string { return k.keys[0].id }
+func (k *Keyring) Current() string { return k.keys()[0].id }
+
+// IDs lists the IDs of the keys held, the current one first.
+func (k *Keyring) IDs() []string {
+	var ids []string
+	for _, key := range k.keys() {
+		ids = append(ids, key.id)
+	}
+	return ids
+}
+
+// Holds reports whether the keyring holds the key named id.
+func (k *Keyring) Holds(id string) bool { return slices.Contains(k.IDs(), id) }
+
+// Replace puts next's keys in k, at once for every user of k.
+func (k *Keyring) Replace(next *Keyring) { k.set.Store(next.set.Load()) }
 
 // derive returns a sub-key of secret for one purpose, so the lookup hashes
 // and the cipher never share a key (HMAC-SHA-256 as a PRF, RFC 5869 style).
@@ -110,7 +135,7 @@ func derive(secret []byte, purpose string) []byte {
 // current key's first, so rows written before a rotation are still found.
 func (k *Keyring) Lookups(kind, value string) [][]byte {
 	var out [][]byte
-	for _, key := range k.keys {
+	for _, key := range k.keys() {
 		m := hmac.New(sha256.New, derive(key.secret, "lookup"))
 		m.Write([]byte(kind + "\x00" + value))
 		out = append(out, m.Sum(nil))
@@ -121,7 +146,8 @@ func (k *Keyring) Lookups(kind, value string) [][]byte {
 // Seal encrypts plain with the current key (AES-256-GCM); aad binds it to
 // its row (e.g. the table name), and the key ID goes beside it in the row.
 func (k *Keyring) Seal(plain, aad []byte) (keyID string, sealed []byte, err error) {
-	g, err := gcm(derive(k.keys[0].secret, "seal"))
+	current := k.keys()[0]
+	g, err := gcm(derive(current.secret, "seal"))
 	if err != nil {
 		return "", nil, err
 	}
@@ -129,12 +155,12 @@ func (k *Keyring) Seal(plain, aad []byte) (keyID string, sealed []byte, err erro
 	if _, err := rand.Read(nonce); err != nil {
 		return "", nil, err
 	}
-	return k.keys[0].id, g.Seal(nonce, nonce, plain, aad), nil
+	return current.id, g.Seal(nonce, nonce, plain, aad), nil
 }
 
 // Open decrypts what Seal sealed with the key named keyID.
 func (k *Keyring) Open(keyID string, sealed, aad []byte) ([]byte, error) {
-	for _, key := range k.keys {
+	for _, key := range k.keys() {
 		if key.id != keyID {
 			continue
 		}

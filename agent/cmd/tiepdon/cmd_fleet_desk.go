@@ -8,10 +8,12 @@ import (
 
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/sync/fleet"
+	"github.com/tiepdon/tiepdon/sync/hospital"
 )
 
-// fleetEvery are the desk's report and settings intervals (tests shorten them).
-var fleetEvery = struct{ report, poll time.Duration }{fleet.ReportEvery, fleet.PollEvery}
+// fleetEvery are the desk's report, settings and key file intervals (tests
+// shorten them).
+var fleetEvery = struct{ report, poll, keyFile time.Duration }{fleet.ReportEvery, fleet.PollEvery, hospital.KeyFileEvery}
 
 // fleetCacheFile keeps the last fleet settings in the data folder (the
 // password still sealed), for a start while PostgreSQL is down.
@@ -41,11 +43,16 @@ func (s *stack) applyCachedFleet(o runOptions) {
 }
 
 // startFleet adds hospital mode's fleet parts to the desk: its health
-// report every 30 s and the fleet settings, applied through the settings
-// store as the window's settings page applies its own.
+// report every 30 s, the fleet settings, applied through the settings
+// store as the window's settings page applies its own, and the hospital
+// key file, read again every 20 s.
 func (s *stack) startFleet(o runOptions) {
 	if s.hospital == nil {
 		return
+	}
+	if s.keyFile != nil {
+		s.keyFile.Every = fleetEvery.keyFile
+		s.runs = append(s.runs, s.keyFile.Run)
 	}
 	started := time.Now()
 	host, _ := os.Hostname()
@@ -61,6 +68,9 @@ func (s *stack) startFleet(o runOptions) {
 			st.Name, st.Host, st.StartedAt = s.hospital.Desk(), host, started
 			if w != nil {
 				st.Settings, st.SettingsError = w.State()
+			}
+			if s.keyFile != nil {
+				st.KeyFileError = s.keyFile.Problem()
 			}
 			return st
 		}}

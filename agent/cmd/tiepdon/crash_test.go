@@ -34,7 +34,7 @@ func TestCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	if os.Getenv("TIEPDON_CHILD_FLEET_FAST") != "" {
-		fleetEvery.report, fleetEvery.poll = 300*time.Millisecond, 300*time.Millisecond
+		fleetEvery.report, fleetEvery.poll, fleetEvery.keyFile = 300*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond
 	}
 	// As main does: SIGTERM stops the agent cleanly (SIGKILL still kills it).
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)

@@ -50,6 +50,8 @@ type stack struct {
 
 	demo     bool
 	hospital *hospital.DB // hospital mode, or nil
+	// keyFile follows the hospital key file (hospital mode).
+	keyFile *hospital.KeyFile
 	// reload reads the config again with the fleet settings (hospital mode).
 	reload     func(*config.Fleet) (config.Config, error)
 	configFile string
@@ -165,11 +167,11 @@ func build(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		// Hospital mode: the desk's answers go up to the hospital's
 		// PostgreSQL in the background, and a lookup its own cache cannot
 		// answer asks the other desks' (docs/hospital.md).
-		hdb, err := openHospital(s.cfg, log)
+		hdb, kf, err := openHospital(s.cfg, log)
 		if err != nil {
 			return nil, err
 		}
-		s.hospital = hdb
+		s.hospital, s.keyFile = hdb, kf
 		s.runs = append(s.runs, func(ctx context.Context) error { return hdb.Run(ctx, db) })
 		s.runs = append(s.runs, func(ctx context.Context) error { return hdb.Listen(ctx, db) })
 		store = hospital.Shared{DB: db, Hospital: hdb, Retention: s.cfg.Cache.Retention.Duration}
@@ -455,20 +457,27 @@ func (s *stack) windowFailed(err error) {
 }
 
 // openHospital prepares hospital mode from the config: the hospital keys,
-// this desk's ID, and the store (not connected yet: Run connects).
-func openHospital(cfg config.Config, log *slog.Logger) (*hospital.DB, error) {
+// this desk's ID, and the store (not connected yet: Run connects); and the
+// follower of the key file, which takes a changed file without a restart.
+func openHospital(cfg config.Config, log *slog.Logger) (*hospital.DB, *hospital.KeyFile, error) {
 	b, err := os.ReadFile(cfg.Hospital.KeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("hospital key file: %w", err)
+		return nil, nil, fmt.Errorf("hospital key file: %w", err)
 	}
 	keys, err := hospital.ParseKeys(b)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	id, err := hospital.ReadDeskID(cfg.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("hospital desk ID: %w", err)
+		return nil, nil, fmt.Errorf("hospital desk ID: %w", err)
 	}
-	return hospital.New(hospital.Options{DSN: cfg.Hospital.DSN, Keys: keys, DeskID: id, Desk: cfg.Hospital.Desk,
+	db, err := hospital.New(hospital.Options{DSN: cfg.Hospital.DSN, Keys: keys, DeskID: id, Desk: cfg.Hospital.Desk,
 		LookupTimeout: cfg.Hospital.LookupTimeout.Duration, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	kf := hospital.NewKeyFile(cfg.Hospital.KeyFile, keys, b)
+	kf.Pool, kf.Retention, kf.Logger = db.Pool(), cfg.Cache.Retention.Duration, log
+	return db, kf, nil
 }
