@@ -60,6 +60,8 @@ type Config struct {
 	// Ignored lists the locked keys whose value from the user's file, the
 	// environment or a flag was ignored.
 	Ignored []string `toml:"-"`
+	// IgnoredFrom says, for each ignored value, where it came from.
+	IgnoredFrom []IgnoredSetting `toml:"-"`
 
 	locks *locks
 }
@@ -239,6 +241,9 @@ func LoadFleet(file string, getenv func(string) string, fleet *Fleet) (Config, e
 			return c, fmt.Errorf("config %s: locked may be set only in the machine-wide file %s", f, MachineConfigFile())
 		}
 		c.Files = append(c.Files, f)
+		if user {
+			c.enforceLocks(FromUserFile, f)
+		}
 	}
 	set := func(dst *string, key string) {
 		if v := getenv(key); v != "" {
@@ -255,14 +260,15 @@ func LoadFleet(file string, getenv func(string) string, fleet *Fleet) (Config, e
 	set(&c.Log.Level, "TIEPDON_LOG_LEVEL")
 	c.Staff.Name = patient.Name(getenv("TIEPDON_STAFF_NAME"))
 	c.Staff.CitizenID = patient.CitizenID(getenv("TIEPDON_STAFF_CCCD"))
+	c.enforceLocks(FromEnv, "")
 	if c.Gateway.Password == "" && c.Gateway.PasswordFile != "" {
 		b, err := os.ReadFile(c.Gateway.PasswordFile)
 		if err != nil {
 			return c, fmt.Errorf("reading gateway password file: %w", err)
 		}
 		c.Gateway.Password = strings.TrimSpace(string(b))
+		c.enforceLocks(FromUserFile, c.Gateway.PasswordFile)
 	}
-	c.EnforceLocks()
 	return c, nil
 }
 
@@ -372,6 +378,15 @@ func digits(s string, n int) bool {
 // point it elsewhere. (No environment variable does: it would let a user
 // step around the machine-wide locks.)
 var machineFile = MachineConfigFile
+
+// MachineFileForTest makes Load read f as the machine-wide file, for the
+// tests of other packages, and returns what puts the real one back. Only
+// tests call it.
+func MachineFileForTest(f string) (restore func()) {
+	old := machineFile
+	machineFile = func() string { return f }
+	return func() { machineFile = old }
+}
 
 // MachineConfigFile returns the machine-wide config file that installers
 // write: %ProgramData%\tiepdon\config.toml on Windows, /etc/tiepdon/config.toml elsewhere.

@@ -232,10 +232,36 @@ func (c *Config) pin(machine []string, fleet *Fleet) error {
 	return nil
 }
 
+// Where an ignored value came from (IgnoredSetting.From).
+const (
+	FromUserFile = "file" // the user's config file (Where is its path)
+	FromEnv      = "env"  // an environment variable (Where names it)
+	FromFlag     = "flag" // a command-line flag of tiepdon run
+)
+
+// IgnoredSetting is a value a user's file, the environment or a flag gave
+// a locked key, which the lock put back.
+type IgnoredSetting struct {
+	Key   string `json:"key"`
+	From  string `json:"from"` // FromUserFile, FromEnv or FromFlag
+	Where string `json:"where,omitempty"`
+}
+
+// envKeys are the config keys the environment sets, and their variables.
+var envKeys = map[string]string{
+	"data_dir": "TIEPDON_DATA_DIR", "gateway.url": "TIEPDON_GATEWAY_URL", "gateway.username": "TIEPDON_GATEWAY_USER",
+	PasswordKey: "TIEPDON_GATEWAY_PASSWORD", "his.addr": "TIEPDON_HIS_ADDR", "scanner.port": "TIEPDON_SCANNER",
+	"language": "TIEPDON_LANG", "log.level": "TIEPDON_LOG_LEVEL",
+}
+
 // EnforceLocks puts back the locked keys' values where a later layer (the
 // user's file, the environment, a flag) changed them, and lists those in
-// Ignored. Load calls it; so does whoever applies flags after Load.
-func (c *Config) EnforceLocks() {
+// Ignored and IgnoredFrom. Load calls it for the file and the environment;
+// whoever applies flags after Load calls it again (what it then puts back
+// is noted as a flag's).
+func (c *Config) EnforceLocks() { c.enforceLocks(FromFlag, "") }
+
+func (c *Config) enforceLocks(from, where string) {
 	if c.locks == nil {
 		return
 	}
@@ -243,7 +269,7 @@ func (c *Config) EnforceLocks() {
 		if k == PasswordKey {
 			if c.Gateway.Password != c.locks.pinned.Gateway.Password {
 				c.Gateway.Password = c.locks.pinned.Gateway.Password
-				c.noteIgnored(k)
+				c.noteIgnored(k, from, where)
 			}
 			continue
 		}
@@ -254,13 +280,20 @@ func (c *Config) EnforceLocks() {
 		src, _ := field(reflect.ValueOf(&c.locks.pinned), k)
 		if !reflect.DeepEqual(dst.Interface(), src.Interface()) {
 			dst.Set(src)
-			c.noteIgnored(k)
+			c.noteIgnored(k, from, where)
 		}
 	}
 }
 
-func (c *Config) noteIgnored(k string) {
+func (c *Config) noteIgnored(k, from, where string) {
 	if !slices.Contains(c.Ignored, k) {
 		c.Ignored = append(c.Ignored, k)
+	}
+	if from == FromEnv && where == "" {
+		where = envKeys[k]
+	}
+	is := IgnoredSetting{Key: k, From: from, Where: where}
+	if !slices.Contains(c.IgnoredFrom, is) {
+		c.IgnoredFrom = append(c.IgnoredFrom, is)
 	}
 }

@@ -63,6 +63,11 @@ origins = ["https://other.example"]
 	if want := []string{"gateway.timeout", "gateway.url", "his.origins"}; !slices.Equal(sorted(c.Ignored), want) {
 		t.Fatalf("Ignored = %v, want %v", c.Ignored, want)
 	}
+	wantFrom := []IgnoredSetting{{"gateway.timeout", FromUserFile, user}, {"gateway.url", FromUserFile, user},
+		{"his.origins", FromUserFile, user}, {"gateway.url", FromEnv, "TIEPDON_GATEWAY_URL"}}
+	if !slices.Equal(c.IgnoredFrom, wantFrom) {
+		t.Fatalf("IgnoredFrom = %v, want %v", c.IgnoredFrom, wantFrom)
+	}
 	if by, ok := c.Locked("gateway.url"); !ok || by != "machine-wide file" {
 		t.Fatalf("Locked(gateway.url) = %q %v", by, ok)
 	}
@@ -74,6 +79,9 @@ origins = ["https://other.example"]
 	c.EnforceLocks()
 	if c.Gateway.URL != "https://daotaoegw.baohiemxahoi.gov.vn" {
 		t.Fatalf("a flag overrode a locked key: %q", c.Gateway.URL)
+	}
+	if last := c.IgnoredFrom[len(c.IgnoredFrom)-1]; last != (IgnoredSetting{"gateway.url", FromFlag, ""}) {
+		t.Fatalf("the flag's ignored value is noted as %+v", last)
 	}
 
 	// The settings page's writer leaves locked keys out of the user's file.

@@ -165,7 +165,7 @@ func TestRunAndText(t *testing.T) {
 	readers := func() ([]string, error) { return []string{"Virtual PCD 00 00"}, nil }
 	policies := func() BrowserPolicies { return BrowserPolicies{"Edge": {"https://his.example.vn"}} }
 	rep := Run(context.Background(), Options{Version: "v9", Config: &cfg, ListReaders: readers, HTTP: srv.Client(), BrowserPolicies: policies})
-	order := []string{"config", "data-dir", "his-port", "window", "browser-policy", "pcsc-service", "card-readers", "scanner", "gateway", "gateway-account", "clock"}
+	order := []string{"config", "locked-settings", "data-dir", "his-port", "window", "browser-policy", "pcsc-service", "card-readers", "scanner", "gateway", "gateway-account", "clock"}
 	if len(rep.Results) != len(order) {
 		t.Fatalf("got %d results, want %d: %+v", len(rep.Results), len(order), rep.Results)
 	}

@@ -50,9 +50,10 @@ func bi(en, vi string, args ...any) Text {
 
 // Result is the finding of one check.
 type Result struct {
-	// Check is the stable name of the check: config, data-dir, his-port,
-	// window, browser-policy, pcsc-service, card-readers, scanner, gateway,
-	// gateway-account, clock.
+	// Check is the stable name of the check: config, locked-settings,
+	// data-dir, his-port, window, browser-policy, pcsc-service,
+	// card-readers, scanner, gateway, gateway-account, clock, and in
+	// hospital mode hospital-keys.
 	Check  string `json:"check"`
 	Status Status `json:"status"`
 	// Found says what the check saw.
@@ -194,7 +195,9 @@ func Run(ctx context.Context, o Options) Report {
 		wg              sync.WaitGroup
 		gw              []Result
 		his, pcsc, scan []Result
+		keys            Result
 	)
+	wg.Go(func() { keys = HospitalKeys(ctx, cfg) })
 	wg.Go(func() {
 		gw = Gateway(ctx, client, GatewayParams{
 			URL: cfg.Gateway.URL, Username: cfg.Gateway.Username, Password: cfg.Gateway.Password,
@@ -212,7 +215,7 @@ func Run(ctx context.Context, o Options) Report {
 	wg.Go(func() { scan = []Result{Scanner(cfg.Scanner.Port, listPorts)} })
 	wg.Wait()
 
-	rep.Results = append(rep.Results, Config(cfg, o.ConfigErr), DataDir(cfg.ResolvedDataDir()))
+	rep.Results = append(rep.Results, Config(cfg, o.ConfigErr), Locks(cfg), DataDir(cfg.ResolvedDataDir()))
 	rep.Results = append(rep.Results, his...)
 	rep.Results = append(rep.Results, BrowserPolicy(cfg.HIS.Origins, policies()))
 	rep.Results = append(rep.Results, pcsc...)
@@ -221,5 +224,8 @@ func Run(ctx context.Context, o Options) Report {
 	}
 	rep.Results = append(rep.Results, scan...)
 	rep.Results = append(rep.Results, gw...)
+	if cfg.Hospital.DSN != "" {
+		rep.Results = append(rep.Results, keys)
+	}
 	return rep
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/tiepdon/tiepdon/agent/doctor"
 	"github.com/tiepdon/tiepdon/drivers/pcsc"
 	"github.com/tiepdon/tiepdon/drivers/serialqr"
+	"github.com/tiepdon/tiepdon/sync/fleet"
+	"github.com/tiepdon/tiepdon/sync/hospital"
 )
 
 func init() {
@@ -44,12 +46,44 @@ func loadForDiagnosis(file string) (*config.Config, error) {
 			cfg = d
 		}
 	}
+	if err == nil {
+		cfg = withCachedFleet(file, cfg)
+	}
 	if cfg.Gateway.Password == "" {
 		if pw, ok := lookupGatewayPassword(&cfg); ok {
 			cfg.Gateway.Password = pw
 		}
 	}
 	return &cfg, err
+}
+
+// withCachedFleet loads the config again with the fleet settings a desk in
+// hospital mode keeps in its data folder (the last it read from
+// PostgreSQL), so the doctor sees the fleet's values and locks as the
+// running desk does. Without hospital mode, or when they cannot be read
+// (tiepdon doctor's hospital-keys check says why), cfg stays as it is.
+func withCachedFleet(file string, cfg config.Config) config.Config {
+	if cfg.Hospital.DSN == "" {
+		return cfg
+	}
+	b, err := os.ReadFile(cfg.Hospital.KeyFile)
+	if err != nil {
+		return cfg
+	}
+	keys, err := hospital.ParseKeys(b)
+	if err != nil {
+		return cfg
+	}
+	w := &fleet.Watcher{Keys: keys, File: fleetCacheFile(cfg.ResolvedDataDir())}
+	layer, err := w.Cached()
+	if err != nil || layer == nil {
+		return cfg
+	}
+	withFleet, err := config.LoadFleet(file, os.Getenv, layer)
+	if err != nil {
+		return cfg
+	}
+	return withFleet
 }
 
 // listPorts lists the serial ports through drivers/serialqr, which names

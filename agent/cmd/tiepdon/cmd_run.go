@@ -79,7 +79,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer closeLog()
 	if len(cfg.Ignored) > 0 {
-		log.Warn("Settings IT has locked are set in this user's own config, environment or flags and are ignored; remove them there to silence this", "keys", cfg.Ignored)
+		log.Warn("Settings IT has locked are set in this user's own config, environment or flags and are ignored; remove them there to silence this", "keys", cfg.Ignored, "from", cfg.IgnoredFrom)
 	}
 	// What a person can fix does not stop tiepdon: it runs "needing
 	// setup" and says what to fix (log, the person at the desk, /healthz's
