@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tiepdon/tiepdon/agent/doctor"
 	"github.com/tiepdon/tiepdon/agent/hisapi"
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/sync/bhxhsim"
@@ -113,6 +115,45 @@ func TestKeyRotationWithoutRestart(t *testing.T) {
 	if !strings.Contains(out, "WARNING") || !strings.Contains(out, "hospital key file not used") || !strings.Contains(out, "line 1") {
 		t.Fatalf("fleet status does not show the broken key file:\n%s", out)
 	}
+	// tiepdon doctor on the desk says the same, and what to do.
+	t.Setenv("TIEPDON_DATA_DIR", r.dataDir)
+	t.Setenv("TIEPDON_HIS_ADDR", r.hisAddr)
+	t.Setenv("TIEPDON_GATEWAY_URL", bhxhsim.URL(r.simAddr))
+	doctorSays := func(check string) doctor.Result {
+		t.Helper()
+		var out, errb bytes.Buffer
+		dispatch(context.Background(), []string{"doctor", "--json"}, &out, &errb)
+		var rep doctor.Report
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatalf("doctor --json: %v\n%s\n%s", err, out.String(), errb.String())
+		}
+		res, _ := rep.Result(check)
+		return res
+	}
+	if d := doctorSays("hospital-keys"); d.Status != doctor.Fail || !strings.Contains(d.Found.EN, "line 1") || !strings.Contains(d.Fix.EN, "Copy the hospital's current key file") {
+		t.Fatalf("doctor's hospital-keys with a broken key file: %+v", d)
+	}
+
+	// The good file back; IT locks the gateway account for the fleet. The
+	// doctor shows the fleet's lock (from the settings the desk keeps) and
+	// that this session's TIEPDON_GATEWAY_USER is ignored.
+	writeFile(t, keyFile, string(good))
+	if out, code := fleetCmd(t, "", "set", "gateway.username", "79014_BV2", "--lock", "--dsn", c.DSN); code != 0 {
+		t.Fatalf("fleet set: %d %s", code, out)
+	}
+	var locks doctor.Result
+	waitFor(t, 15*time.Second, func() bool {
+		locks = doctorSays("locked-settings")
+		return locks.Status == doctor.Warn
+	}, func() string { return fmt.Sprintf("doctor never showed the fleet's lock: %+v", locks) })
+	if !strings.Contains(locks.Found.EN, "gateway.username (the hospital's fleet settings)") ||
+		!strings.Contains(locks.Found.EN, "gateway.username is set in the environment variable TIEPDON_GATEWAY_USER") {
+		t.Fatalf("doctor's locked-settings: %+v", locks)
+	}
+	if d := doctorSays("hospital-keys"); d.Status != doctor.OK || !strings.Contains(d.Found.EN, "k2 seals") {
+		t.Fatalf("doctor's hospital-keys with the good file back: %+v", d)
+	}
+
 	// No key material in the desk's log or status.
 	for _, f := range strings.Fields(string(good)) {
 		if len(f) > 40 && (strings.Contains(logOf(t, r.dataDir), f) || strings.Contains(problem, f)) {
