@@ -105,7 +105,11 @@ func (l *listener) session(ctx context.Context) error {
 		return fmt.Errorf("listening for the other desks' answers: %w", err)
 	}
 	if !l.first {
-		rows, err := conn.Query(ctx, `SELECT desk_id, max(seq) FROM verdicts WHERE desk_id <> $1 GROUP BY desk_id`, l.db.o.DeskID)
+		// One probe of the primary key per desk, not a pass over a
+		// month of answers.
+		rows, err := conn.Query(ctx, `SELECT d.desk_id, m.seq FROM desks d
+			CROSS JOIN LATERAL (SELECT max(seq) AS seq FROM verdicts v WHERE v.desk_id = d.desk_id) m
+			WHERE d.desk_id <> $1 AND m.seq IS NOT NULL`, l.db.o.DeskID)
 		if err != nil {
 			return fmt.Errorf("reading the other desks' marks: %w", err)
 		}
@@ -159,8 +163,10 @@ func (l *listener) session(ctx context.Context) error {
 			continue
 		}
 		// Gather what else comes within the window, then fetch it all in
-		// one query: with 50 desks a listener makes a few queries a second,
-		// not one per answer kept anywhere in the hospital.
+		// one query: with 50 desks a listener makes one query every two
+		// seconds, not one per answer kept anywhere in the hospital.
+		// (Warming is for the day the store is down: the shared lookup
+		// serves the answers of the last two seconds meanwhile.)
 		due := map[string]bool{}
 		l.note(n.Payload, due)
 		gctx, cancel := context.WithTimeout(ctx, gatherWindow)
@@ -192,8 +198,10 @@ func (l *listener) session(ctx context.Context) error {
 }
 
 // gatherWindow is how long a listener gathers notifications before it
-// fetches the rows they announce.
-const gatherWindow = 500 * time.Millisecond
+// fetches the rows they announce: the listeners' queries are the store's
+// second cost after the answers' inserts (BenchmarkFiftyDesks,
+// -hospital.statements).
+const gatherWindow = 2 * time.Second
 
 // note adds a notification's desk to due when it announces rows this desk
 // has not taken.

@@ -33,3 +33,9 @@ INSERT INTO verdict_lookups (lookup, checked_at, desk_id, seq)
 SELECT DISTINCT l, v.checked_at, v.desk_id, v.seq FROM verdicts v, unnest(v.lookup) AS l
 WHERE v.source = 'live' AND v.verdict IN ('eligible', 'not-eligible', 'check-documents')
 ON CONFLICT DO NOTHING;
+
+-- verdicts.lookup's GIN index served only the old query, and every answer
+-- kept paid for it (GIN's pending list, cleaned up by whichever insert
+-- crosses its limit). A desk of version 3 during a rollout still finds
+-- answers without it, as its planner already walked verdicts_checked_at.
+DROP INDEX verdicts_lookup;
