@@ -145,6 +145,15 @@ func TestRolesFromTheGuide(t *testing.T) {
 	refused(desk, "a desk", `DELETE FROM verdicts`)
 	refused(desk, "a desk", `UPDATE verdicts SET sealed = '\x00'`)
 	refused(desk, "a desk", `CREATE TABLE x (y int)`)
+	// ... but may have what has expired deleted, through tiepdon_purge.
+	exec(as("tiepdon_owner"), `INSERT INTO verdicts (desk_id, seq, lookup, key_id, checked_at, sealed, verdict, source)
+		VALUES ('d1', 2, ARRAY['\x02'::bytea], 'k1', now() - interval '40 days', '\x02', 'eligible', 'live')`)
+	if n, err := hdb.Purge(ctx); err != nil || n != 2 { // the answer and its lookup
+		t.Fatalf("a desk purges expired answers: %d rows, %v; want 2", n, err)
+	}
+	if err := desk.QueryRow(ctx, `SELECT count(*) FROM verdicts`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("after the purge the store holds %d answers (%v), want today's 1", n, err)
+	}
 
 	// IT: sets and reads the fleet; no patient data, no desk's job.
 	if err := Set(ctx, it, "gateway.username", "79014_BV", true); err != nil {
@@ -167,6 +176,7 @@ func TestRolesFromTheGuide(t *testing.T) {
 	refused(it, "IT", `SELECT * FROM receipts`)
 	refused(it, "IT", `UPDATE desk_status SET status = '{}'`)
 	refused(it, "IT", `DROP TABLE verdicts`)
+	refused(it, "IT", `SELECT tiepdon_purge(10)`)
 }
 
 func stripComments(s string) string {

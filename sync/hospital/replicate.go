@@ -36,20 +36,28 @@ const (
 // every answer (checks), its audit line and its receipt, each row keyed by
 // (desk, local sequence) so a retry never duplicates. It resumes from the
 // highest sequence the store holds for the desk, so after an outage it
-// catches up by itself. It returns when ctx ends.
+// catches up by itself. Once an hour it also asks the store to delete what
+// has expired (Purge). It returns when ctx ends.
 func (db *DB) Run(ctx context.Context, local Local) error {
 	backoff := time.Second
 	after := int64(-1) // unknown until connected
-	var lastLogged string
+	var lastLogged, lastPurgeErr string
+	var lastPurge time.Time
 	for ctx.Err() == nil {
 		// A store that accepts the connection and then hangs must not hold
 		// the replicator for good: every step has a deadline.
 		sctx, cancel := context.WithTimeout(ctx, stepTimeout)
 		err := db.step(sctx, local, &after)
 		cancel()
-		if err == nil {
+		if err == nil || errors.Is(err, errNothing) {
 			backoff = time.Second
 			lastLogged = ""
+			// Once an hour, between batches: expired rows go.
+			pctx, cancel := context.WithTimeout(ctx, time.Minute)
+			db.maybePurge(pctx, &lastPurge, &lastPurgeErr)
+			cancel()
+		}
+		if err == nil {
 			continue
 		}
 		if errors.Is(err, errNothing) {
