@@ -215,7 +215,7 @@ func Run(ctx context.Context, o Options) Report {
 	wg.Go(func() { scan = []Result{Scanner(cfg.Scanner.Port, listPorts)} })
 	wg.Wait()
 
-	rep.Results = append(rep.Results, Config(cfg, o.ConfigErr), Locks(cfg), DataDir(cfg.ResolvedDataDir()))
+	rep.Results = append(rep.Results, Config(cfg, o.ConfigErr), Locks(cfg, ReadIgnoredFlags(cfg.ResolvedDataDir())), DataDir(cfg.ResolvedDataDir()))
 	rep.Results = append(rep.Results, his...)
 	rep.Results = append(rep.Results, BrowserPolicy(cfg.HIS.Origins, policies()))
 	rep.Results = append(rep.Results, pcsc...)

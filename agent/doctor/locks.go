@@ -10,8 +10,9 @@ import (
 // Locks lists the settings IT has locked (the machine-wide file's locked
 // list, the fleet settings' --lock) and, for each value a user's own file,
 // the environment or a flag gave a locked key, says that the lock put IT's
-// value back: why a desk ignores a change made there.
-func Locks(c *config.Config) Result {
+// value back: why a desk ignores a change made there. flags are the locked
+// keys the running agent's flags set (ReadIgnoredFlags).
+func Locks(c *config.Config, flags IgnoredFlags) Result {
 	r := Result{Check: "locked-settings"}
 	keys := c.LockedKeys()
 	if len(keys) == 0 {
@@ -37,22 +38,35 @@ func Locks(c *config.Config) Result {
 		vi = append(vi, strings.Join(fleet, ", ")+" (thiết lập chung của bệnh viện)")
 	}
 	r.Found = Text{EN: "Locked by IT: " + strings.Join(en, "; ") + ".", VI: "IT đã khoá: " + strings.Join(vi, "; ") + "."}
-	if len(c.IgnoredFrom) == 0 {
+	ignored := c.IgnoredFrom
+	for _, k := range flags.Keys {
+		if _, ok := c.Locked(k); ok {
+			ignored = append(ignored, config.IgnoredSetting{Key: k, From: config.FromFlag})
+		}
+	}
+	if len(ignored) == 0 {
 		r.Status = OK
 		r.Found.EN += " Nothing on this PC tries to change them."
 		r.Found.VI += " Không có gì trên máy này cố thay đổi chúng."
 		return r
 	}
 	r.Status = Warn
-	for _, ig := range c.IgnoredFrom {
+	for _, ig := range ignored {
 		var where Text
 		switch ig.From {
 		case config.FromUserFile:
 			where = bi("the user's own file %s", "tệp riêng của người dùng %s", ig.Where)
 		case config.FromEnv:
 			where = bi("the environment variable %s", "biến môi trường %s", ig.Where)
+		case config.FromFlag:
+			if flags.Started.IsZero() {
+				where = bi("a command-line flag of tiepdon run", "một tham số dòng lệnh của tiepdon run")
+			} else {
+				at := flags.Started.Local().Format("2006-01-02 15:04")
+				where = bi("a command-line flag of the tiepdon run started %s", "một tham số dòng lệnh của tiepdon run khởi động lúc %s", at)
+			}
 		default:
-			where = bi("a command-line flag of tiepdon run", "một tham số dòng lệnh của tiepdon run")
+			where = Text{EN: ig.From, VI: ig.From}
 		}
 		r.Found.EN += fmt.Sprintf("\n%s is set in %s, but the lock keeps IT's value: that change is ignored.", ig.Key, where.EN)
 		r.Found.VI += fmt.Sprintf("\n%s được đặt trong %s, nhưng khoá giữ giá trị của IT: thay đổi đó bị bỏ qua.", ig.Key, where.VI)

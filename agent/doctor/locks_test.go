@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tiepdon/tiepdon/agent/config"
 )
@@ -37,7 +38,7 @@ func TestLocksNone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, Locks(&c), OK, "No setting is locked")
+	wantStatus(t, Locks(&c, IgnoredFlags{}), OK, "No setting is locked")
 }
 
 // TestLocksIgnored: the machine-wide file locks gateway.url and
@@ -59,7 +60,7 @@ origins = ["https://his.benhvien.vn"]
 	c.Gateway.URL = "https://flag.example" // tiepdon run --gateway
 	c.EnforceLocks()
 
-	r := Locks(&c)
+	r := Locks(&c, IgnoredFlags{})
 	wantStatus(t, r, Warn, "gateway.url, his.origins", config.MachineConfigFile(),
 		"gateway.url is set in the user's own file "+user+", but the lock keeps IT's value",
 		"gateway.url is set in the environment variable TIEPDON_GATEWAY_URL",
@@ -94,8 +95,40 @@ func TestLocksFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, Locks(&c), Warn, "scanner.baud (the hospital's fleet settings)", "scanner.baud is set in the user's own file")
+	wantStatus(t, Locks(&c, IgnoredFlags{}), Warn, "scanner.baud (the hospital's fleet settings)", "scanner.baud is set in the user's own file")
 	if c.Scanner.Baud != 9600 {
 		t.Fatalf("scanner.baud = %d, want the fleet's 9600", c.Scanner.Baud)
 	}
+}
+
+// TestLocksFlagsOfTheRunningAgent: the flags a running tiepdon run was
+// given reach the doctor through the data folder; a flag for a key that is
+// no longer locked is not reported, and with no flag ignored the file goes.
+func TestLocksFlagsOfTheRunningAgent(t *testing.T) {
+	user := filesAt(t, "locked = [\"gateway.url\"]\n[gateway]\nurl = \"https://egw.baohiemxahoi.gov.vn\"\n", "")
+	c, err := config.Load(user, noEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	started := time.Date(2026, 12, 5, 7, 30, 0, 0, time.Local)
+	if err := WriteIgnoredFlags(filepath.Join(data, "new"), IgnoredFlags{Started: started, Keys: []string{"gateway.url", "scanner.port"}}); err != nil {
+		t.Fatal(err)
+	}
+	flags := ReadIgnoredFlags(filepath.Join(data, "new"))
+	r := Locks(&c, flags)
+	wantStatus(t, r, Warn, "gateway.url is set in a command-line flag of the tiepdon run started 2026-12-05 07:30")
+	if !strings.Contains(r.Found.VI, "tham số dòng lệnh của tiepdon run khởi động lúc 2026-12-05 07:30") {
+		t.Errorf("the Vietnamese text: %s", r.Found.VI)
+	}
+	if strings.Contains(r.Found.EN, "scanner.port") {
+		t.Errorf("an unlocked key is reported as ignored: %s", r.Found.EN)
+	}
+	if err := WriteIgnoredFlags(filepath.Join(data, "new"), IgnoredFlags{Started: started}); err != nil {
+		t.Fatal(err)
+	}
+	if f := ReadIgnoredFlags(filepath.Join(data, "new")); len(f.Keys) != 0 {
+		t.Fatalf("the file outlived its last ignored flag: %+v", f)
+	}
+	wantStatus(t, Locks(&c, ReadIgnoredFlags(filepath.Join(data, "new"))), OK, "Nothing on this PC tries to change them")
 }

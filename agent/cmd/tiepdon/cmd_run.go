@@ -10,10 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/tiepdon/tiepdon/agent/config"
+	"github.com/tiepdon/tiepdon/agent/doctor"
 	"github.com/tiepdon/tiepdon/agent/install"
 	"github.com/tiepdon/tiepdon/agent/lograte"
 	"gopkg.in/natefinch/lumberjack.v2"
@@ -29,6 +31,7 @@ func init() {
 
 // runOptions are the flags of "tiepdon run" beyond the config file.
 type runOptions struct {
+	started    time.Time
 	configFile string
 	dataDir    string
 	demo       bool
@@ -61,6 +64,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
+	o.started = time.Now()
 	o.reload = reloadWithFleet(fs, o)
 	cfg, setup, err := loadRunConfig(fs, o)
 	if err != nil {
@@ -78,6 +82,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer closeLog()
+	noteIgnoredFlags(cfg, o.started)
 	if len(cfg.Ignored) > 0 {
 		log.Warn("Settings IT has locked are set in this user's own config, environment or flags and are ignored; remove them there to silence this", "keys", cfg.Ignored, "from", cfg.IgnoredFrom)
 	}
@@ -136,8 +141,24 @@ func reloadWithFleet(fs *flag.FlagSet, o runOptions) func(*config.Fleet) (config
 		if err != nil {
 			return cfg, err
 		}
-		return cfg, runFlags(fs, o)(&cfg)
+		if err := runFlags(fs, o)(&cfg); err != nil {
+			return cfg, err
+		}
+		noteIgnoredFlags(cfg, o.started)
+		return cfg, nil
 	}
+}
+
+// noteIgnoredFlags keeps in the data folder which locked keys this tiepdon
+// run's flags set in vain, for tiepdon doctor (which cannot see them).
+func noteIgnoredFlags(cfg config.Config, started time.Time) {
+	f := doctor.IgnoredFlags{Started: started}
+	for _, ig := range cfg.IgnoredFrom {
+		if ig.From == config.FromFlag && !slices.Contains(f.Keys, ig.Key) {
+			f.Keys = append(f.Keys, ig.Key)
+		}
+	}
+	doctor.WriteIgnoredFlags(cfg.DataDir, f)
 }
 
 // runFlags applies the flags of tiepdon run that were set to a loaded

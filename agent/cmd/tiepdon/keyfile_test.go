@@ -134,19 +134,22 @@ func TestKeyRotationWithoutRestart(t *testing.T) {
 		t.Fatalf("doctor's hospital-keys with a broken key file: %+v", d)
 	}
 
-	// The good file back; IT locks the gateway account for the fleet. The
-	// doctor shows the fleet's lock (from the settings the desk keeps) and
-	// that this session's TIEPDON_GATEWAY_USER is ignored.
+	// The good file back; IT locks the gateway account and address for the
+	// fleet. The doctor shows the fleet's locks (from the settings the desk
+	// keeps), that this session's TIEPDON_GATEWAY_USER is ignored, and that
+	// the running desk's --gateway flag is (the desk notes it).
 	writeFile(t, keyFile, string(good))
-	if out, code := fleetCmd(t, "", "set", "gateway.username", "79014_BV2", "--lock", "--dsn", c.DSN); code != 0 {
-		t.Fatalf("fleet set: %d %s", code, out)
+	for _, set := range [][]string{{"gateway.username", "79014_BV2"}, {"gateway.url", strings.Replace(bhxhsim.URL(r.simAddr), "127.0.0.1", "localhost", 1)}} {
+		if out, code := fleetCmd(t, "", "set", set[0], set[1], "--lock", "--dsn", c.DSN); code != 0 {
+			t.Fatalf("fleet set: %d %s", code, out)
+		}
 	}
 	var locks doctor.Result
 	waitFor(t, 15*time.Second, func() bool {
 		locks = doctorSays("locked-settings")
-		return locks.Status == doctor.Warn
-	}, func() string { return fmt.Sprintf("doctor never showed the fleet's lock: %+v", locks) })
-	if !strings.Contains(locks.Found.EN, "gateway.username (the hospital's fleet settings)") ||
+		return locks.Status == doctor.Warn && strings.Contains(locks.Found.EN, "gateway.url is set in a command-line flag of the tiepdon run started")
+	}, func() string { return fmt.Sprintf("doctor never showed the fleet's locks and the ignored flag: %+v", locks) })
+	if !strings.Contains(locks.Found.EN, "gateway.url, gateway.username (the hospital's fleet settings)") ||
 		!strings.Contains(locks.Found.EN, "gateway.username is set in the environment variable TIEPDON_GATEWAY_USER") {
 		t.Fatalf("doctor's locked-settings: %+v", locks)
 	}
