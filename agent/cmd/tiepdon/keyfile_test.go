@@ -148,7 +148,9 @@ func TestKeyRotationWithoutRestart(t *testing.T) {
 	waitFor(t, 15*time.Second, func() bool {
 		locks = doctorSays("locked-settings")
 		return locks.Status == doctor.Warn && strings.Contains(locks.Found.EN, "gateway.url is set in a command-line flag of the tiepdon run started")
-	}, func() string { return fmt.Sprintf("doctor never showed the fleet's locks and the ignored flag: %+v", locks) })
+	}, func() string {
+		return fmt.Sprintf("doctor never showed the fleet's locks and the ignored flag: %+v", locks)
+	})
 	if !strings.Contains(locks.Found.EN, "gateway.url, gateway.username (the hospital's fleet settings)") ||
 		!strings.Contains(locks.Found.EN, "gateway.username is set in the environment variable TIEPDON_GATEWAY_USER") {
 		t.Fatalf("doctor's locked-settings: %+v", locks)
