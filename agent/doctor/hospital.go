@@ -64,8 +64,8 @@ func neededKeys(ctx context.Context, r Result, c *config.Config, keys *hospital.
 		return hospital.NeededKeys(ctx, pool, c.Cache.Retention.Duration)
 	}()
 	if err != nil {
-		r.Found.EN += " PostgreSQL did not answer, so which keys its data still needs was not checked."
-		r.Found.VI += " PostgreSQL không trả lời nên chưa kiểm tra được dữ liệu còn cần khoá nào."
+		r.Found.EN += " PostgreSQL did not answer (or this role may not read answers), so which keys its data still needs was not checked."
+		r.Found.VI += " PostgreSQL không trả lời (hoặc vai trò này không được đọc kết quả) nên chưa kiểm tra được dữ liệu còn cần khoá nào."
 		return r
 	}
 	var missing []string
