@@ -358,9 +358,10 @@ func statements(b *testing.B, dsn string, reset bool) {
 	}
 }
 
-// history fills the store with n answers of 60 other desks over the past
-// month, as a hospital's store holds them: shared or not, with their
-// keyed lookups (random: nobody the benchmark asks for).
+// history fills the store with n answers of 60 other desks over the month
+// before yesterday (so no starting desk copies them), as a hospital's
+// store holds them: shared or not, with their keyed lookups (random: nobody
+// the benchmark asks for).
 func history(b *testing.B, dsn string, n int) {
 	if n == 0 {
 		return
@@ -376,7 +377,7 @@ func history(b *testing.B, dsn string, n int) {
 	}
 	if _, err := conn.Exec(ctx, `INSERT INTO verdicts (desk_id, seq, lookup, key_id, checked_at, sealed, verdict, source)
 		SELECT 'past-'||(g%60), g/60+1, ARRAY[sha256(('cid'||g)::bytea), sha256(('card'||g)::bytea), sha256(('bhxh'||g)::bytea)], 'k2026',
-			now() - interval '1 hour' - ($1-g) * (interval '30 days' / $1), decode(repeat('ab', 600), 'hex'),
+			now() - interval '25 hours' - ($1-g) * (interval '29 days' / $1), decode(repeat('ab', 600), 'hex'),
 			CASE WHEN g%10 = 0 THEN 'mismatch' ELSE 'eligible' END, 'live'
 		FROM generate_series(1, $1::int) g`, n); err != nil {
 		b.Fatal(err)

@@ -73,9 +73,9 @@ func (db *DB) Listening() bool { return db.listening.Load() }
 type listener struct {
 	db    *DB
 	local Warm
-	// marks is, for every other desk, the highest sequence taken (or known
-	// to exist when the listener first connected: history is served by
-	// Lookup, not copied).
+	// marks is, for every other desk, the highest sequence taken (when
+	// the listener first connected: the last before the desk's answers of
+	// the last warmFor; older history is served by Lookup, not copied).
 	marks map[string]int64
 	first bool // marks set once
 }
@@ -105,11 +105,15 @@ func (l *listener) session(ctx context.Context) error {
 		return fmt.Errorf("listening for the other desks' answers: %w", err)
 	}
 	if !l.first {
-		// One probe of the primary key per desk, not a pass over a
-		// month of answers.
-		rows, err := conn.Query(ctx, `SELECT d.desk_id, m.seq FROM desks d
+		// Where to start: every other desk's answers of the last warmFor
+		// (a desk started this morning has yesterday's patients in its
+		// own cache), older ones are served by Lookup, not copied. One
+		// probe of the primary key per desk, and a range of
+		// verdicts_checked_at, not a pass over a month of answers.
+		rows, err := conn.Query(ctx, `SELECT d.desk_id, coalesce(r.seq, m.seq) FROM desks d
 			CROSS JOIN LATERAL (SELECT max(seq) AS seq FROM verdicts v WHERE v.desk_id = d.desk_id) m
-			WHERE d.desk_id <> $1 AND m.seq IS NOT NULL`, l.db.o.DeskID)
+			LEFT JOIN (SELECT desk_id, min(seq) - 1 AS seq FROM verdicts WHERE checked_at >= $2 GROUP BY desk_id) r USING (desk_id)
+			WHERE d.desk_id <> $1 AND m.seq IS NOT NULL`, l.db.o.DeskID, time.Now().Add(-warmFor))
 		if err != nil {
 			return fmt.Errorf("reading the other desks' marks: %w", err)
 		}
@@ -126,16 +130,22 @@ func (l *listener) session(ctx context.Context) error {
 			return err
 		}
 		l.first = true
-	} else {
-		// Back after an outage: take what every known desk kept meanwhile.
-		// (A desk first heard of now is taken from its next notification.)
-		var all []string
-		for d := range l.marks {
-			all = append(all, d)
-		}
-		if err := l.fetch(ctx, conn, all); err != nil {
-			return err
-		}
+	}
+	// Take what every other desk kept since its mark: at start, the last
+	// warmFor; back after an outage, what it kept meanwhile — those this
+	// desk knew and those that appeared while it was away (whose
+	// notifications it never heard, and a quiet hospital may send no more
+	// for hours).
+	rows, err := conn.Query(ctx, `SELECT desk_id FROM desks WHERE desk_id <> $1`, l.db.o.DeskID)
+	if err != nil {
+		return fmt.Errorf("reading the other desks: %w", err)
+	}
+	all, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("reading the other desks: %w", err)
+	}
+	if err := l.fetch(ctx, conn, all); err != nil {
+		return err
 	}
 	l.db.sessions.Add(1)
 	l.db.listening.Store(true)
@@ -196,6 +206,10 @@ func (l *listener) session(ctx context.Context) error {
 		}
 	}
 }
+
+// warmFor is how far back a starting desk copies the other desks' answers
+// into its own cache.
+const warmFor = 24 * time.Hour
 
 // gatherWindow is how long a listener gathers notifications before it
 // fetches the rows they announce: the listeners' queries are the store's
