@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -136,15 +137,7 @@ func (l *listener) session(ctx context.Context) error {
 	// desk knew and those that appeared while it was away (whose
 	// notifications it never heard, and a quiet hospital may send no more
 	// for hours).
-	rows, err := conn.Query(ctx, `SELECT desk_id FROM desks WHERE desk_id <> $1`, l.db.o.DeskID)
-	if err != nil {
-		return fmt.Errorf("reading the other desks: %w", err)
-	}
-	all, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("reading the other desks: %w", err)
-	}
-	if err := l.fetch(ctx, conn, all); err != nil {
+	if err := l.fetch(ctx, conn); err != nil {
 		return err
 	}
 	l.db.sessions.Add(1)
@@ -172,34 +165,34 @@ func (l *listener) session(ctx context.Context) error {
 			l.db.pings.Add(1)
 			continue
 		}
-		// Gather what else comes within the window, then fetch it all in
-		// one query: with 50 desks a listener makes one query every two
-		// seconds, not one per answer kept anywhere in the hospital.
-		// (Warming is for the day the store is down: the shared lookup
-		// serves the answers of the last two seconds meanwhile.)
-		due := map[string]bool{}
-		l.note(n.Payload, due)
-		gctx, cancel := context.WithTimeout(ctx, gatherWindow)
-		for {
-			n, err := conn.WaitForNotification(gctx)
-			if err != nil {
-				break
-			}
-			l.note(n.Payload, due)
+		if !l.fresh(n.Payload) {
+			continue
 		}
-		cancel()
+		// Something new: stop listening for the window, then fetch what
+		// every desk kept meanwhile in one query. With 50 desks a
+		// listener wakes and queries once every two seconds, and the
+		// store signals it as often, not once per answer kept anywhere in
+		// the hospital (the store's main cost at 100 answers a second:
+		// BenchmarkFiftyDesks). Listening again before fetching loses
+		// nothing: what comes after the fetch is notified, what came
+		// before it is fetched. (Warming is for the day the store is
+		// down: the shared lookup serves the answers of the last two
+		// seconds meanwhile.)
+		if _, err := conn.Exec(ctx, "UNLISTEN "+notifyTopic); err != nil {
+			return fmt.Errorf("pausing the other desks' notifications: %w", err)
+		}
+		// A random share of the window: the first answer of the morning
+		// reaches every listener at once, and without it the desks' fetches
+		// would stay in step, 50 queries at the same instant.
+		sleep(ctx, gatherWindow/2+rand.N(gatherWindow))
 		if ctx.Err() != nil {
 			return nil
 		}
-		if len(due) == 0 {
-			continue
-		}
-		var desks []string
-		for d := range due {
-			desks = append(desks, d)
+		if _, err := conn.Exec(ctx, "LISTEN "+notifyTopic); err != nil {
+			return fmt.Errorf("listening for the other desks' answers: %w", err)
 		}
 		fctx, cancel := context.WithTimeout(ctx, stepTimeout)
-		err = l.fetch(fctx, conn, desks)
+		err = l.fetch(fctx, conn)
 		cancel()
 		if err != nil {
 			return err
@@ -211,19 +204,17 @@ func (l *listener) session(ctx context.Context) error {
 // into its own cache.
 const warmFor = 24 * time.Hour
 
-// gatherWindow is how long a listener gathers notifications before it
-// fetches the rows they announce: the listeners' queries are the store's
+// gatherWindow is how long, on average, a listener waits after a
+// notification before it fetches the rows kept meanwhile: the listeners' queries are the store's
 // second cost after the answers' inserts (BenchmarkFiftyDesks,
 // -hospital.statements).
 const gatherWindow = 2 * time.Second
 
-// note adds a notification's desk to due when it announces rows this desk
-// has not taken.
-func (l *listener) note(payload string, due map[string]bool) {
+// fresh reports whether a notification announces rows this desk has not
+// taken.
+func (l *listener) fresh(payload string) bool {
 	desk, seq, ok := parseNote(payload)
-	if ok && desk != l.db.o.DeskID && seq > l.marks[desk] {
-		due[desk] = true
-	}
+	return ok && desk != l.db.o.DeskID && seq > l.marks[desk]
 }
 
 // parseNote reads a notification's payload: "desk-id seq".
@@ -240,19 +231,23 @@ func parseNote(p string) (string, int64, bool) {
 }
 
 // fetch files in the desk's cache every new live answer about a card the
-// desks replicated above their marks, a page at a time.
-func (l *listener) fetch(ctx context.Context, conn *pgx.Conn, desks []string) error {
-	for len(desks) > 0 {
-		after := make([]int64, len(desks))
-		for i, d := range desks {
-			after[i] = l.marks[d]
+// other desks replicated above their marks (a desk without a mark had no
+// answer when this desk first connected: all of its are new), a page at a
+// time.
+func (l *listener) fetch(ctx context.Context, conn *pgx.Conn) error {
+	for {
+		var desks []string
+		var after []int64
+		for d, m := range l.marks {
+			desks, after = append(desks, d), append(after, m)
 		}
 		rows, err := conn.Query(ctx, `SELECT v.desk_id, v.seq, v.key_id, v.sealed, coalesce(v.verdict, ''), coalesce(v.source, ''), d.name
-			FROM unnest($1::text[], $2::bigint[]) AS m(desk_id, after)
-			CROSS JOIN LATERAL (SELECT * FROM verdicts v WHERE v.desk_id = m.desk_id AND v.seq > m.after
+			FROM desks d
+			LEFT JOIN unnest($1::text[], $2::bigint[]) AS m(desk_id, after) USING (desk_id)
+			CROSS JOIN LATERAL (SELECT * FROM verdicts v WHERE v.desk_id = d.desk_id AND v.seq > coalesce(m.after, 0)
 				ORDER BY v.seq LIMIT $3) v
-			JOIN desks d ON d.desk_id = v.desk_id
-			ORDER BY v.desk_id, v.seq LIMIT $3`, desks, after, batchSize)
+			WHERE d.desk_id <> $4
+			ORDER BY v.desk_id, v.seq LIMIT $3`, desks, after, batchSize, l.db.o.DeskID)
 		if err != nil {
 			return fmt.Errorf("fetching the other desks' answers: %w", err)
 		}
@@ -296,18 +291,8 @@ func (l *listener) fetch(ctx context.Context, conn *pgx.Conn, desks []string) er
 		if len(got) < batchSize {
 			return nil
 		}
-		// A full page: the desks ordered before the last row's were taken
-		// whole; the last row's and those after it may have more.
-		lastDesk := got[len(got)-1].desk
-		var rest []string
-		for _, d := range desks {
-			if d >= lastDesk {
-				rest = append(rest, d)
-			}
-		}
-		desks = rest
+		// A full page: the marks moved past it; ask again.
 	}
-	return nil
 }
 
 func shared(v string) bool {

@@ -14,9 +14,9 @@ import (
 var cluster *pgtest.Cluster
 
 func TestMain(m *testing.M) {
-	if os.Getenv(benchDeskEnv) != "" {
-		// The observed desk of BenchmarkFiftyDesks: a desk process on the
-		// benchmark's PostgreSQL, nothing else.
+	if os.Getenv(benchLoadEnv) != "" {
+		// The load of BenchmarkFiftyDesks: desks on the benchmark's
+		// PostgreSQL, nothing else.
 		os.Exit(m.Run())
 	}
 	c, stop, err := pgtest.Shared()
