@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tiepdon/tiepdon/agent/config"
 	"github.com/tiepdon/tiepdon/agent/doctor"
@@ -118,12 +121,13 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	cfg, cfgErr := loadForDiagnosis(*file)
 	rep := doctor.Run(ctx, doctor.Options{
-		Version:     currentBuild().Version,
-		Config:      cfg,
-		ConfigErr:   cfgErr,
-		ListReaders: listReaders,
-		ListPorts:   listPorts,
-		CSCAs:       doctorCSCAs(cfg),
+		Version:      currentBuild().Version,
+		Config:       cfg,
+		ConfigErr:    cfgErr,
+		ListReaders:  listReaders,
+		ListPorts:    listPorts,
+		CSCAs:        doctorCSCAs(cfg),
+		HospitalKeys: doctorHospitalKeys,
 	})
 	if *asJSON {
 		if err := writeJSON(stdout, rep); err != nil {
@@ -140,4 +144,35 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	return rep.ExitCode(*strict)
+}
+
+// doctorHospitalKeys reads the hospital key file for doctor's hospital-keys
+// check and asks PostgreSQL (for 5 s at most) which keys its data still
+// needs.
+func doctorHospitalKeys(ctx context.Context, c *config.Config) (doctor.KeyFile, error) {
+	b, err := os.ReadFile(c.Hospital.KeyFile)
+	if err != nil {
+		return doctor.KeyFile{}, err
+	}
+	keys, err := hospital.ParseKeys(b)
+	if err != nil {
+		return doctor.KeyFile{}, err
+	}
+	kf := doctor.KeyFile{IDs: keys.IDs()}
+	kf.Needed, kf.NeededErr = func() ([]string, error) {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		pc, err := pgxpool.ParseConfig(c.Hospital.DSN)
+		if err != nil {
+			return nil, err
+		}
+		pc.ConnConfig.ConnectTimeout = 3 * time.Second
+		pool, err := pgxpool.NewWithConfig(ctx, pc)
+		if err != nil {
+			return nil, err
+		}
+		defer pool.Close()
+		return hospital.NeededKeys(ctx, pool, c.Cache.Retention.Duration)
+	}()
+	return kf, nil
 }

@@ -32,7 +32,7 @@ func runSupportBundle(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	cfg, cfgErr := loadForDiagnosis(*file)
 	rep := doctor.Run(ctx, doctor.Options{Version: currentBuild().Version, Config: cfg, ConfigErr: cfgErr,
-		ListReaders: listReaders, ListPorts: listPorts})
+		ListReaders: listReaders, ListPorts: listPorts, HospitalKeys: doctorHospitalKeys})
 	readers, readersErr := listReaders()
 	ports, portsErr := listPorts()
 	data := cfg.ResolvedDataDir()
