@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -65,6 +66,17 @@ func NewKey(id string) (string, error) {
 		return "", err
 	}
 	return id + " " + base64.StdEncoding.EncodeToString(b), nil
+}
+
+// ReadKeys reads and parses the hospital key file at path, and returns its
+// bytes too (a KeyFile follows changes from them).
+func ReadKeys(path string) (*Keyring, []byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hospital key file: %w", err)
+	}
+	k, err := ParseKeys(b)
+	return k, b, err
 }
 
 // ParseKeys reads a key file. Errors name the line, never the secret.

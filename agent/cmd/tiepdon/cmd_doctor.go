@@ -69,11 +69,7 @@ func withCachedFleet(file string, cfg config.Config) config.Config {
 	if cfg.Hospital.DSN == "" {
 		return cfg
 	}
-	b, err := os.ReadFile(cfg.Hospital.KeyFile)
-	if err != nil {
-		return cfg
-	}
-	keys, err := hospital.ParseKeys(b)
+	keys, _, err := hospital.ReadKeys(cfg.Hospital.KeyFile)
 	if err != nil {
 		return cfg
 	}
@@ -150,11 +146,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // check and asks PostgreSQL (for 5 s at most) which keys its data still
 // needs.
 func doctorHospitalKeys(ctx context.Context, c *config.Config) (doctor.KeyFile, error) {
-	b, err := os.ReadFile(c.Hospital.KeyFile)
-	if err != nil {
-		return doctor.KeyFile{}, err
-	}
-	keys, err := hospital.ParseKeys(b)
+	keys, _, err := hospital.ReadKeys(c.Hospital.KeyFile)
 	if err != nil {
 		return doctor.KeyFile{}, err
 	}

@@ -137,11 +137,8 @@ func (c *fleetConn) keys() (*hospital.Keyring, error) {
 	if c.keyFile == "" {
 		return nil, errors.New("no hospital key file: set [hospital] key_file or pass --key-file")
 	}
-	b, err := os.ReadFile(c.keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("hospital key file: %w", err)
-	}
-	return hospital.ParseKeys(b)
+	k, _, err := hospital.ReadKeys(c.keyFile)
+	return k, err
 }
 
 // explain turns a missing table into what to do.

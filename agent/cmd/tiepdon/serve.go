@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -460,11 +459,7 @@ func (s *stack) windowFailed(err error) {
 // this desk's ID, and the store (not connected yet: Run connects); and the
 // follower of the key file, which takes a changed file without a restart.
 func openHospital(cfg config.Config, log *slog.Logger) (*hospital.DB, *hospital.KeyFile, error) {
-	b, err := os.ReadFile(cfg.Hospital.KeyFile)
-	if err != nil {
-		return nil, nil, fmt.Errorf("hospital key file: %w", err)
-	}
-	keys, err := hospital.ParseKeys(b)
+	keys, b, err := hospital.ReadKeys(cfg.Hospital.KeyFile)
 	if err != nil {
 		return nil, nil, err
 	}
