@@ -66,7 +66,7 @@ func HISAppOf(ctx context.Context) (app string, ok bool) {
 // Progress is the payload of CardProgress while a chip is being read.
 type Progress struct {
 	CheckID string `json:"checkId"`
-	Step    string `json:"step"`    // "pace", "dg1", "dg2", "dg13", "sod", "verify"
+	Step    string `json:"step"`    // the reader's step ("authenticating", "dg1", …, "waiting-for-key"); the HIS API names fewer (hisapi's wireStep)
 	Percent int    `json:"percent"` // 0..100
 }
 

@@ -162,8 +162,26 @@ func params(ev events.Event, v view) any {
 		return identityView(d.CheckID, d.Identity, v)
 	case events.Result:
 		return resultViewOf(d, v, true)
+	case events.Progress:
+		d.Step = wireStep(d.Step)
+		return d
 	}
 	return ev.Data
+}
+
+// wireStep names a chip read's step as card.progress documents it (pace,
+// dg1, dg2, dg13, sod, verify, waiting-for-key): the reader's own steps are
+// finer (the window shows them), and a client switching on the documented
+// names must never meet another.
+func wireStep(step string) string {
+	switch step {
+	case "pace", "dg1", "dg2", "dg13", "sod", "verify", "waiting-for-key":
+		return step
+	case "authenticating", "authenticated":
+		return "pace"
+	}
+	// EF.COM, DG14, DG15, chip and active authentication, verifying, done.
+	return "verify"
 }
 
 // encodeEvent returns the notification frame for ev as view v sees it:

@@ -600,8 +600,8 @@ export interface CardProgressEvent {
   time: Instant;
   /** The check's ID. */
   checkId: string;
-  /** The step in progress. */
-  step: "pace" | "dg1" | "dg2" | "dg13" | "sod" | "verify";
+  /** The step in progress: pace (opening the secure channel), dg1, dg2, dg13, sod (reading those files), verify (checking the files and the chip), or waiting-for-key (the chip needs the last 6 digits of the CCCD, or a QR code scanned first). */
+  step: "pace" | "dg1" | "dg2" | "dg13" | "sod" | "verify" | "waiting-for-key";
   /** 0 to 100. */
   percent: number;
 }
