@@ -65,6 +65,10 @@ func newAgentRig(t *testing.T, simOpts bhxhsim.Options, password, config string,
 	t.Setenv("TIEPDON_STAFF_NAME", "Trần Thị Bình")
 	t.Setenv("TIEPDON_STAFF_CCCD", "079190000001")
 	t.Setenv("TIEPDON_CONFIG", filepath.Join(r.dir, "user.toml"))
+	// The agent under test finds no smart-card service: a PC/SC test of
+	// another package may have its virtual card in the machine's pcscd at
+	// the same moment (libpcsclite takes its socket from this variable).
+	t.Setenv("PCSCLITE_CSOCK_NAME", filepath.Join(r.dir, "no-pcscd.comm"))
 	writeFile(t, filepath.Join(r.dir, "user.toml"), config)
 	r.hisAddr = freeAddr(t)
 	return r
