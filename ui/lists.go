@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -494,6 +495,19 @@ func (u *UI) pairingFrame(row fyne.CanvasObject) fyne.CanvasObject {
 	return container.NewStack(bg, container.NewPadded(row))
 }
 
+// dropPairing stops showing the request id and returns it, if it was
+// shown.
+func (u *UI) dropPairing(id string) (events.Pairing, bool) {
+	i := slices.IndexFunc(u.st.pending, func(p events.Pairing) bool { return p.ID == id })
+	if i < 0 {
+		return events.Pairing{}, false
+	}
+	p := u.st.pending[i]
+	u.st.pending = slices.Delete(u.st.pending, i, i+1)
+	u.renderPairings()
+	return p, true
+}
+
 // dropExpiredPairings forgets requests past their expiry: the agent has
 // refused them already (a late click would change nothing).
 func (u *UI) dropExpiredPairings() bool {
@@ -540,18 +554,8 @@ func (u *UI) tickPairings() {
 }
 
 func (u *UI) answerPairing(id string, approved bool) {
-	var p events.Pairing
-	kept := u.st.pending[:0]
-	for _, q := range u.st.pending {
-		if q.ID == id {
-			p = q
-			continue
-		}
-		kept = append(kept, q)
-	}
-	u.st.pending = kept
-	u.renderPairings()
-	if p.Reply == nil {
+	p, ok := u.dropPairing(id)
+	if !ok || p.Reply == nil {
 		return
 	}
 	u.async(func() func() {

@@ -67,7 +67,8 @@ func dialogText(win fyne.Window) string {
 // TestPairingRequests: a request shows the app's name, origin, what it
 // asks for and a countdown on one line of the main screen; several
 // collapse into a badge of the same height that opens the pairing tab,
-// which lists each in full; a request past its expiry goes away.
+// which lists each in full; a request past its expiry goes away, and one
+// the agent says is over (approved from the command line) at once.
 func TestPairingRequests(t *testing.T) {
 	h := newHarness(t, "vi", false)
 	h.play(sceneNamed(t, "eligible").Steps)
@@ -131,5 +132,11 @@ func TestPairingRequests(t *testing.T) {
 	}
 	if one := labelsIn(h.u.w.pairStrip); !strings.Contains(one, "Phòng khám (https://pk.example.vn) xin kết nối") || !strings.Contains(one, "còn 8:00") {
 		t.Errorf("the last request is not back on one line: %s", one)
+	}
+	// IT approved it with tiepdon pairing approve (or the app left): the
+	// agent says it is over and the line goes at once, not at its expiry.
+	h.u.apply(events.Event{Kind: events.PairingRequested, Data: events.Pairing{ID: "p3", Ended: true}})
+	if len(h.u.st.pending) != 0 || stripH() != noStrip {
+		t.Errorf("a request that ended is still shown: %+v (strip %v, %v without)", h.u.st.pending, stripH(), noStrip)
 	}
 }

@@ -193,6 +193,10 @@ func (u *UI) apply(ev events.Event) {
 		u.renderMain()
 		u.cue(cueBad)
 	case events.Pairing:
+		if d.Ended {
+			u.dropPairing(d.ID)
+			return
+		}
 		st.pending = append(st.pending, d)
 		u.renderPairings()
 	}

@@ -34,7 +34,7 @@ const (
 	OutboxChanged                       // Data: Outbox
 	ClientsChanged                      // Data: Clients (HIS API connections)
 	Alert                               // Data: AlertData (e.g. QR and chip disagree)
-	PairingRequested                    // Data: Pairing (an HIS app asks to pair; staff approve in the window)
+	PairingRequested                    // Data: Pairing (an HIS app asks to pair; staff approve in the window; Ended when it is over)
 	ReadFailed                          // Data: Failure (a presentation that could not be read)
 
 	All Kind = 1<<iota - 1

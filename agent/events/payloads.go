@@ -172,6 +172,10 @@ type Pairing struct {
 	// Expires is when the request lapses unanswered (the window counts
 	// down to it and then drops the request); zero if it never does.
 	Expires time.Time `json:"expires,omitzero"`
+	// Ended says the request with this ID is over whoever answered it (IT
+	// with tiepdon pairing approve, the window, the clock, or the app that
+	// left): the window drops it. Only ID is set then.
+	Ended bool `json:"ended,omitempty"`
 }
 
 // Failure is the payload of ReadFailed.

@@ -6,15 +6,20 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tiepdon/tiepdon/agent/events"
 )
 
 // TestPairingApprovedFromCommandLine: on a headless machine the code the
 // page shows is approved with "tiepdon pairing approve CODE", which writes
 // to the token store from another process (here: another Store on the
-// same file); the waiting pairing.request then gets its token. An unknown
-// code approves nothing.
+// same file); the waiting pairing.request then gets its token, and the
+// window is told the request is over (it showed it until it expired
+// before). An unknown code approves nothing.
 func TestPairingApprovedFromCommandLine(t *testing.T) {
 	ts := startServer(t, nil)
+	window := ts.bus.Subscribe(events.PairingRequested, 4)
+	defer window.Close()
 	c := connect(t, ts, "")
 	if e := c.call("session.hello", map[string]any{"client": map[string]string{"name": "lab"}, "apiLevel": 1}, nil); e != nil {
 		t.Fatal(e)
@@ -60,6 +65,23 @@ func TestPairingApprovedFromCommandLine(t *testing.T) {
 		if string(m.ID) != "99" || m.Error != nil || !strings.HasPrefix(res.Token, "tdp_") || len(res.Scopes) != 1 || res.Scopes[0] != ScopeEligibility {
 			t.Fatalf("pairing answer %s %+v %+v", m.ID, m.Error, res)
 		}
-		return
+		break
+	}
+	var asked events.Pairing
+	for {
+		select {
+		case ev := <-window.C():
+			p := ev.Data.(events.Pairing)
+			if !p.Ended {
+				asked = p
+				continue
+			}
+			if p.ID != asked.ID || asked.Code != pc.Code {
+				t.Fatalf("the window was told request %q ended, after request %q (code %s, the page's %s)", p.ID, asked.ID, asked.Code, pc.Code)
+			}
+			return
+		case <-time.After(5 * time.Second):
+			t.Fatal("the window was never told the request approved from the command line is over")
+		}
 	}
 }

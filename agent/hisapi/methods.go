@@ -699,6 +699,9 @@ func (ss *session) pairingRequest(ctx context.Context, raw json.RawMessage) (any
 	}()
 	ss.log.Info("pairing requested", "pairing", pr.ID, "name", truncate(p.Name, 60), "scopes", JoinScopes(scopes))
 	s.bus.Publish(events.PairingRequested, pr)
+	// However it ends (approved here or by tiepdon pairing approve,
+	// refused, expired, the page gone), the window stops showing it.
+	defer s.bus.Publish(events.PairingRequested, events.Pairing{ID: pr.ID, Ended: true})
 
 	timer := time.NewTimer(s.lim.PairingTimeout)
 	defer timer.Stop()

@@ -277,9 +277,10 @@ func approver(t *testing.T, bus *events.Bus, approve bool) <-chan events.Pairing
 	out := make(chan events.Pairing, 4)
 	go func() {
 		for ev := range sub.C() {
-			p := ev.Data.(events.Pairing)
-			out <- p
-			p.Reply(approve)
+			if p := ev.Data.(events.Pairing); !p.Ended {
+				out <- p
+				p.Reply(approve)
+			}
 		}
 	}()
 	return out
