@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -278,7 +279,7 @@ func (w *Watcher) Poll(ctx context.Context) error {
 
 // Run polls until ctx ends. Failures are logged once until it works again.
 func (w *Watcher) Run(ctx context.Context) error {
-	every := cmpOr(w.Every, PollEvery)
+	every := cmp.Or(w.Every, PollEvery)
 	log := w.Logger
 	if log == nil {
 		log = slog.Default()
@@ -304,13 +305,6 @@ func (w *Watcher) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }
 
 // Keys lists the keys the fleet may set, for help texts.

@@ -2,6 +2,7 @@ package hospital
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -139,7 +140,7 @@ func days(d time.Duration) string {
 // Run checks the key file every Every until ctx ends. A problem is logged
 // once, until it changes or is fixed.
 func (f *KeyFile) Run(ctx context.Context) error {
-	t := time.NewTicker(cmpOr(f.Every, KeyFileEvery))
+	t := time.NewTicker(cmp.Or(f.Every, KeyFileEvery))
 	defer t.Stop()
 	last := ""
 	for {
@@ -159,13 +160,6 @@ func (f *KeyFile) Run(ctx context.Context) error {
 		}
 		last = p
 	}
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }
 
 // NeededKeys lists the IDs of the keys data in PostgreSQL still needs:
