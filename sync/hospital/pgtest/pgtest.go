@@ -32,6 +32,7 @@ type Cluster struct {
 	TCP      string
 	settings []string
 	run      func(name string, args ...string) *exec.Cmd
+	uid, gid int // the server's user when the tests run as root, else -1
 }
 
 // T is what the rig needs of a test: testing.TB has it, and so has the
@@ -141,7 +142,7 @@ func initCluster(t T, settings ...string) *Cluster {
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	c := &Cluster{Dir: dir, settings: settings, run: func(name string, args ...string) *exec.Cmd {
+	c := &Cluster{Dir: dir, settings: settings, uid: -1, gid: -1, run: func(name string, args ...string) *exec.Cmd {
 		return exec.Command(filepath.Join(BinDir, name), args...)
 	}}
 	if os.Geteuid() == 0 {
@@ -151,6 +152,7 @@ func initCluster(t T, settings ...string) *Cluster {
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
+		c.uid, c.gid = uid, gid
 		if err := os.Chown(dir, uid, gid); err != nil {
 			t.Fatalf("%v", err)
 		}
@@ -188,6 +190,33 @@ func (c *Cluster) Start(t T) {
 	if out, err := c.run("pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-o", opts, "-l", filepath.Join(c.Dir, "log"), "-w", "start").CombinedOutput(); err != nil {
 		log, _ := os.ReadFile(filepath.Join(c.Dir, "log"))
 		t.Fatalf("pg_ctl start: %v\n%s\n%s", err, out, log)
+	}
+}
+
+// WriteFile writes a file the server reads (a certificate, its key,
+// pg_hba.conf) at name under the cluster's folder, mode 0600, owned by the
+// server's user, and returns its path.
+func (c *Cluster) WriteFile(t testing.TB, name string, b []byte) string {
+	t.Helper()
+	path := filepath.Join(c.Dir, name)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatalf("%v", err)
+	}
+	if c.uid >= 0 {
+		if err := os.Chown(path, c.uid, c.gid); err != nil {
+			t.Fatalf("%v", err)
+		}
+	}
+	return path
+}
+
+// Reload makes the server read its configuration files again (pg_ctl
+// reload): pg_hba.conf, and settings changed with ALTER SYSTEM, TLS ones
+// included.
+func (c *Cluster) Reload(t testing.TB) {
+	t.Helper()
+	if out, err := c.run("pg_ctl", "-D", filepath.Join(c.Dir, "data"), "reload").CombinedOutput(); err != nil {
+		t.Fatalf("pg_ctl reload: %v\n%s", err, out)
 	}
 }
 
