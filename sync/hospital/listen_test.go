@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
 	"github.com/tiepdon/tiepdon/sync/hospital"
@@ -114,4 +116,54 @@ func TestListenWarmsOtherDesks(t *testing.T) {
 	if _, ok, _ := b.db.Lookup(ctx, patient.Query{CitizenID: person(2).CitizenID}); ok {
 		t.Error("desk B's own replicated answer came back into its cache as another desk's")
 	}
+}
+
+// TestListenStartCopiesTheLastDay: a desk that starts (a PC switched on in
+// the morning) copies into its own cache the other desks' answers of the
+// last 24 hours, and leaves older ones to the shared lookup; a desk that
+// appears after an outage is followed too. (That the listener takes, on
+// reconnecting, what a desk it never heard of kept while it was away is
+// TestHospitalStoreKilledMidBurst's case, which failed before it did.)
+func TestListenStartCopiesTheLastDay(t *testing.T) {
+	t.Parallel()
+	c := pgtest.Start(t)
+	keys := testKeys(t)
+	ctx := context.Background()
+	a := newDesk(t, c.DSN, keys, "desk-a", "Quầy 3")
+	person := func(i int) patient.Identity {
+		id := an
+		id.CitizenID = patient.CitizenID(fmt.Sprintf("%012d", 79085300000+i))
+		return id
+	}
+	for i, age := range []time.Duration{25 * time.Hour, 23 * time.Hour, time.Minute} {
+		if err := a.db.SaveResult(ctx, events.EligibilityResult, answer(fmt.Sprintf("c%d", i), person(i), "", time.Now().Add(-age))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := pgx.Connect(ctx, c.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	waitRows(t, conn, "desk-a", 3)
+
+	b := newDesk(t, c.DSN, keys, "desk-b", "Quầy 7")
+	b.listen(t)
+	waitCached(t, b, person(1).CitizenID, "Quầy 3")
+	waitCached(t, b, person(2).CitizenID, "Quầy 3")
+	if _, ok, _ := b.db.Lookup(ctx, patient.Query{CitizenID: person(0).CitizenID}); ok {
+		t.Error("a starting desk copied an answer older than a day")
+	}
+	if e, ok, err := b.shared.Lookup(ctx, patient.Query{CitizenID: person(0).CitizenID}); err != nil || !ok || e.CachedBy != "Quầy 3" {
+		t.Errorf("the shared lookup of the day-old answer: %v %v %q", ok, err, e.CachedBy)
+	}
+
+	// After an outage, desk C appears and keeps an answer.
+	c.Stop(t)
+	c.Start(t)
+	cdesk := newDesk(t, c.DSN, keys, "desk-c", "Quầy 9")
+	if err := cdesk.db.SaveResult(ctx, events.EligibilityResult, answer("c-new", person(7), "", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	waitCached(t, b, person(7).CitizenID, "Quầy 9")
 }
