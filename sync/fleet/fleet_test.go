@@ -73,9 +73,10 @@ func healthy(name string) Status {
 }
 
 // TestStatusAndMissing runs three desks' status writers against a real
-// PostgreSQL: a healthy one, one whose gateway refuses the account, and
-// one that stops. The stopped desk is listed as missing once it has been
-// silent for longer than the limit, and the list is worst first.
+// PostgreSQL: a healthy one, one whose gateway refuses the account, one
+// whose role may not delete expired answers, and one that stops. The
+// stopped desk is listed as missing once it has been silent for longer
+// than the limit, and the list is worst first.
 func TestStatusAndMissing(t *testing.T) {
 	t.Parallel()
 	pool, _ := store(t)
@@ -93,11 +94,14 @@ func TestStatusAndMissing(t *testing.T) {
 	refused.Version = "0.0.299"
 	run("d2", refused)
 	stopD3 := run("d3", healthy("Quầy 3"))
+	unpurged := healthy("Quầy 4")
+	unpurged.PurgeError = "permission denied for function tiepdon_purge"
+	run("d4", unpurged)
 
 	const missingAfter = 1500 * time.Millisecond
-	waitFor(t, "three desks to report", func() bool {
+	waitFor(t, "four desks to report", func() bool {
 		ds, err := List(ctx, pool, missingAfter)
-		return err == nil && len(ds) == 3
+		return err == nil && len(ds) == 4
 	})
 	ds, _ := List(ctx, pool, missingAfter)
 	if ds[0].ID != "d2" || ds[0].Severity != Urgent || !strings.Contains(strings.Join(ds[0].Attention, ";"), "refuses the facility's account") {
@@ -106,7 +110,10 @@ func TestStatusAndMissing(t *testing.T) {
 	if !strings.Contains(strings.Join(ds[0].Attention, ";"), "runs version 0.0.299, others run 0.0.300") {
 		t.Fatalf("older version not mentioned: %v", ds[0].Attention)
 	}
-	for _, d := range ds[1:] {
+	if ds[1].ID != "d4" || ds[1].Severity != Warning || !strings.Contains(strings.Join(ds[1].Attention, ";"), "cannot delete expired answers in PostgreSQL: permission denied") {
+		t.Fatalf("a desk whose role may not purge: %+v", ds[1])
+	}
+	for _, d := range ds[2:] {
 		if d.Severity != OK || d.Missing || len(d.Attention) != 0 {
 			t.Fatalf("healthy desk listed with %v: %+v", d.Severity, d)
 		}

@@ -179,6 +179,9 @@ func assess(d *Desk, newest string) {
 	if st.KeyFileError != "" {
 		add(Warning, "hospital key file not used: %s (copy the current key file to the desk)", st.KeyFileError)
 	}
+	if st.PurgeError != "" {
+		add(Warning, "cannot delete expired answers in PostgreSQL: %s (run the grants of docs/hospital.md again as the owner)", st.PurgeError)
+	}
 	if st.Outbox.Pending > 0 {
 		add(Notice, "%d checks wait for the gateway", st.Outbox.Pending)
 	}

@@ -50,6 +50,10 @@ type Status struct {
 	// is now (it does not parse, or drops a key still needed): the desk
 	// keeps the keys it had.
 	KeyFileError string `json:"keyFileError,omitempty"`
+	// PurgeError is why the store refused the desk's hourly deletion of
+	// expired answers (its role may not call tiepdon_purge): nothing
+	// expires until IT runs the grants again.
+	PurgeError string `json:"purgeError,omitempty"`
 }
 
 // Gateway is the national gateway's state as the desk sees it: "online",

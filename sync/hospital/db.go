@@ -50,6 +50,8 @@ type DB struct {
 	listening atomic.Bool  // Listen is following the other desks
 	sessions  atomic.Int64 // listener sessions
 	pings     atomic.Int64 // pings of a quiet listener
+
+	purgeProblem atomic.Pointer[string] // why the store refused the last purge (PurgeProblem)
 }
 
 // New returns a DB for o. It parses the DSN but does not connect.

@@ -1,6 +1,9 @@
 package hospital
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // SetListenPing sets how long a quiet listener waits before it pings the
 // store, for a test, and returns a function that restores it.
@@ -38,3 +41,10 @@ const LookupSQL = lookupSQL
 
 // SharedVerdicts are the verdicts the desks share.
 var SharedVerdicts = sharedVerdicts
+
+// PurgeNow runs the hourly purge at once, as Run does.
+func (db *DB) PurgeNow(ctx context.Context) {
+	var last time.Time
+	var lastErr string
+	db.maybePurge(ctx, &last, &lastErr)
+}

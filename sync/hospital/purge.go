@@ -37,12 +37,22 @@ func (db *DB) Purge(ctx context.Context) (int64, error) {
 	}
 }
 
+// PurgeProblem is why the store refused this desk's last deletion of
+// expired answers, or "".
+func (db *DB) PurgeProblem() string {
+	if p := db.purgeProblem.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
 // purgeBatch bounds the rows of each table one purge call deletes, so that
 // a first purge of a long-kept store never holds a long transaction.
 const purgeBatch = 5000
 
 // maybePurge purges when the last purge is older than purgeEvery; a refusal
-// is logged once per distinct reason and never stops replication.
+// is logged once per distinct reason, kept for the desk's health report
+// (PurgeProblem), and never stops replication.
 func (db *DB) maybePurge(ctx context.Context, last *time.Time, lastErr *string) {
 	if time.Since(*last) < purgeEvery {
 		return
@@ -54,9 +64,14 @@ func (db *DB) maybePurge(ctx context.Context, last *time.Time, lastErr *string) 
 			db.o.Logger.Warn("The hospital store did not let this desk delete expired answers; run the grants of docs/hospital.md again as the owner so desks may call tiepdon_purge", "err", err)
 			*lastErr = msg
 		}
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42501" { // insufficient_privilege: IT's to fix
+			db.purgeProblem.Store(&pe.Message)
+		}
 		return
 	}
 	*lastErr = ""
+	db.purgeProblem.Store(nil)
 	if n > 0 {
 		db.o.Logger.Info("deleted expired rows from the hospital store", "rows", n)
 	}

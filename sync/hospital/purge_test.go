@@ -2,12 +2,18 @@ package hospital_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tiepdon/tiepdon/agent/events"
+	"github.com/tiepdon/tiepdon/sync/cache"
+	"github.com/tiepdon/tiepdon/sync/hospital"
 )
 
 // TestPurgeExpired: the store deletes answers (and their lookups) older
@@ -83,5 +89,67 @@ func TestPurgeExpired(t *testing.T) {
 	}
 	if n, err := d.h.Purge(ctx); err != nil || n != 0 {
 		t.Errorf("a second purge: %d rows, %v; want nothing left to delete", n, err)
+	}
+}
+
+// TestPurgeRefused: a desk whose role may not call tiepdon_purge (the
+// grants not run again after a migration) keeps replicating and says why
+// in PurgeProblem, which its health report carries to fleet status; once
+// IT grants it, the next purge clears the problem.
+func TestPurgeRefused(t *testing.T) {
+	t.Parallel()
+	dsn := cluster.NewDB(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := hospital.Migrate(ctx, conn, hospital.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	role := fmt.Sprintf("desk_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6)
+	for _, q := range []string{
+		"CREATE ROLE " + role + " LOGIN",
+		"GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + role,
+		"GRANT INSERT, UPDATE ON desks TO " + role,
+		"GRANT INSERT ON verdicts, verdict_lookups, audit, receipts TO " + role,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err == nil {
+			conn.Exec(ctx, "DROP OWNED BY "+role)
+			conn.Exec(ctx, "DROP ROLE "+role)
+			conn.Close(ctx)
+		}
+	})
+	h, err := hospital.New(hospital.Options{DSN: strings.Replace(dsn, "user=postgres", "user="+role, 1), Keys: testKeys(t),
+		DeskID: "desk-a", Desk: "Quầy 3", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := cache.Open(ctx, filepath.Join(t.TempDir(), "cache.db"), cache.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); h.Run(rctx, db) }()
+	t.Cleanup(func() { stop(); <-done; h.Close(); db.Close() })
+	if err := db.SaveResult(ctx, events.EligibilityResult, answer("c1", an, "", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	waitRows(t, conn, "desk-a", 1)
+	waitFor(t, "the refused purge to be reported", func() bool { return strings.Contains(h.PurgeProblem(), "permission denied") })
+	if _, err := conn.Exec(ctx, "GRANT EXECUTE ON FUNCTION tiepdon_purge(integer) TO "+role); err != nil {
+		t.Fatal(err)
+	}
+	h.PurgeNow(ctx)
+	if p := h.PurgeProblem(); p != "" {
+		t.Errorf("after the grant the desk still reports %q", p)
 	}
 }

@@ -72,6 +72,7 @@ func (s *stack) startFleet(o runOptions) {
 			if s.keyFile != nil {
 				st.KeyFileError = s.keyFile.Problem()
 			}
+			st.PurgeError = s.hospital.PurgeProblem()
 			return st
 		}}
 	s.runs = append(s.runs, whenReady(s, r.Run))
