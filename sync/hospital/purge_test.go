@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tiepdon/tiepdon/agent/events"
-	"github.com/tiepdon/tiepdon/sync/cache"
 	"github.com/tiepdon/tiepdon/sync/hospital"
 )
 
@@ -132,14 +130,7 @@ func TestPurgeRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := cache.Open(ctx, filepath.Join(t.TempDir(), "cache.db"), cache.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); h.Run(rctx, db) }()
-	t.Cleanup(func() { stop(); <-done; h.Close(); db.Close() })
+	db := runDesk(t, h).db
 	if err := db.SaveResult(ctx, events.EligibilityResult, answer("c1", an, "", time.Now())); err != nil {
 		t.Fatal(err)
 	}

@@ -46,11 +46,18 @@ func testKeys(t testing.TB) *hospital.Keyring {
 
 func newDesk(t testing.TB, dsn string, keys *hospital.Keyring, id, name string) *desk {
 	t.Helper()
-	db, err := cache.Open(context.Background(), filepath.Join(t.TempDir(), "cache.db"), cache.Options{Logger: quiet})
+	h, err := hospital.New(hospital.Options{DSN: dsn, Keys: keys, DeskID: id, Desk: name, LookupTimeout: time.Second, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := hospital.New(hospital.Options{DSN: dsn, Keys: keys, DeskID: id, Desk: name, LookupTimeout: time.Second, Logger: quiet})
+	return runDesk(t, h)
+}
+
+// runDesk gives h a SQLite cache file of its own and replicates it in the
+// background until the test ends.
+func runDesk(t testing.TB, h *hospital.DB) *desk {
+	t.Helper()
+	db, err := cache.Open(context.Background(), filepath.Join(t.TempDir(), "cache.db"), cache.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math/big"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/tiepdon/tiepdon/agent/events"
 	"github.com/tiepdon/tiepdon/agent/patient"
-	"github.com/tiepdon/tiepdon/sync/cache"
 	"github.com/tiepdon/tiepdon/sync/hospital"
 	"github.com/tiepdon/tiepdon/sync/hospital/pgtest"
 )
@@ -86,14 +84,7 @@ func TestTLSClientCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := cache.Open(ctx, filepath.Join(t.TempDir(), "cache.db"), cache.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); h.Run(rctx, db) }()
-	t.Cleanup(func() { stop(); <-done; h.Close(); db.Close() })
+	db := runDesk(t, h).db
 	waitFor(t, "the desk to connect over TLS with its certificate", func() bool { ok, _ := h.Ready(); return ok })
 	if err := db.SaveResult(ctx, events.EligibilityResult, answer("c1", an, "", time.Now())); err != nil {
 		t.Fatal(err)
