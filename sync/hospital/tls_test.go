@@ -56,16 +56,24 @@ func TestTLSClientCertificate(t *testing.T) {
 		}
 	}
 	c.Reload(t)
-	waitFor(t, "PostgreSQL to take TLS", func() bool {
-		var on string
-		admin.QueryRow(ctx, "SHOW ssl").Scan(&on)
-		return on == "on"
-	})
-
 	dsn := func(host, extra string) string {
 		return fmt.Sprintf("host=%s port=%d user=postgres dbname=postgres connect_timeout=3 %s", host, c.Port, extra)
 	}
 	good := dsn("localhost", fmt.Sprintf("sslmode=verify-full sslrootcert=%s sslcert=%s sslkey=%s", caFile, cliFile, cliKeyFile))
+	// The server loads its TLS files and pg_hba.conf after it tells its
+	// backends to reload: wait until new connections see both.
+	waitFor(t, "PostgreSQL to take TLS and the new pg_hba.conf", func() bool {
+		conn, err := pgx.Connect(ctx, good)
+		if err != nil {
+			return false
+		}
+		conn.Close(ctx)
+		plain, err := pgx.Connect(ctx, dsn("localhost", "sslmode=disable"))
+		if err == nil {
+			plain.Close(ctx)
+		}
+		return err != nil
+	})
 	for _, bad := range []struct{ what, dsn, says string }{
 		{"without a client certificate", dsn("localhost", "sslmode=verify-full sslrootcert="+caFile), "certificate"},
 		{"without TLS", dsn("localhost", "sslmode=disable"), "rejects"},
