@@ -37,27 +37,23 @@ type Warm interface {
 //
 // It holds one connection of its own (LISTEN needs a session: use a
 // session-pooling proxy, if any). While the store is unreachable it retries
-// with backoff; on reconnect it fetches what it missed for every desk it
-// knew, so a desk catches up after an outage. It returns when ctx ends.
+// with backoff; on reconnect it fetches what every other desk kept
+// meanwhile (those it knew and those that appeared while it was away), so a
+// desk catches up after an outage. When it first connects it copies the
+// other desks' answers of the last warmFor. It returns when ctx ends.
 func (db *DB) Listen(ctx context.Context, local Warm) error {
 	l := &listener{db: db, local: local, marks: map[string]int64{}}
-	backoff := time.Second
-	var lastLogged string
+	r := retrier{warn: "The hospital PostgreSQL store stopped telling this desk about the other desks' answers; it retries, and this desk answers from its own cache meanwhile"}
 	for ctx.Err() == nil {
 		err := l.session(ctx)
 		if ctx.Err() != nil {
 			break
 		}
 		if err == nil {
-			backoff = time.Second
+			r.ok()
 			continue
 		}
-		if msg := err.Error(); msg != lastLogged {
-			db.o.Logger.Warn("The hospital PostgreSQL store stopped telling this desk about the other desks' answers; it retries, and this desk answers from its own cache meanwhile", "err", err)
-			lastLogged = msg
-		}
-		sleep(ctx, backoff)
-		backoff = min(backoff*2, maxBackoff)
+		r.failed(ctx, db.o.Logger, err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -39,9 +40,9 @@ const (
 // catches up by itself. Once an hour it also asks the store to delete what
 // has expired (Purge). It returns when ctx ends.
 func (db *DB) Run(ctx context.Context, local Local) error {
-	backoff := time.Second
+	r := retrier{warn: "The hospital PostgreSQL store cannot be reached or refused a write; this desk works on its own and sends its checks when the store is back; see docs/hospital.md if it lasts"}
 	after := int64(-1) // unknown until connected
-	var lastLogged, lastPurgeErr string
+	var lastPurgeErr string
 	var lastPurge time.Time
 	for ctx.Err() == nil {
 		// A store that accepts the connection and then hangs must not hold
@@ -50,8 +51,7 @@ func (db *DB) Run(ctx context.Context, local Local) error {
 		err := db.step(sctx, local, &after)
 		cancel()
 		if err == nil || errors.Is(err, errNothing) {
-			backoff = time.Second
-			lastLogged = ""
+			r.ok()
 			// Once an hour, between batches: expired rows go.
 			pctx, cancel := context.WithTimeout(ctx, time.Minute)
 			db.maybePurge(pctx, &lastPurge, &lastPurgeErr)
@@ -69,14 +69,29 @@ func (db *DB) Run(ctx context.Context, local Local) error {
 		}
 		db.failed(err)
 		after = -1
-		if msg := err.Error(); msg != lastLogged {
-			db.o.Logger.Warn("The hospital PostgreSQL store cannot be reached or refused a write; this desk works on its own and sends its checks when the store is back; see docs/hospital.md if it lasts", "err", err)
-			lastLogged = msg
-		}
-		sleep(ctx, backoff)
-		backoff = min(backoff*2, maxBackoff)
+		r.failed(ctx, db.o.Logger, err)
 	}
 	return nil
+}
+
+// retrier paces a loop against the store: after a failure it waits, 1 s
+// doubling up to maxBackoff, and logs its warning once per distinct error
+// (an outage is one line, not one a second); a success starts afresh.
+type retrier struct {
+	warn    string
+	backoff time.Duration
+	last    string
+}
+
+func (r *retrier) ok() { r.backoff, r.last = 0, "" }
+
+func (r *retrier) failed(ctx context.Context, log *slog.Logger, err error) {
+	if msg := err.Error(); msg != r.last {
+		log.Warn(r.warn, "err", err)
+		r.last = msg
+	}
+	r.backoff = min(max(2*r.backoff, time.Second), maxBackoff)
+	sleep(ctx, r.backoff)
 }
 
 var errNothing = errors.New("nothing to replicate")
