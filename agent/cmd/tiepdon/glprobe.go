@@ -8,12 +8,15 @@ import (
 	"github.com/go-gl/glfw/v3.3/glfw"
 )
 
-// probeOpenGL checks, before the window toolkit starts, that this session
+// probeOpenGL is the OpenGL check serve runs (a test stands in a hung one).
+var probeOpenGL = checkOpenGL
+
+// checkOpenGL checks, before the window toolkit starts, that this session
 // can open an OpenGL 2.1 window as Fyne needs: a remote desktop session
 // without hardware OpenGL, a VM without a GPU driver or an X server
 // without GLX cannot, and the toolkit would then fail (or exit the whole
 // process) after the agent started.
-func probeOpenGL() (err error) {
+func checkOpenGL() (err error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer func() {

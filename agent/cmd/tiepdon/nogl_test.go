@@ -90,3 +90,50 @@ func TestWindowWithoutOpenGL(t *testing.T) {
 		t.Errorf("no plain ERROR line about the window:\n%s", logs)
 	}
 }
+
+// TestOpenGLCheckHangs: a graphics driver whose OpenGL check never comes
+// back (seen under Wine, and possible with a broken driver) must not hold
+// the agent: the HIS API answers at once, and once the check has taken too
+// long /healthz shows the window failed with the fix.
+func TestOpenGLCheckHangs(t *testing.T) {
+	release := make(chan struct{})
+	oldProbe, oldWait := probeOpenGL, glProbeWait
+	probeOpenGL, glProbeWait = func() error { <-release; return nil }, 300*time.Millisecond
+	t.Cleanup(func() { probeOpenGL, glProbeWait = oldProbe, oldWait })
+
+	r := newAgentRig(t, bhxhsim.Options{Seed: 46}, "s3cret", "", hisapi.ScopeEligibility)
+	t.Setenv("DISPLAY", ":99") // a display (none is needed: the check stands in)
+	t.Setenv("WAYLAND_DISPLAY", "")
+	args := r.args()[:0:0]
+	for _, a := range r.args() {
+		if a != "--headless" {
+			args = append(args, a)
+		}
+	}
+	stop := r.start(args) // returns once /healthz answers: the check is still hanging
+	defer stop()
+	defer close(release)
+	var w *hisapi.WindowInfo
+	waitFor(t, 10*time.Second, func() bool {
+		resp, err := http.Get("http://" + r.hisAddr + "/healthz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var h struct{ Window *hisapi.WindowInfo }
+		json.NewDecoder(resp.Body).Decode(&h)
+		w = h.Window
+		return w != nil && w.State == "failed"
+	}, func() string { return fmt.Sprintf("/healthz never showed the window failed: %+v", w) })
+	if !strings.Contains(w.Reason, "did not come back") || !strings.Contains(w.FixEN, "graphics driver") {
+		t.Errorf("/healthz window: %+v, want the hung check and the fix", w)
+	}
+	ws := r.hello(nil)
+	p, _ := r.sim.Example("000")
+	if err := r.sc.Scan(p.CCCDQR()); err != nil {
+		t.Fatal(err)
+	}
+	if res := nextResult(t, ws, 10*time.Second); res.Eligibility.Code != "000" {
+		t.Errorf("a check while the OpenGL check hangs: code %s", res.Eligibility.Code)
+	}
+}

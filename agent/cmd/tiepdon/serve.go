@@ -428,14 +428,32 @@ func serve(ctx context.Context, cfg config.Config, o runOptions, log *slog.Logge
 		s.setWindow(hisapi.WindowInfo{State: "headless"})
 		return s.run(ctx)
 	}
-	if err := probeOpenGL(); err != nil {
+	// The agent and the HIS API run before the window is tried: a
+	// graphics driver that hangs must not keep the HIS waiting.
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.run(ctx) }()
+	// A probe that has not come back in glProbeWait is a window that will
+	// not open: say so, as for one that fails.
+	wait := glProbeWait
+	hung := time.AfterFunc(wait, func() {
+		s.windowFailed(fmt.Errorf("the OpenGL check did not come back within %s", wait))
+	})
+	err = probeOpenGL()
+	if !hung.Stop() {
+		return <-stopped
+	}
+	if err != nil {
 		// The window cannot open here: keep the agent and the HIS API
 		// running, and tell the person at the desk and IT why.
 		s.windowFailed(err)
-		return s.run(ctx)
+		return <-stopped
 	}
-	return s.runWindow(ctx, cancel, o)
+	return s.runWindow(ctx, cancel, o, stopped)
 }
+
+// glProbeWait is how long the OpenGL check may take before the window is
+// given up (it takes well under a second where OpenGL works).
+var glProbeWait = 30 * time.Second
 
 // setWindow records the window's state for /healthz.
 func (s *stack) setWindow(w hisapi.WindowInfo) {

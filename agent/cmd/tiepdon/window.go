@@ -17,9 +17,10 @@ import (
 // appID identifies tiepdon to Fyne (preferences, notifications).
 const appID = "vn.tiepdon.agent"
 
-// runWindow runs the stack in the background and the window on this (the
-// main) goroutine, until the window is closed or ctx ends.
-func (s *stack) runWindow(ctx context.Context, cancel context.CancelFunc, o runOptions) error {
+// runWindow runs the window on this (the main) goroutine, beside the stack
+// already running in the background (stopped says when it ends), until the
+// window is closed or ctx ends.
+func (s *stack) runWindow(ctx context.Context, cancel context.CancelFunc, o runOptions, stopped <-chan error) error {
 	a := app.NewWithID(appID)
 	u := ui.New(a, s.bus, &windowActions{s: s}, ui.Options{
 		Language: s.cfg.Language, Demo: o.demo, Logger: s.log, Facility: s.cfg.Facility.Code, Setup: setupForWindow(o.setup),
@@ -30,7 +31,7 @@ func (s *stack) runWindow(ctx context.Context, cancel context.CancelFunc, o runO
 	})
 	errc := make(chan error, 1)
 	go func() {
-		errc <- s.run(ctx)
+		errc <- <-stopped
 		fyne.Do(a.Quit) // the stack stopped (signal or failure): close the window
 	}()
 	s.setWindow(hisapi.WindowInfo{State: "open"})

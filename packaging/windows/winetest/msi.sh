@@ -64,7 +64,7 @@ stop_agent() {
 healthz() {
   local h="" i
   for i in $(seq "$2"); do
-    h=$(curl -fsS "http://127.0.0.1:$port/healthz" 2>/dev/null || true)
+    h=$(curl -fsS --max-time 5 "http://127.0.0.1:$port/healthz" 2>/dev/null || true)
     grep -qE -- "$1" <<<"$h" && break
     [ -z "$agent" ] || kill -0 "$agent" 2>/dev/null || break
     sleep 0.1
